@@ -1,0 +1,3 @@
+from secxfer.cli import main
+
+main()

@@ -1,0 +1,71 @@
+"""The ``secxfer`` command: a thin typer layer over the library.
+
+``main`` is the one place that turns errors into exit codes and one-line messages;
+commands themselves only call library functions and print results.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args in (["--version"], ["-V"]):
+        # Answered before importing typer so that version checks stay instant.
+        from secxfer import __version__
+
+        print(f"secxfer {__version__}")
+        return
+    sys.exit(run(args))
+
+
+def run(args: list[str]) -> int:
+    """Run the CLI on ``args`` and return the exit code (never raises for bad input)."""
+    import typer
+    from typer._click import exceptions as click_exc  # typer >= 0.28 vendors click
+    from typer.main import get_command
+
+    from secxfer.cli.app import app
+    from secxfer.errors import EXIT_OPERATIONAL, EXIT_USAGE, SecxferError
+
+    command = get_command(app)
+    try:
+        result = command.main(args=args, prog_name="secxfer", standalone_mode=False)
+    except SecxferError as error:
+        _fail(f"{error}", error.hint)
+        return error.exit_code
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.Abort:
+        _fail("aborted", None)
+        return 130
+    except click_exc.ClickException as error:
+        error.show()
+        return EXIT_USAGE if isinstance(error, click_exc.UsageError) else error.exit_code
+    except KeyboardInterrupt:
+        _fail("interrupted; no output was left under a final name", None)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OPERATIONAL
+    except OSError as error:
+        where = f" {error.filename!r}" if error.filename else ""
+        _fail(f"{error.strerror or error}{where}", "check the path, permissions and free space")
+        return EXIT_OPERATIONAL
+    except Exception as error:  # a bug, not bad input: one line unless debugging
+        if os.environ.get("SECXFER_DEBUG"):
+            raise
+        _fail(
+            f"internal error: {type(error).__name__}: {error}",
+            "this is a bug in secxfer; rerun with SECXFER_DEBUG=1 and report the traceback",
+        )
+        return EXIT_OPERATIONAL
+    return result if isinstance(result, int) else 0
+
+
+def _fail(message: str, hint: str | None) -> None:
+    line = f"secxfer: error: {message}"
+    if hint:
+        line += f" (hint: {hint})"
+    print(line, file=sys.stderr)

@@ -1,0 +1,137 @@
+"""The one exception tree of secxfer.
+
+Every error says what is wrong (the message) and what to do (the hint). The exit
+code belongs to the class, so the CLI never has to guess:
+
+    0 ok · 1 operational failure · 2 usage · 3 authentication/integrity failure ·
+    4 input data rejected
+
+Wings subclass these; they never raise bare ``Exception``/``ValueError`` for
+conditions that outside input can cause.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_OPERATIONAL = 1
+EXIT_USAGE = 2
+EXIT_INTEGRITY = 3
+EXIT_REJECTED = 4
+
+
+class SecxferError(Exception):
+    """Root of every error secxfer raises on purpose."""
+
+    exit_code = EXIT_OPERATIONAL
+    default_hint = "see 'secxfer --help' or docs/operations.md"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint if hint is not None else self.default_hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# -- 1: operational -----------------------------------------------------------------
+
+
+class OperationalError(SecxferError):
+    """The operation could not be carried out (files, space, state), input is fine."""
+
+
+class OutputExistsError(OperationalError):
+    default_hint = "choose another output path or remove the existing one first"
+
+
+class InsufficientSpaceError(OperationalError):
+    default_hint = "free space on the target medium or use a larger one"
+
+
+class NotFoundError(OperationalError):
+    default_hint = "check the path"
+
+
+# -- 2: usage ---------------------------------------------------------------------
+
+
+class UsageError(SecxferError):
+    """The call itself is wrong: arguments, options, their combination."""
+
+    exit_code = EXIT_USAGE
+    default_hint = "see the command's --help"
+
+
+# -- 3: authentication / integrity ------------------------------------------------
+
+
+class IntegrityError(SecxferError):
+    """Something failed to authenticate or is not what it claims to be."""
+
+    exit_code = EXIT_INTEGRITY
+    default_hint = (
+        "do not use this file; obtain a fresh copy from the sender and report the incident"
+    )
+
+
+class FormatError(IntegrityError):
+    """Bytes that do not parse as the format they claim to be (truncated, corrupted)."""
+
+
+class SignatureError(IntegrityError):
+    """A signature is missing, invalid, or by a key that may not sign this."""
+
+
+class DecryptionError(IntegrityError):
+    """The encrypted payload could not be decrypted and authenticated."""
+
+
+class NoIdentityMatchError(DecryptionError):
+    default_hint = "check that you are using your own organisation's key file"
+
+
+class WrongPassphraseError(IntegrityError):
+    default_hint = "check the passphrase (SECXFER_PASSPHRASE) for this key file"
+
+
+class NotForUsError(IntegrityError):
+    """A package addressed to someone else, or re-encrypted away from its addressee."""
+
+    default_hint = "this package is not addressed to you; return it to its sender"
+
+
+class ReplayError(IntegrityError):
+    default_hint = "this package was already processed here; nothing was written again"
+
+
+class RollbackError(IntegrityError):
+    default_hint = "an older key directory than the one already trusted was offered; keep the newer one"
+
+
+class ExpiredError(IntegrityError):
+    default_hint = "obtain the current key directory from your parent organisation"
+
+
+class RevokedKeyError(IntegrityError):
+    default_hint = "the key was revoked; ask the sender to re-seal with its current key"
+
+
+class ProvenanceError(IntegrityError):
+    """Rows that do not match what the agency committed to."""
+
+
+class ConsentError(IntegrityError):
+    """Rows for a municipality without a power of attorney (委任状) in force."""
+
+    default_hint = "rows for municipalities without consent must never be delivered; report the sender"
+
+
+# -- 4: input data rejected -------------------------------------------------------
+
+
+class InputRejectedError(SecxferError):
+    """Input data (annex CSV, period, code) that the agreement does not allow."""
+
+    exit_code = EXIT_REJECTED
+    default_hint = "correct the listed rows at the source and export the file again"

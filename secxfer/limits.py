@@ -1,0 +1,32 @@
+"""Named size and count limits, enforced before allocation.
+
+A limit is configuration, not a literal buried in a parser: every reader of outside
+data takes its bound from here, so a reviewer can see all of them at once.
+"""
+
+KIB = 1024
+MIB = 1024 * KIB
+GIB = 1024 * MIB
+
+# age layer
+AGE_MAX_HEADER_BYTES = 64 * KIB
+AGE_MAX_STANZAS = 64
+AGE_MAX_STANZA_BODY_BYTES = 16 * KIB
+
+# annex CSV
+CSV_MAX_FIELD_CHARS = 256
+CSV_MAX_LINE_BYTES = 8 * KIB
+CSV_MAX_ROWS = 2_000_000
+
+# package container and signed documents
+PACKAGE_MAX_BYTES = 4 * GIB - 1  # FAT32 file size limit
+PACKAGE_MAX_FILES = 64
+PACKAGE_MAX_FILE_NAME = 96
+MANIFEST_MAX_BYTES = 4 * MIB
+DIRECTORY_MAX_BYTES = 16 * MIB
+DIRECTORY_MAX_PARTICIPANTS = 10_000
+SIGNATURES_MAX = 16
+HOPS_MAX = 8
+PROOF_MAX_DEPTH = 32
+RECEIPT_MAX_BYTES = 64 * KIB
+KEY_FILE_MAX_BYTES = 64 * KIB

@@ -1,0 +1,36 @@
+"""Shared test fixtures: paths to the shared age test kit and the stock age binary."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TESTKIT_AGE = REPO.parent / "shared" / "testkit" / "age"
+KEYS_EXAMPLE = REPO / "keys-example"
+
+
+@pytest.fixture(scope="session")
+def age_testkit() -> Path:
+    if not TESTKIT_AGE.is_dir():
+        pytest.fail(f"age test kit not found at {TESTKIT_AGE}; ../shared must sit beside the repo")
+    return TESTKIT_AGE
+
+
+def stock_age() -> str | None:
+    """Path of the stock ``age`` binary; CI sets SECXFER_REQUIRE_AGE so it cannot skip."""
+    path = shutil.which("age")
+    if path is None and os.environ.get("SECXFER_REQUIRE_AGE"):
+        pytest.fail("the stock 'age' command is required here (apt-get install age)")
+    return path
+
+
+@pytest.fixture
+def age_binary() -> str:
+    path = stock_age()
+    if path is None:
+        pytest.skip("stock 'age' command not installed (apt-get install age)")
+    return path
