@@ -1,0 +1,139 @@
+"""The signed manifest each package carries, and the agency's commitment inside hop 0.
+
+A package carries the manifests of every hop so far: ``manifest-0`` is the agency's
+(it holds the commitment to every insurer's rows), each relay adds one naming what
+it received (``parent``) and what it sends to this recipient. The last manifest
+names the recipient, which defeats re-encrypting a signed package to someone else.
+Manifests are signed as ``secxfer/manifest`` documents over their exact bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import msgspec
+
+from secxfer.errors import FormatError
+from secxfer.limits import MANIFEST_MAX_BYTES
+from secxfer.models import Model
+
+MANIFEST_KIND = "secxfer/manifest"
+OUTER_KIND = "secxfer/package-outer"
+FORMAT = "secxfer-manifest-v1"
+
+PURPOSE = "nhi-enrolment-promotion"
+USE_LIMITS = (
+    "Use only to promote enrolment in National Health Insurance (国民健康保険の加入促進のみ). "
+    "Do not pass on to anyone except contracted processors (委託事業者を除き第三者提供禁止). "
+    "Keep confidential (機密性の保持). Agreement 入管庁管第1370号/保発0319第5号/国保中発第115号 (2020-03-19)."
+)
+
+
+class FileEntry(Model, kw_only=True):
+    """A data file in the package: its annex, exact size, hash and row count."""
+
+    name: str
+    annex: int
+    size: int
+    sha256: bytes
+    rows: int
+
+
+class Commitment(Model, kw_only=True):
+    """The agency's commitment to a whole delivery (hop 0 only)."""
+
+    delivery_id: str
+    profile: str
+    newline: str  # "crlf" | "lf": the row separator of every data file
+    prefix_sha256: tuple[bytes, bytes, bytes]  # BOM + header + newline, per annex
+    total_rows: tuple[int, int, int]
+    covered: tuple[str, ...]  # every insurer with a leaf, sorted (zero rows included)
+    merkle_root: bytes
+
+
+class Parent(Model, kw_only=True):
+    """What a relay received: the package it split to make this one."""
+
+    package_id: str
+    sender: str
+    manifest_sha256: bytes
+    encrypted_sha256: bytes
+
+
+class Withheld(Model, kw_only=True):
+    """Rows a hop held back for one code, with the reason (counts only, no data)."""
+
+    code: str
+    rows: int
+    reason: str
+
+
+class Manifest(Model, kw_only=True):
+    format: str = FORMAT
+    hop: int
+    package_id: str
+    sender: str
+    sender_keyid: str
+    recipient: str
+    recipient_keys: tuple[str, ...]  # the age recipients this package was encrypted to
+    period: str
+    sequence: int
+    created: dt.datetime
+    purpose: str = PURPOSE
+    use_limits: str = USE_LIMITS
+    rehearsal: bool
+    directory_version: int
+    commitment: Commitment | None = None
+    parent: Parent | None = None
+    files: tuple[FileEntry, ...]
+    leaves_sha256: bytes
+    withheld: tuple[Withheld, ...] = ()
+
+
+class OuterStatement(Model, kw_only=True):
+    """What the outer signature covers: the encrypted file as it lies on the medium."""
+
+    format: str = "secxfer-outer-v1"
+    file_name: str
+    size: int
+    sha256: bytes
+    package_id: str
+    sender: str
+    recipient: str
+    period: str
+    rehearsal: bool
+    created: dt.datetime
+
+
+_encoder = msgspec.json.Encoder()
+_manifest_decoder = msgspec.json.Decoder(Manifest)
+_outer_decoder = msgspec.json.Decoder(OuterStatement)
+
+
+def encode(model: Model) -> bytes:
+    return _encoder.encode(model)
+
+
+def decode_manifest(payload: bytes | memoryview) -> Manifest:
+    """Strictly decode verified manifest bytes (unknown fields and oversize are errors)."""
+    if len(payload) > MANIFEST_MAX_BYTES:
+        raise FormatError("manifest exceeds its size limit")
+    try:
+        manifest = _manifest_decoder.decode(payload)
+    except msgspec.DecodeError as error:
+        raise FormatError(f"manifest does not decode: {error}") from None
+    if manifest.format != FORMAT:
+        raise FormatError(f"unsupported manifest format {manifest.format!r}")
+    return manifest
+
+
+def decode_outer(payload: bytes | memoryview) -> OuterStatement:
+    try:
+        return _outer_decoder.decode(payload)
+    except msgspec.DecodeError as error:
+        raise FormatError(f"outer statement does not decode: {error}") from None
+
+
+def sha256(data: bytes | memoryview) -> bytes:
+    return hashlib.sha256(data).digest()

@@ -1,0 +1,158 @@
+"""The agency's commitment to every insurer's rows, and proofs that survive relaying.
+
+Each covered insurer gets one leaf: a random salt, its code, and per annex the row
+count and a hash over its rows' exact bytes in order (:func:`rows_digest`). The leaves, sorted by code,
+form an RFC 6962 Merkle tree whose root the agency signs. A relay passes each
+recipient its own leaves with their audit paths, so a municipality can prove its
+rows came unchanged from the agency without seeing anyone else's. The salt keeps
+sibling hashes from revealing other municipalities' row counts (counts are small
+and would otherwise be guessable).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import struct
+from collections.abc import Sequence
+
+from secxfer.errors import ProvenanceError
+from secxfer.limits import PROOF_MAX_DEPTH
+from secxfer.models import Model
+
+LEAF_PREFIX = b"\x00"
+NODE_PREFIX = b"\x01"
+LEAF_LABEL = b"secxfer-leaf-v1"
+ROWS_LABEL = b"secxfer-rows-v1"
+ANNEXES = (1, 2, 3)
+SALT_BYTES = 32
+
+
+class Leaf(Model, kw_only=True):
+    """One insurer's share of a delivery: what the agency committed to for it."""
+
+    code: str
+    salt: bytes
+    rows: tuple[int, int, int]
+    rows_sha256: tuple[bytes, bytes, bytes]
+
+    def digest(self) -> bytes:
+        return leaf_hash(self)
+
+
+class CarriedLeaf(Model, kw_only=True):
+    """A leaf as carried in a package: the leaf, its index in the tree and its audit path."""
+
+    leaf: Leaf
+    index: int
+    path: tuple[bytes, ...]
+
+
+def rows_digest(group: bytes | memoryview) -> bytes:
+    """Hash one insurer's rows for one annex: their exact bytes, each followed by the newline.
+
+    Rows never contain a line terminator, so the joined form is unambiguous, and hashing
+    the slice as it lies in the data file costs one call per insurer instead of one per row.
+    """
+    h = hashlib.sha256(ROWS_LABEL)
+    h.update(group)
+    return h.digest()
+
+
+def leaf_hash(leaf: Leaf) -> bytes:
+    if len(leaf.salt) != SALT_BYTES or len(leaf.code) != 6 or not leaf.code.isdigit():
+        raise ProvenanceError(f"malformed leaf for code {leaf.code!r}")
+    h = hashlib.sha256(LEAF_PREFIX + LEAF_LABEL)
+    h.update(leaf.salt)
+    h.update(leaf.code.encode("ascii"))
+    for count, digest in zip(leaf.rows, leaf.rows_sha256, strict=True):
+        if len(digest) != 32:
+            raise ProvenanceError(f"malformed row hash in leaf for code {leaf.code!r}")
+        h.update(struct.pack(">I", count))
+        h.update(digest)
+    return h.digest()
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(NODE_PREFIX + left + right).digest()
+
+
+def merkle_root(leaf_hashes: Sequence[bytes]) -> bytes:
+    """RFC 6962 Merkle tree hash over ``leaf_hashes`` (already leaf-hashed)."""
+    if not leaf_hashes:
+        return hashlib.sha256(b"").digest()
+    level = list(leaf_hashes)
+    # Bottom-up construction that yields the RFC 6962 shape: pair neighbours and carry
+    # an odd last node up unchanged.
+    while len(level) > 1:
+        nxt = [_node(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+def audit_paths(leaf_hashes: Sequence[bytes]) -> list[tuple[bytes, ...]]:
+    """Audit path for every leaf, matching :func:`merkle_root`'s tree shape."""
+    paths: list[list[bytes]] = [[] for _ in leaf_hashes]
+    level = list(leaf_hashes)
+    members = [[i] for i in range(len(level))]
+    while len(level) > 1:
+        nxt, nxt_members = [], []
+        for i in range(0, len(level) - 1, 2):
+            for leaf in members[i]:
+                paths[leaf].append(level[i + 1])
+            for leaf in members[i + 1]:
+                paths[leaf].append(level[i])
+            nxt.append(_node(level[i], level[i + 1]))
+            nxt_members.append(members[i] + members[i + 1])
+        if len(level) % 2:
+            nxt.append(level[-1])
+            nxt_members.append(members[-1])
+        level, members = nxt, nxt_members
+    return [tuple(p) for p in paths]
+
+
+def root_from_path(leaf_digest: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes:
+    """Recompute the root from one leaf and its audit path (RFC 9162 §2.1.3.2)."""
+    if not 0 <= index < size or len(path) > PROOF_MAX_DEPTH:
+        raise ProvenanceError("inclusion proof has an impossible index or length")
+    fn, sn = index, size - 1
+    r = leaf_digest
+    for p in path:
+        if sn == 0:
+            raise ProvenanceError("inclusion proof is longer than the tree is deep")
+        if fn & 1 or fn == sn:
+            r = _node(p, r)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = _node(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProvenanceError("inclusion proof is shorter than the tree is deep")
+    return r
+
+
+def verify_inclusion(carried: CarriedLeaf, size: int, root: bytes) -> None:
+    """Raise ProvenanceError unless ``carried`` is leaf ``index`` of the tree with ``root``."""
+    got = root_from_path(leaf_hash(carried.leaf), carried.index, size, carried.path)
+    if not hmac.compare_digest(got, root):
+        raise ProvenanceError(
+            f"rows for {carried.leaf.code} do not match the agency's commitment",
+            hint="the package was altered after sealing; do not use it and report it to the sender",
+        )
+
+
+def build_tree(leaves: Sequence[Leaf]) -> tuple[bytes, list[CarriedLeaf]]:
+    """Root over ``leaves`` (must be sorted by code, unique) and each leaf's carried form."""
+    codes = [leaf.code for leaf in leaves]
+    if codes != sorted(set(codes)):
+        raise ProvenanceError("leaves must be unique and sorted by code")
+    digests = [leaf_hash(leaf) for leaf in leaves]
+    paths = audit_paths(digests)
+    carried = [CarriedLeaf(leaf=leaf, index=i, path=paths[i]) for i, leaf in enumerate(leaves)]
+    return merkle_root(digests), carried
