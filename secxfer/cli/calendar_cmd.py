@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import datetime
 
 HELP = """Print the deadline at central for a data month (or range), then the reasoning.
 
@@ -50,7 +53,7 @@ def register(app: typer.Typer) -> None:
             typer.echo("\n".join(explanation_lines(explanation, today=day)))
 
 
-def _parse_day(text: str):  # -> datetime.date
+def _parse_day(text: str) -> datetime.date:
     import datetime
     import unicodedata
 
