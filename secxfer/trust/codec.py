@@ -1,0 +1,40 @@
+"""Strict, canonical decoding of outside bytes into models.
+
+Every document is decoded with a size bound checked before parsing, unknown fields
+refused (``secxfer.models.Model``), and then re-encoded and compared with the input:
+a document has exactly one byte form, so bytes that decode to the same value but
+differ (non-canonical base64, other whitespace, another time-zone spelling) are
+refused instead of silently accepted.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import msgspec
+
+from secxfer.errors import FormatError
+
+T = TypeVar("T")
+
+ENCODER = msgspec.json.Encoder()
+
+
+def encode(value: object) -> bytes:
+    """The one canonical byte form of a model."""
+    return ENCODER.encode(value)
+
+
+def decode_strict(data: bytes, decoder: msgspec.json.Decoder, *, what: str, max_bytes: int) -> T:
+    """Decode ``data`` with ``decoder``; raise FormatError if oversize, malformed or non-canonical."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise FormatError(f"{what}: expected bytes, got {type(data).__name__}")
+    if len(data) > max_bytes:
+        raise FormatError(f"{what} is {len(data)} bytes, more than the limit of {max_bytes}")
+    try:
+        value = decoder.decode(data)
+    except msgspec.DecodeError as error:
+        raise FormatError(f"{what} is malformed: {error}") from None
+    if ENCODER.encode(value) != bytes(data):
+        raise FormatError(f"{what} is not in canonical form (re-encoded or altered)")
+    return value

@@ -1,0 +1,81 @@
+"""The rows of the key directory: participants, their keys, municipalities' consent.
+
+Times are aware datetimes; consent dates are calendar dates (Asia/Tokyo, as on the
+委任状). A key is usable at time ``t`` when ``valid_from <= t < valid_until`` and it
+was not revoked at or before ``t``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from secxfer.errors import ExpiredError, RevokedKeyError
+from secxfer.models import Model
+from secxfer.trust.ids import Role
+
+NAME_MAX_CHARS = 100
+REASON_MAX_CHARS = 200
+KEYS_PER_PARTICIPANT_MAX = 16
+
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+Key32 = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
+
+
+class Consent(Model, kw_only=True):
+    """A municipality's power of attorney (委任状): in force from ``filed_on`` until the
+    day before ``withdrawn_on``."""
+
+    filed_on: date
+    withdrawn_on: date | None = None
+
+    def in_force(self, on: date) -> bool:
+        return self.filed_on <= on and (self.withdrawn_on is None or on < self.withdrawn_on)
+
+
+class KeyEntry(Model, kw_only=True):
+    """One public key of a participant with its validity window and revocation."""
+
+    key: Key32
+    label: Literal["main", "backup"] = "main"
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime | None = None
+    revoked_at: AwareDatetime | None = None
+    revoked_reason: Annotated[str, msgspec.Meta(max_length=REASON_MAX_CHARS)] | None = None
+
+    def revoked_by(self, at: datetime) -> bool:
+        """Revoked at or before ``at``."""
+        return self.revoked_at is not None and self.revoked_at <= at
+
+    def in_window(self, at: datetime) -> bool:
+        return self.valid_from <= at and (self.valid_until is None or at < self.valid_until)
+
+    def usable_at(self, at: datetime) -> bool:
+        return self.in_window(at) and not self.revoked_by(at)
+
+    def require_usable(self, at: datetime, what: str) -> None:
+        """Raise RevokedKeyError / ExpiredError unless the key is usable at ``at``."""
+        if self.revoked_by(at):
+            raise RevokedKeyError(
+                f"{what} was revoked at {self.revoked_at.isoformat()} ({self.revoked_reason or 'no reason given'})"
+            )
+        if not self.in_window(at):
+            until = self.valid_until.isoformat() if self.valid_until else "open"
+            raise ExpiredError(
+                f"{what} is valid from {self.valid_from.isoformat()} until {until}, not at {at.isoformat()}"
+            )
+
+
+class Participant(Model, kw_only=True):
+    """A directory entry: who (id, role, Japanese name, code, federation) and which keys."""
+
+    id: Annotated[str, msgspec.Meta(max_length=16)]
+    role: Role
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX_CHARS)]
+    code: str | None = None  # 6-digit municipality code / 2-digit prefecture of a federation
+    parent: str | None = None  # a municipality's federation id
+    encryption_keys: Annotated[tuple[KeyEntry, ...], msgspec.Meta(max_length=KEYS_PER_PARTICIPANT_MAX)] = ()
+    signing_keys: Annotated[tuple[KeyEntry, ...], msgspec.Meta(max_length=KEYS_PER_PARTICIPANT_MAX)] = ()
+    consent: Consent | None = None

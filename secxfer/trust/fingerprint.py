@@ -1,0 +1,55 @@
+"""Key ids and short fingerprints that can be read aloud.
+
+A key id names an Ed25519 public key inside documents (like TUF keyids). A
+fingerprint binds a participant id, role and both public keys into 20 characters
+of Crockford base32 (no I, L, O, U, so nothing is confused when spoken or
+handwritten on the paper form filed with the 委任状), e.g. ``K3QF-7XPA-M2DB-9RTE-W4HN``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from secxfer.errors import FormatError
+from secxfer.trust.kinds import FINGERPRINT_CONTEXT, KEYID_CONTEXT
+
+FINGERPRINT_GROUPS = 5  # 5 x 4 characters = 100 bits
+_RFC4648 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_TO_CROCKFORD = str.maketrans(_RFC4648, _CROCKFORD)
+
+
+def key_id(public_key: bytes) -> str:
+    """The key id of an Ed25519 public key: hex SHA-256 over a labelled encoding."""
+    if len(public_key) != 32:
+        raise FormatError(f"an Ed25519 public key is 32 bytes, got {len(public_key)}")
+    return hashlib.sha256(KEYID_CONTEXT + public_key).hexdigest()
+
+
+def _field(value: bytes) -> bytes:
+    return len(value).to_bytes(8, "little") + value
+
+
+def fingerprint(participant_id: str, role: str, encryption_key: bytes, signing_key: bytes) -> str:
+    """Readable-aloud fingerprint of a participant's identity and both public keys.
+
+    Security: 100 bits of SHA-256, so forging another card with the same fingerprint
+    takes about 2^100 work; compare all groups, not only the first.
+    """
+    digest = hashlib.sha256(
+        FINGERPRINT_CONTEXT
+        + _field(participant_id.encode())
+        + _field(role.encode())
+        + _field(encryption_key)
+        + _field(signing_key)
+    ).digest()
+    text = base64.b32encode(digest).decode().translate(_TO_CROCKFORD)[: 4 * FINGERPRINT_GROUPS]
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def normalize_fingerprint(text: str) -> str:
+    """Normalize a typed-in fingerprint (case, spaces, O->0, I/L->1) for comparison."""
+    cleaned = text.upper().replace(" ", "").replace("-", "")
+    cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
+    return "-".join(cleaned[i : i + 4] for i in range(0, len(cleaned), 4))

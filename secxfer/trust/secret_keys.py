@@ -1,0 +1,328 @@
+"""Participant secret keys and the files that hold them (``<id>.key``).
+
+A participant has two secrets: an X25519 key (decrypts packages addressed to it; an
+age identity) and an Ed25519 seed (signs what it sends). Key files are encrypted
+under a passphrase by default: Argon2id (``nacl.pwhash.argon2id``, parameters kept in
+the file) derives the key of a ``nacl.secret.SecretBox``. An unprotected file can only
+be written as a TEST KEY, and says so in its first line.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hmac
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple
+
+import msgspec
+import nacl.exceptions
+import nacl.pwhash.argon2id as argon2id
+import nacl.secret
+import nacl.signing
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from secxfer.errors import FormatError, NotFoundError, UsageError, WrongPassphraseError
+from secxfer.fsutil import atomic_write
+from secxfer.limits import KEY_FILE_MAX_BYTES
+from secxfer.models import Model
+from secxfer.trust import agekeys
+from secxfer.trust.fingerprint import fingerprint, key_id
+from secxfer.trust.ids import Role, check_participant_id
+from secxfer.trust.kinds import SECRET_KEY_FORMAT, TEST_KEY_MARKER
+from secxfer.trust.signing import Signature, sign
+
+if TYPE_CHECKING:
+    from secxfer.age import X25519Identity
+
+PASSPHRASE_ENV = "SECXFER_PASSPHRASE"
+PASSPHRASE_MIN_BYTES = 8
+PASSPHRASE_MAX_BYTES = 4096
+PROTECTED_MARKER = "SECRET KEY - passphrase-protected - never copy onto transfer media"
+
+Rng = Callable[[int], bytes]
+Key32 = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class KdfCost(NamedTuple):
+    """Argon2id work factors (operations, memory in bytes)."""
+
+    opslimit: int
+    memlimit: int
+
+
+KDF_INTERACTIVE = KdfCost(argon2id.OPSLIMIT_INTERACTIVE, argon2id.MEMLIMIT_INTERACTIVE)
+KDF_MIN = KdfCost(argon2id.OPSLIMIT_MIN, argon2id.MEMLIMIT_MIN)  # tests only
+_KDF_MAX = KdfCost(argon2id.OPSLIMIT_SENSITIVE, argon2id.MEMLIMIT_SENSITIVE)
+
+
+class ParticipantSecret:
+    """A participant's secret keys in memory. Not a Model: it must never be serialized
+    by accident, and its repr shows ids only, never key material."""
+
+    __slots__ = ("participant_id", "role", "is_test_key", "created", "_x25519", "_signing")
+
+    def __init__(
+        self,
+        participant_id: str,
+        role: Role | str,
+        *,
+        encryption_secret: bytes,
+        signing_seed: bytes,
+        created: datetime,
+        is_test_key: bool = False,
+    ) -> None:
+        self.role = check_participant_id(participant_id, role)
+        self.participant_id = participant_id
+        if len(encryption_secret) != 32 or len(signing_seed) != 32:
+            raise FormatError("secret keys must be 32 bytes each")
+        if created.tzinfo is None:
+            raise UsageError("created must be an aware datetime")
+        self.created = created
+        self.is_test_key = is_test_key
+        self._x25519 = bytes(encryption_secret)
+        self._signing = nacl.signing.SigningKey(bytes(signing_seed))
+
+    def __repr__(self) -> str:
+        test = ", TEST KEY" if self.is_test_key else ""
+        return f"ParticipantSecret({self.participant_id!r}, {self.role.value}, keyid={self.signing_keyid[:16]}…{test})"
+
+    def __reduce__(self) -> object:
+        raise TypeError("ParticipantSecret holds secret keys and cannot be pickled")
+
+    @property
+    def encryption_identity(self) -> X25519Identity:
+        """The age identity that decrypts packages addressed to this participant."""
+        return agekeys.identity(self._x25519)
+
+    @property
+    def encryption_public_key(self) -> bytes:
+        """The raw X25519 public key (what senders encrypt to)."""
+        return X25519PrivateKey.from_private_bytes(self._x25519).public_key().public_bytes_raw()
+
+    @property
+    def signing_public_key(self) -> bytes:
+        return bytes(self._signing.verify_key)
+
+    @property
+    def signing_keyid(self) -> str:
+        return key_id(self.signing_public_key)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.participant_id, self.role.value, self.encryption_public_key, self.signing_public_key)
+
+    def sign(self, kind: str, payload: bytes) -> Signature:
+        """Sign ``payload`` as a document of ``kind`` (see secxfer.trust.signing)."""
+        return sign(self._signing, kind, payload)
+
+    def encryption_secret_bytes(self) -> bytes:
+        """The raw X25519 secret. Only for handing to the age layer; never print it."""
+        return self._x25519
+
+
+def generate_participant(
+    participant_id: str, role: Role | str, *, now: datetime | None = None, rng: Rng | None = None
+) -> ParticipantSecret:
+    """Make fresh keys for a participant (64 bytes from ``rng``, default os.urandom).
+
+    Security: keys are exactly as random as ``rng``; pass ``rng`` only for test keys.
+    """
+    draw = rng or os.urandom
+    encryption_secret, signing_seed = draw(32), draw(32)
+    created = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    return ParticipantSecret(
+        participant_id, role, encryption_secret=encryption_secret, signing_seed=signing_seed, created=created
+    )
+
+
+# -- the file -----------------------------------------------------------------------
+
+
+class _Material(Model, kw_only=True):
+    id: str
+    role: Role
+    created: AwareDatetime
+    encryption_secret: Key32
+    signing_seed: Key32
+
+
+class _Kdf(Model, kw_only=True):
+    algorithm: Literal["argon2id"] = "argon2id"
+    salt: Annotated[bytes, msgspec.Meta(min_length=argon2id.SALTBYTES, max_length=argon2id.SALTBYTES)]
+    opslimit: int
+    memlimit: int
+
+
+class _KeyFile(Model, kw_only=True):
+    marker: str
+    format: Literal["secxfer-secret-key-v1"]
+    id: str
+    role: Role
+    created: AwareDatetime
+    test_key: bool
+    kdf: _Kdf | None = None
+    sealed: bytes | None = None
+    unprotected: _Material | None = None
+
+
+_KEY_FILE = msgspec.json.Decoder(_KeyFile)
+_MATERIAL = msgspec.json.Decoder(_Material)
+
+
+def _box(passphrase: bytes, kdf: _Kdf) -> nacl.secret.SecretBox:
+    key = argon2id.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase, kdf.salt, kdf.opslimit, kdf.memlimit)
+    return nacl.secret.SecretBox(key)
+
+
+def save_secret_key(
+    secret: ParticipantSecret,
+    path: str | os.PathLike[str],
+    *,
+    passphrase: bytes | None,
+    test_key: bool = False,
+    overwrite: bool = False,
+    kdf: KdfCost = KDF_INTERACTIVE,
+    rng: Rng | None = None,
+) -> None:
+    """Write ``secret`` to ``path`` atomically, owner-only.
+
+    Security: with a passphrase the keys are sealed (Argon2id + XSalsa20-Poly1305);
+    without one the file is refused unless ``test_key`` is set, and then the keys lie
+    in the file in clear under a TEST KEY marker. Refuses to overwrite unless asked.
+    """
+    if passphrase is None and not test_key:
+        raise UsageError(
+            "a secret key file must be protected by a passphrase",
+            hint=f"set {PASSPHRASE_ENV} or use --passphrase-fd; only example keys may use --test-key",
+        )
+    if passphrase is not None and not test_key and len(passphrase) < PASSPHRASE_MIN_BYTES:
+        raise UsageError(f"the passphrase must be at least {PASSPHRASE_MIN_BYTES} bytes long")
+    material = _Material(
+        id=secret.participant_id,
+        role=secret.role,
+        created=secret.created,
+        encryption_secret=secret.encryption_secret_bytes(),
+        signing_seed=secret._signing.encode(),
+    )
+    common = dict(
+        marker=TEST_KEY_MARKER if test_key else PROTECTED_MARKER,
+        format=SECRET_KEY_FORMAT,
+        id=secret.participant_id,
+        role=secret.role,
+        created=secret.created,
+        test_key=test_key,
+    )
+    if passphrase is None:
+        document = _KeyFile(**common, unprotected=material)
+    else:
+        draw = rng or os.urandom
+        params = _Kdf(salt=draw(argon2id.SALTBYTES), opslimit=kdf.opslimit, memlimit=kdf.memlimit)
+        nonce = draw(nacl.secret.SecretBox.NONCE_SIZE)
+        sealed = _box(passphrase, params).encrypt(msgspec.json.encode(material), nonce)
+        document = _KeyFile(**common, kdf=params, sealed=bytes(sealed))
+    atomic_write(path, msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n", overwrite=overwrite)
+
+
+def load_secret_key(path: str | os.PathLike[str], *, passphrase: bytes | None = None) -> ParticipantSecret:
+    """Read a key file; the result's ``is_test_key`` says whether it was a TEST KEY.
+
+    Raises WrongPassphraseError if the passphrase does not open it, FormatError if the
+    file is damaged or not a key file, UsageError if a passphrase is needed but none given.
+    """
+    where = str(path)
+    try:
+        size = os.stat(path).st_size
+        if size > KEY_FILE_MAX_BYTES:
+            raise FormatError(f"{where!r} is {size} bytes; a key file is at most {KEY_FILE_MAX_BYTES}")
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"key file {where!r} does not exist") from None
+    try:
+        document = _KEY_FILE.decode(data)
+    except msgspec.DecodeError as error:
+        raise FormatError(f"{where!r} is not a valid secret key file: {error}") from None
+    material = _open(document, passphrase, where)
+    if (material.id, material.role, material.created) != (document.id, document.role, document.created):
+        raise FormatError(f"{where!r}: the visible id/role/time do not match the sealed keys")
+    return ParticipantSecret(
+        material.id,
+        material.role,
+        encryption_secret=material.encryption_secret,
+        signing_seed=material.signing_seed,
+        created=material.created,
+        is_test_key=document.test_key,
+    )
+
+
+def _open(document: _KeyFile, passphrase: bytes | None, where: str) -> _Material:
+    if document.unprotected is not None:
+        if document.sealed is not None or not document.test_key or document.marker != TEST_KEY_MARKER:
+            raise FormatError(f"{where!r} holds unprotected keys but is not marked as a TEST KEY")
+        return document.unprotected
+    if document.sealed is None or document.kdf is None:
+        raise FormatError(f"{where!r} holds no keys")
+    kdf = document.kdf
+    if not (KDF_MIN.opslimit <= kdf.opslimit <= _KDF_MAX.opslimit and KDF_MIN.memlimit <= kdf.memlimit <= _KDF_MAX.memlimit):
+        raise FormatError(f"{where!r}: key derivation parameters out of range")
+    if passphrase is None:
+        raise UsageError(
+            f"{where!r} is protected by a passphrase and none was given",
+            hint=f"set {PASSPHRASE_ENV}, use --passphrase-fd, or run interactively",
+        )
+    try:
+        plain = _box(passphrase, kdf).decrypt(document.sealed)
+    except nacl.exceptions.CryptoError:
+        raise WrongPassphraseError(f"the passphrase does not open {where!r} (or the file is damaged)") from None
+    try:
+        return _MATERIAL.decode(plain)
+    except msgspec.DecodeError:
+        raise FormatError(f"{where!r}: sealed key material is malformed") from None
+
+
+# -- passphrases --------------------------------------------------------------------
+
+
+def passphrase_from_env_or_fd(fd: int | None) -> bytes | None:
+    """The passphrase from file descriptor ``fd`` (first line) or $SECXFER_PASSPHRASE, else None."""
+    if fd is not None:
+        try:
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                data = handle.read(PASSPHRASE_MAX_BYTES + 1)
+        except OSError as error:
+            raise UsageError(f"cannot read a passphrase from file descriptor {fd}: {error.strerror}") from None
+        if len(data) > PASSPHRASE_MAX_BYTES:
+            raise UsageError(f"passphrase longer than {PASSPHRASE_MAX_BYTES} bytes")
+        value = data.split(b"\n", 1)[0].removesuffix(b"\r")
+    elif PASSPHRASE_ENV in os.environ:
+        value = os.environ[PASSPHRASE_ENV].encode("utf-8")
+    else:
+        return None
+    if not value:
+        raise UsageError("the passphrase is empty")
+    return value
+
+
+def obtain_passphrase(fd: int | None = None, *, confirm: bool = False, prompt: str = "Passphrase: ") -> bytes:
+    """A passphrase from ``fd``, the environment, or (on a terminal) a prompt.
+
+    With ``confirm`` the prompt asks twice and refuses a mismatch.
+    """
+    value = passphrase_from_env_or_fd(fd)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "a passphrase is needed and there is no terminal to ask on",
+            hint=f"set {PASSPHRASE_ENV} or pass --passphrase-fd N",
+        )
+    first = getpass.getpass(prompt).encode("utf-8")
+    if confirm and not hmac.compare_digest(getpass.getpass("Repeat passphrase: ").encode("utf-8"), first):
+        raise UsageError("the two passphrases differ")
+    if not first:
+        raise UsageError("the passphrase is empty")
+    return first

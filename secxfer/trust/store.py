@@ -1,0 +1,286 @@
+"""The trust store: what one installation trusts, and the rules for changing it.
+
+The rules are a pure state machine over ``TrustState`` (no I/O), after TUF's client:
+
+* a first root is pinned out of band and must be signed by a threshold of its own keys;
+* root versions are walked one by one, each signed by the old and the new threshold;
+  intermediate roots may have expired, the final one may not (freeze);
+* a directory must be signed by a threshold of the current root, not be expired, and
+  never be older than the newest version seen here (rollback); the same version with
+  different bytes is refused as well.
+
+``TrustStore`` wraps the machine with atomic persistence under ``HOME/trust/``. Every
+package carries the sender's roots and directory as a ``TrustBundle``; receivers
+import it through these same rules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+
+from secxfer.errors import ExpiredError, NotFoundError, RollbackError, UsageError
+from secxfer.fsutil import atomic_write
+from secxfer.limits import DIRECTORY_MAX_BYTES
+from secxfer.models import Model
+from secxfer.trust.codec import decode_strict, encode
+from secxfer.trust.directory import Directory, check_current, check_directory, open_directory, verify_directory
+from secxfer.trust.errors import NotPinnedError, RootChainError
+from secxfer.trust.root import ROOT_MAX_BYTES, Root, decode_root_unverified, verify_root
+
+HOME_ENV = "SECXFER_HOME"
+ROOT_CHAIN_MAX = 64
+BUNDLE_MAX_BYTES = DIRECTORY_MAX_BYTES + ROOT_CHAIN_MAX * ROOT_MAX_BYTES * 2
+STATE_MAX_BYTES = BUNDLE_MAX_BYTES
+
+SignedRoot = Annotated[bytes, msgspec.Meta(max_length=ROOT_MAX_BYTES)]
+
+
+class TrustState(Model, kw_only=True):
+    """What is trusted: the current root (signed bytes), the roots before it since the
+    pin, the current directory (signed bytes) and the newest directory version seen."""
+
+    root: SignedRoot
+    previous_roots: Annotated[tuple[SignedRoot, ...], msgspec.Meta(max_length=ROOT_CHAIN_MAX)] = ()
+    directory: bytes | None = None
+    highest_directory_version: int = 0
+
+
+class TrustBundle(Model, kw_only=True):
+    """The roots since the first and the current signed directory, as carried in packages."""
+
+    format: Literal["secxfer/trust-bundle-v1"] = "secxfer/trust-bundle-v1"
+    roots: Annotated[tuple[SignedRoot, ...], msgspec.Meta(max_length=ROOT_CHAIN_MAX)]
+    directory: bytes
+
+
+_STATE = msgspec.json.Decoder(TrustState)
+_BUNDLE = msgspec.json.Decoder(TrustBundle)
+
+
+def _version(signed_root: bytes) -> int:
+    return decode_root_unverified(signed_root)[1].version
+
+
+def current_root(state: TrustState) -> Root:
+    """The trusted root (its bytes were verified when they entered the state)."""
+    return decode_root_unverified(state.root)[1]
+
+
+def pin_root(signed_root_bytes: bytes, *, now: datetime) -> TrustState:
+    """A first state, trusting a root obtained out of band (compare its fingerprint!).
+
+    Security: the root must be signed by a threshold of its own keys and be unexpired.
+    """
+    root = verify_root(signed_root_bytes)
+    _require_unexpired(root, now)
+    return TrustState(root=bytes(signed_root_bytes))
+
+
+def apply_roots(state: TrustState, signed_roots: Iterable[bytes], now: datetime) -> TrustState:
+    """Walk newer root versions in order (``roots`` sorted ascending, the first being
+    current+1). Roots not newer than the current one are skipped if identical to the
+    ones seen here and refused otherwise. The final root must not be expired.
+    """
+    known = {_version(r): r for r in (*state.previous_roots, state.root)}
+    trusted = current_root(state)
+    for signed in map(bytes, signed_roots):
+        version = _version(signed)
+        if version <= trusted.version:
+            if known.get(version, signed) != signed:
+                raise RollbackError(f"root v{version} offered differs from the root v{version} trusted here")
+            continue
+        new = verify_root(signed, trusted=trusted)
+        if len(state.previous_roots) + 1 > ROOT_CHAIN_MAX:
+            raise RootChainError(f"more than {ROOT_CHAIN_MAX} root versions; re-pin a current root")
+        state = msgspec.structs.replace(state, root=signed, previous_roots=(*state.previous_roots, state.root))
+        trusted = new
+    _require_unexpired(trusted, now)
+    return state
+
+
+def apply_root(state: TrustState, signed_root_bytes: bytes, now: datetime) -> TrustState:
+    """Apply the next root version (see :func:`apply_roots`; use that to walk several)."""
+    return apply_roots(state, [signed_root_bytes], now)
+
+
+def _require_unexpired(root: Root, now: datetime) -> None:
+    if now >= root.expires:
+        raise ExpiredError(
+            f"root v{root.version} expired at {root.expires.isoformat()}",
+            hint="obtain the next root version from the root key holders",
+        )
+
+
+def apply_directory(state: TrustState, signed_directory_bytes: bytes, now: datetime) -> tuple[TrustState, Directory]:
+    """Accept a signed directory under the current root, or raise.
+
+    Security: threshold of current root keys over the exact bytes; no version older
+    than the newest seen (RollbackError), nor the same version with other bytes; not
+    expired (ExpiredError), and its content checked as in verify_directory. The same
+    bytes again leave the state unchanged.
+    """
+    root = current_root(state)
+    _require_unexpired(root, now)
+    signed = bytes(signed_directory_bytes)
+    directory = open_directory(signed, root)
+    if directory.version < state.highest_directory_version:
+        raise RollbackError(
+            f"key directory v{directory.version} is older than v{state.highest_directory_version} already trusted here"
+        )
+    if directory.version == state.highest_directory_version and signed != state.directory:
+        raise RollbackError(f"key directory v{directory.version} differs from the v{directory.version} trusted here")
+    check_current(directory, root, now=now)
+    if signed == state.directory:
+        return state, directory
+    check_directory(directory)
+    return msgspec.structs.replace(state, directory=signed, highest_directory_version=directory.version), directory
+
+
+def current_directory(state: TrustState, now: datetime) -> Directory:
+    """The trusted directory, re-verified at ``now`` (an expired one raises: freeze)."""
+    if state.directory is None:
+        raise NotFoundError("no key directory has been imported yet", hint="secxfer directory import FILE")
+    root = current_root(state)
+    _require_unexpired(root, now)
+    return verify_directory(state.directory, root, now=now)
+
+
+def export_bundle(state: TrustState) -> bytes:
+    """The bundle a sender puts into a package: its roots and current directory."""
+    if state.directory is None:
+        raise NotFoundError("no key directory to export", hint="import one first: secxfer directory import FILE")
+    return encode(TrustBundle(roots=(*state.previous_roots, state.root), directory=state.directory))
+
+
+def read_bundle(bundle_bytes: bytes) -> TrustBundle:
+    """Parse a bundle strictly (its contents are verified when applied)."""
+    return decode_strict(bundle_bytes, _BUNDLE, what="trust bundle", max_bytes=BUNDLE_MAX_BYTES)
+
+
+def apply_bundle(state: TrustState, bundle_bytes: bytes, now: datetime) -> tuple[TrustState, Directory]:
+    """Walk the bundle's newer roots, then apply its directory (both by the rules above)."""
+    bundle = read_bundle(bundle_bytes)
+    state = apply_roots(state, bundle.roots, now)
+    return apply_directory(state, bundle.directory, now)
+
+
+# -- persistence --------------------------------------------------------------------
+
+
+def default_home() -> Path:
+    """``$SECXFER_HOME``, else the platform's per-user data folder + ``secxfer``."""
+    if os.environ.get(HOME_ENV):
+        return Path(os.environ[HOME_ENV])
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "secxfer"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "secxfer"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "secxfer"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class TrustStore:
+    """The trust state of one installation, kept in ``home/trust/state.json``.
+
+    Each change is a read-verify-write under a lock, written atomically, so a crash
+    leaves either the old or the new state, never a mix.
+    """
+
+    def __init__(self, home: Path | str | None = None) -> None:
+        self.home = Path(home) if home is not None else default_home()
+        self.folder = self.home / "trust"
+        self.path = self.folder / "state.json"
+
+    def __repr__(self) -> str:
+        return f"TrustStore({str(self.home)!r})"
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def load(self) -> TrustState:
+        """The stored state; NotPinnedError if no root was pinned here yet."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            raise NotPinnedError(f"no trust store at {str(self.folder)!r}") from None
+        return decode_strict(data, _STATE, what=f"trust store {str(self.path)!r}", max_bytes=STATE_MAX_BYTES)
+
+    def _save(self, old: TrustState | None, new: TrustState) -> None:
+        if new != old:
+            atomic_write(self.path, encode(new), overwrite=True)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(self.folder / ".lock", "a+b") as handle:
+            try:
+                import fcntl
+            except ImportError:  # no advisory locks on this platform
+                yield
+                return
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def pin_root(self, signed_root_bytes: bytes, *, now: datetime | None = None) -> Root:
+        """Pin a first root here; pinning the same root again is a no-op."""
+        with self._locked():
+            if self.exists():
+                state = self.load()
+                if bytes(signed_root_bytes) in (*state.previous_roots, state.root):
+                    return current_root(state)
+                raise UsageError(
+                    f"a root is already pinned in {str(self.folder)!r}",
+                    hint="newer roots are imported with the directory; to start over use a new --home",
+                )
+            state = pin_root(signed_root_bytes, now=now or _utc_now())
+            self._save(None, state)
+            return current_root(state)
+
+    def update_roots(self, signed_roots: Iterable[bytes], *, now: datetime | None = None) -> Root:
+        """Walk newer root versions (see apply_roots)."""
+        with self._locked():
+            old = self.load()
+            new = apply_roots(old, signed_roots, now or _utc_now())
+            self._save(old, new)
+            return current_root(new)
+
+    def import_directory(self, signed_directory_bytes: bytes, now: datetime | None = None) -> Directory:
+        """Import a signed directory; the same one again is a no-op, an older one RollbackError."""
+        with self._locked():
+            old = self.load()
+            new, directory = apply_directory(old, signed_directory_bytes, now or _utc_now())
+            self._save(old, new)
+            return directory
+
+    def import_bundle(self, bundle_bytes: bytes, now: datetime | None = None) -> Directory:
+        """Import a package's trust bundle (newer roots in order, then the directory)."""
+        with self._locked():
+            old = self.load()
+            new, directory = apply_bundle(old, bundle_bytes, now or _utc_now())
+            self._save(old, new)
+            return directory
+
+    def current_root(self) -> Root:
+        return current_root(self.load())
+
+    def current_directory(self, now: datetime | None = None) -> Directory:
+        """The trusted directory, verified again at ``now`` (raises when expired)."""
+        return current_directory(self.load(), now or _utc_now())
+
+    def export_bundle(self) -> bytes:
+        """This installation's roots and directory, to put into an outgoing package."""
+        return export_bundle(self.load())
