@@ -87,10 +87,10 @@ def test_group_spans_counts_rows_exactly():
 
 
 def test_container_round_trip_and_strictness():
-    raw = b"".join(bytes(c) for c in container.serialize([("directory", [b"dir"]), ("annex1.csv", [b"a", b"bc"])]))
+    raw = b"".join(bytes(c) for c in container.serialize([("trust", [b"dir"]), ("annex1.csv", [b"a", b"bc"])]))
     entries = container.parse(raw)
-    assert bytes(entries["annex1.csv"].data) == b"abc" and bytes(entries["directory"].data) == b"dir"
-    assert len(raw) == container.serialized_size([("directory", [b"dir"]), ("annex1.csv", [b"a", b"bc"])])
+    assert bytes(entries["annex1.csv"].data) == b"abc" and bytes(entries["trust"].data) == b"dir"
+    assert len(raw) == container.serialized_size([("trust", [b"dir"]), ("annex1.csv", [b"a", b"bc"])])
     for bad in (raw[:-1], raw + b"\x00", b"X" + raw[1:], raw[:-6]):
         with pytest.raises(FormatError):
             container.parse(bad)

@@ -23,7 +23,7 @@ from secxfer.errors import FormatError
 from secxfer.limits import PACKAGE_MAX_BYTES, PACKAGE_MAX_FILES
 
 MAGIC = b"secxfer-package-v1\n"
-ENTRY_NAME = re.compile(r"(roots|directory|leaves|manifest-[0-7]|annex[123]\.csv)\Z")
+ENTRY_NAME = re.compile(r"(trust|leaves|manifest-[0-7]|annex[123]\.csv)\Z")
 _NAME_LEN = struct.Struct(">H")
 _DATA_LEN = struct.Struct(">Q")
 
@@ -33,11 +33,12 @@ Chunk = bytes | bytearray | memoryview
 class Entry:
     """One named entry: a zero-copy view into the parsed buffer."""
 
-    __slots__ = ("name", "data")
+    __slots__ = ("name", "data", "offset")
 
-    def __init__(self, name: str, data: memoryview) -> None:
+    def __init__(self, name: str, data: memoryview, offset: int) -> None:
         self.name = name
         self.data = data
+        self.offset = offset
 
     def __repr__(self) -> str:
         return f"Entry({self.name!r}, {len(self.data)} bytes)"
@@ -99,7 +100,7 @@ def parse(buffer: Chunk) -> dict[str, Entry]:
         pos += _DATA_LEN.size
         if size > len(view) - pos:
             raise FormatError(f"package entry {name!r} is truncated")
-        entries[name] = Entry(name, view[pos : pos + size])
+        entries[name] = Entry(name, view[pos : pos + size], pos)
         pos += size
     if pos != len(view):
         raise FormatError("package content has trailing data after the end marker")

@@ -45,8 +45,8 @@ class Commitment(Model, kw_only=True):
 
     delivery_id: str
     profile: str
-    newline: str  # "crlf" | "lf": the row separator of every data file
-    prefix_sha256: tuple[bytes, bytes, bytes]  # BOM + header + newline, per annex
+    newlines: tuple[str, str, str]  # "crlf" | "lf": each annex's row separator
+    prefixes: tuple[bytes, bytes, bytes]  # exact BOM + header row + newline of each annex
     total_rows: tuple[int, int, int]
     covered: tuple[str, ...]  # every insurer with a leaf, sorted (zero rows included)
     merkle_root: bytes
@@ -59,14 +59,6 @@ class Parent(Model, kw_only=True):
     sender: str
     manifest_sha256: bytes
     encrypted_sha256: bytes
-
-
-class Withheld(Model, kw_only=True):
-    """Rows a hop held back for one code, with the reason (counts only, no data)."""
-
-    code: str
-    rows: int
-    reason: str
 
 
 class Manifest(Model, kw_only=True):
@@ -88,7 +80,6 @@ class Manifest(Model, kw_only=True):
     parent: Parent | None = None
     files: tuple[FileEntry, ...]
     leaves_sha256: bytes
-    withheld: tuple[Withheld, ...] = ()
 
 
 class OuterStatement(Model, kw_only=True):

@@ -1,7 +1,158 @@
-"""Commands of this wing (filled in as the wing lands)."""
+"""``seal``, ``relay``, ``open``, ``verify``, ``inspect`` and ``media verify``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from secxfer.cli._common import HomeOption, PassphraseFdOption, banner, load_key, note, resolve_home
+
+KeyOption = Annotated[Path, typer.Option("--key", "-k", help="Your participant key file (<id>.key).")]
+
+SEAL_HELP = """Validate the month's three annex CSVs and seal them for central (agency only).
+
+Rows for municipalities without a power of attorney (委任状) in force are withheld and
+counted, never sealed. Any rejected row stops the seal (exit 4) with the report.
+The package is written to OUT/<agency>-to-<central>/ with its outer signature.
+
+Example: secxfer seal --period 2026-10 --annex1 a1.csv --annex2 a2.csv --annex3 a3.csv
+--key keys/agency.key --out /media/usb
+"""
+
+RELAY_HELP = """Verify an incoming package and reseal it per next-hop recipient (central, federations).
+
+Each recipient's package goes to OUT/<you>-to-<recipient>/ (one medium each); rows
+keep their exact bytes; consent is checked again against the newest key directory.
+
+Example: secxfer relay /media/usb/agency-to-central/2026-10_agency_to_central_1a2b3c4d.age
+--key keys/central.key --out /media/outgoing
+"""
+
+OPEN_HELP = """Verify a package back to the agency and write your annex CSVs (municipalities).
+
+Checks the outer signature (if the .sig file is beside the package), every hop's
+signature, your rows against the agency's commitment, and that you have not opened
+this package before. OUT must not exist (or be empty); it is created only when
+everything verified.
+
+Example: secxfer open 2026-10_fed-13_to_mun-131016_0a1b2c3d.age --key mun-131016.key --out received/2026-10
+"""
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add the chain commands to ``app``."""
+
+    @app.command("seal", help=SEAL_HELP)
+    def seal_command(
+        period: Annotated[str, typer.Option("--period", "-p", help="YYYY-MM, or a range YYYY-MM..YYYY-MM for the first delivery.")],
+        annex1: Annotated[Path, typer.Option("--annex1", help="別紙1 CSV (at entry).")],
+        annex2: Annotated[Path, typer.Option("--annex2", help="別紙2 CSV (leaving a job).")],
+        annex3: Annotated[Path, typer.Option("--annex3", help="別紙3 CSV (change of status).")],
+        key: KeyOption,
+        out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the outgoing medium.")],
+        rehearsal: Annotated[bool, typer.Option("--rehearsal", help="Mark the delivery as a REHEARSAL (試験).")] = False,
+        profile: Annotated[str, typer.Option("--profile", help="Input profile of the CSVs.")] = "default",
+        home: HomeOption = None,
+        passphrase_fd: PassphraseFdOption = None,
+    ) -> None:
+        from secxfer.chain.seal import seal
+
+        result = seal(
+            annex_files={1: annex1, 2: annex2, 3: annex3}, period=period, key=load_key(key, passphrase_fd),
+            home=resolve_home(home), out=out, rehearsal=rehearsal, profile=profile,
+        )
+        if rehearsal:
+            note(banner(["REHEARSAL (試験) - not a production delivery"]))
+        typer.echo(f"sealed {result.period}: {sum(result.rows_sealed)} rows for {result.covered} covered municipalities")
+        typer.echo(f"  rows read per annex {result.rows_read}, sealed {result.rows_sealed}, withheld {result.withheld_rows} (no consent, {len(result.withheld)} codes)")
+        typer.echo(f"  package {result.package.path}")
+        typer.echo(f"  sha256 {result.package.sha256.hex()}")
+
+    @app.command("relay", help=RELAY_HELP)
+    def relay_command(
+        package: Annotated[Path, typer.Argument(help="The incoming package (.age).")],
+        key: KeyOption,
+        out: Annotated[Path, typer.Option("--out", "-o", help="Root folder for the outgoing media.")],
+        home: HomeOption = None,
+        passphrase_fd: PassphraseFdOption = None,
+    ) -> None:
+        from secxfer.chain.relay import relay
+
+        result = relay(package, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out)
+        if result.rehearsal:
+            note(banner(["REHEARSAL (試験) - not a production delivery"]))
+        typer.echo(f"relayed {result.period} as {result.relay}: {len(result.outputs)} packages, rows in {result.rows_in}, out {result.rows_out}")
+        for code, rows in sorted(result.withheld.items()):
+            typer.echo(f"  withheld {code}: {sum(rows)} rows (consent withdrawn)")
+        typer.echo(f"  written under {out}")
+
+    @app.command("open", help=OPEN_HELP)
+    def open_command(
+        package: Annotated[Path, typer.Argument(help="The package addressed to you (.age).")],
+        key: KeyOption,
+        out: Annotated[Path, typer.Option("--out", "-o", help="Folder to create for the annex CSVs.")],
+        utf8: Annotated[bool, typer.Option("--utf8", help="Convert the CSVs to UTF-8 (after verification).")] = False,
+        home: HomeOption = None,
+        passphrase_fd: PassphraseFdOption = None,
+    ) -> None:
+        from secxfer.chain.open import open_package
+
+        result = open_package(package, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out, utf8=utf8)
+        lines = [
+            f"{'REHEARSAL (試験) - ' if result.rehearsal else ''}period {result.period} for {result.recipient}",
+            f"rows: 別紙1 {result.rows[0]}, 別紙2 {result.rows[1]}, 別紙3 {result.rows[2]}",
+            f"verified chain: {' -> '.join(result.chain)} -> {result.recipient}",
+            "USE LIMITS: only to promote National Health Insurance enrolment;",
+            "do not pass on (contractors excepted); keep confidential.",
+        ]
+        note(banner(lines))
+        if not result.outer_signature_checked:
+            note("secxfer: note: no outer signature file beside the package; the inner signatures were verified")
+        for path in result.files:
+            typer.echo(str(path))
+
+    @app.command("verify")
+    def verify_command(
+        package: Annotated[Path, typer.Argument(help="A package file (.age) with its .sig beside it.")],
+        directory: Annotated[
+            Path | None, typer.Option("--directory", "-d", help="A key directory bundle to check against (else your home's).")
+        ] = None,
+        home: HomeOption = None,
+    ) -> None:
+        """Check a package's outer signature without any secret key (for media checks)."""
+        from secxfer.chain.inspect import verify_package
+
+        statement = verify_package(package, home=resolve_home(home), directory_file=directory)
+        typer.echo(
+            f"OK {package.name}: signed by {statement.sender} for {statement.recipient}, period {statement.period}"
+            f"{' (REHEARSAL)' if statement.rehearsal else ''}, {statement.size} bytes"
+        )
+
+    @app.command("inspect")
+    def inspect_command(package: Annotated[Path, typer.Argument(help="A package file (.age).")]) -> None:
+        """Show a package's public facts (age header, outer statement) without verifying or decrypting."""
+        from secxfer.chain.inspect import inspect_package
+
+        for line in inspect_package(package):
+            typer.echo(line)
+
+    media_app = typer.Typer(help="Removable media: check a whole medium.", no_args_is_help=True)
+    app.add_typer(media_app, name="media")
+
+    @media_app.command("verify")
+    def media_verify_command(
+        path: Annotated[Path, typer.Argument(help="Medium folder (or a folder of medium folders).")],
+        directory: Annotated[Path | None, typer.Option("--directory", "-d", help="Key directory bundle.")] = None,
+        home: HomeOption = None,
+    ) -> None:
+        """Verify every package on a medium against its index and outer signatures (no secret key)."""
+        from secxfer.chain.inspect import verify_media
+        from secxfer.errors import IntegrityError
+
+        report = verify_media(path, home=resolve_home(home), directory_file=directory)
+        for line in report.lines:
+            typer.echo(line)
+        if not report.ok:
+            raise IntegrityError(f"{report.failures} problem(s) on {path}", hint="do not deliver this medium; rewrite it")

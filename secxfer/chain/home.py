@@ -1,0 +1,77 @@
+"""An installation's chain state under its home folder.
+
+* ``chain/seen.jsonl`` — packages already opened or relayed here (replay defence);
+  one JSON line each, appended and fsynced only after the outputs are in place.
+* ``chain/sequence.json`` — the next sequence number per recipient for packages we send.
+* ``tmp/`` — private scratch space for decrypted package content; files there are
+  unlinked at creation, so no plaintext ever has a name and a crash leaves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from secxfer.fsutil import atomic_write
+
+
+def default_home() -> Path:
+    env = os.environ.get("SECXFER_HOME")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "secxfer"
+
+
+class ChainHome:
+    def __init__(self, home: Path) -> None:
+        self.root = Path(home)
+        self._seen_file = self.root / "chain" / "seen.jsonl"
+        self._sequence_file = self.root / "chain" / "sequence.json"
+
+    def _ensure(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return folder
+
+    def scratch(self) -> BinaryIO:
+        """An anonymous owner-only temporary file for decrypted content."""
+        return tempfile.TemporaryFile(dir=self._ensure(self.root / "tmp"))
+
+    def seen(self, package_id: str) -> dict | None:
+        if not self._seen_file.exists():
+            return None
+        with self._seen_file.open("rb") as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue  # a torn last line from a crash: ignore, never trust it
+                if record.get("package_id") == package_id:
+                    return record
+        return None
+
+    def remember(self, record: dict) -> None:
+        self._ensure(self._seen_file.parent)
+        line = json.dumps(record, sort_keys=True).encode() + b"\n"
+        fd = os.open(self._seen_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def next_sequences(self, recipients: list[str]) -> dict[str, int]:
+        """Allocate one sequence number per recipient in a single write (relays to many)."""
+        counters = {}
+        if self._sequence_file.exists():
+            counters = json.loads(self._sequence_file.read_bytes())
+        out = {}
+        for recipient in recipients:
+            out[recipient] = int(counters.get(recipient, 0)) + 1
+            counters[recipient] = out[recipient]
+        self._ensure(self._sequence_file.parent)
+        atomic_write(self._sequence_file, json.dumps(counters, sort_keys=True).encode(), overwrite=True)
+        return out

@@ -1,0 +1,133 @@
+"""Checks that need no secret key: one package's outer signature, a whole medium, public facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secxfer.chain import media
+from secxfer.chain.manifest import OUTER_KIND, OuterStatement, decode_outer
+from secxfer.chain.package import verify_outer
+from secxfer.chain.trustlink import directory_for_checks
+from secxfer.errors import IntegrityError, NotFoundError, SecxferError
+from secxfer.trust.signing import SignedDocument
+
+
+def verify_package(package: Path, *, home: Path, directory_file: Path | None = None) -> OuterStatement:
+    """Verify ``package`` against its outer signature with the directory only.
+
+    Raises IntegrityError (exit 3) if the file was truncated, altered or renamed, or
+    the signature is not by the sender's current key.
+    """
+    package = Path(package)
+    if not package.is_file() or package.is_symlink():
+        raise NotFoundError(f"no package file at {str(package)!r}")
+    directory = directory_for_checks(home, directory_file, dt.datetime.now(dt.timezone.utc))
+    return verify_outer(package, directory)
+
+
+def inspect_package(package: Path) -> list[str]:
+    """Public, unverified facts about a package, as lines of text."""
+    from secxfer.age import read_header
+
+    package = Path(package)
+    lines = [f"file: {package.name}", f"size: {package.stat().st_size} bytes"]
+    with open(package, "rb") as handle:
+        header = read_header(handle)
+    kinds = [s.type for s in header.stanzas]
+    lines.append(f"age v1 file, {len(kinds)} recipient stanza(s): {', '.join(kinds)}")
+    try:
+        doc = SignedDocument.decode(media.read_sidecar(package), kind=OUTER_KIND, max_bytes=64 * 1024)
+        outer = decode_outer(doc.payload)
+        lines += [
+            "outer statement (NOT verified; use 'secxfer verify'):",
+            f"  sender {outer.sender} -> recipient {outer.recipient}",
+            f"  period {outer.period}{'  REHEARSAL' if outer.rehearsal else ''}",
+            f"  package id {outer.package_id}, created {outer.created.isoformat()}",
+        ]
+    except SecxferError as error:
+        lines.append(f"outer statement: unavailable ({error})")
+    return lines
+
+
+@dataclass
+class MediaReport:
+    lines: list[str] = field(default_factory=list)
+    failures: int = 0
+    packages: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.failures == 0
+
+    def fail(self, line: str) -> None:
+        self.failures += 1
+        self.lines.append(f"FAIL {line}")
+
+
+def _medium_folders(path: Path) -> list[Path]:
+    if (path / media.INDEX_NAME).exists() or any(path.glob("*.age")):
+        return [path]
+    return sorted(p for p in path.iterdir() if p.is_dir() and not p.is_symlink())
+
+
+def verify_media(path: Path, *, home: Path, directory_file: Path | None = None) -> MediaReport:
+    """Check each medium under ``path``: signed index, every package and its outer signature.
+
+    Flags files the index does not list, listed files that are missing, symlinks (never
+    followed) and leftovers of an interrupted write.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise NotFoundError(f"{str(path)!r} is not a folder")
+    directory = directory_for_checks(home, directory_file, dt.datetime.now(dt.timezone.utc))
+    report = MediaReport()
+    for folder in _medium_folders(path):
+        _verify_medium(folder, directory, report)
+    report.lines.append(f"{report.packages} package(s) checked, {report.failures} problem(s)")
+    return report
+
+
+def _verify_medium(folder: Path, directory, report: MediaReport) -> None:
+    from secxfer.trust.fingerprint import key_id
+    from secxfer.trust.signing import verify
+
+    index_path = folder / media.INDEX_NAME
+    listed: dict[str, media.IndexEntry] = {}
+    if not index_path.is_file():
+        report.fail(f"{folder.name}: no {media.INDEX_NAME}")
+    else:
+        try:
+            doc = SignedDocument.decode(index_path.read_bytes(), kind=media.INDEX_KIND)
+            index = media.decode_index(doc.payload)
+            sender = directory.participant(index.sender)
+            signature = doc.signatures[0] if len(doc.signatures) == 1 else None
+            public = next((k.key for k in sender.signing_keys if signature and key_id(k.key) == signature.keyid), None)
+            if public is None or signature is None:
+                raise IntegrityError("index is not signed by its sender")
+            verify(public, media.INDEX_KIND, doc.payload, signature)
+            listed = {e.file_name: e for e in index.packages}
+        except SecxferError as error:
+            report.fail(f"{folder.name}/{media.INDEX_NAME}: {error}")
+    for leftover in media.leftovers(folder):
+        report.fail(f"{folder.name}/{leftover}: leftover of an interrupted write")
+    seen = set()
+    for item in sorted(folder.iterdir()):
+        if item.is_symlink():
+            report.fail(f"{folder.name}/{item.name}: symbolic link (not followed)")
+            continue
+        if item.suffix != ".age":
+            continue
+        seen.add(item.name)
+        report.packages += 1
+        try:
+            statement = verify_outer(item, directory)
+            entry = listed.get(item.name)
+            if listed and (entry is None or entry.sha256 != statement.sha256):
+                raise IntegrityError("not listed in the medium's index as it is")
+            report.lines.append(f"ok   {folder.name}/{item.name} ({statement.sender} -> {statement.recipient})")
+        except SecxferError as error:
+            report.fail(f"{folder.name}/{item.name}: {error}")
+    for missing in sorted(set(listed) - seen):
+        report.fail(f"{folder.name}/{missing}: listed in the index but missing")

@@ -1,0 +1,160 @@
+"""Packages on removable media: names, atomic writes, the outer signature, the index.
+
+A medium is a folder (the root of a USB stick, or ``<from>-to-<to>/`` in a tree of
+them). Each package is a plain age file ``<name>.age`` with its outer signature
+``<name>.age.sig`` beside it, and the folder holds ``SECXFER-INDEX.json``, a signed
+list of its packages. Names carry no personal data and stay within what FAT32,
+exFAT and ISO 9660 Joliet accept (ASCII letters, digits, ``-``, ``_``, ``.``; at
+most 64 characters).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import msgspec
+
+from secxfer.errors import FormatError, IntegrityError, NotFoundError
+from secxfer.fsutil import TEMP_PREFIX, atomic_output, atomic_write, check_free_space
+from secxfer.models import Model
+
+INDEX_NAME = "SECXFER-INDEX.json"
+INDEX_KIND = "secxfer/media-index"
+SIDECAR_SUFFIX = ".sig"
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+READ_CHUNK = 1 << 20
+
+
+class IndexEntry(Model, kw_only=True):
+    file_name: str
+    size: int
+    sha256: bytes
+    package_id: str
+    recipient: str
+    period: str
+    rehearsal: bool
+    rows: tuple[int, int, int]
+    manifest_sha256: bytes
+
+
+class MediaIndex(Model, kw_only=True):
+    format: str = "secxfer-media-index-v1"
+    sender: str
+    packages: tuple[IndexEntry, ...]
+
+
+_index_decoder = msgspec.json.Decoder(MediaIndex)
+
+
+def package_file_name(period_slug: str, sender: str, recipient: str, package_id: str, rehearsal: bool) -> str:
+    name = f"{'REHEARSAL_' if rehearsal else ''}{period_slug}_{sender}_to_{recipient}_{package_id[:8]}.age"
+    if not SAFE_NAME.match(name):
+        raise FormatError(f"package name {name!r} is not media-safe")
+    return name
+
+
+def medium_folder(root: Path, sender: str, recipient: str) -> Path:
+    return Path(root) / f"{sender}-to-{recipient}"
+
+
+class _HashingWriter:
+    """Forward writes to a file while hashing and counting them (one pass)."""
+
+    def __init__(self, target: BinaryIO) -> None:
+        self._target = target
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data) -> int:
+        self.hash.update(data)
+        self.size += len(data)
+        return self._target.write(data)
+
+    def flush(self) -> None:
+        self._target.flush()
+
+
+def file_sha256(path: Path) -> tuple[int, bytes]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(READ_CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    return size, h.digest()
+
+
+def write_encrypted(
+    path: Path, encrypt: Callable[[BinaryIO], object], *, expected_size: int
+) -> tuple[int, bytes]:
+    """Write a package atomically via ``encrypt(writer)``, then read it back.
+
+    Refuses to overwrite, checks free space first, and only reports success after
+    the bytes on the medium hash to what was written (media fail silently).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    check_free_space(path.parent, expected_size + 64 * 1024)
+
+    with atomic_output(path, mode=0o644) as handle:
+        writer = _HashingWriter(handle)
+        encrypt(writer)
+    size, digest = file_sha256(path)
+    if size != writer.size or digest != writer.hash.digest():
+        os.unlink(path)
+        raise IntegrityError(
+            f"{str(path)!r} did not read back as written",
+            hint="the medium may be faulty; use another one",
+        )
+    return size, digest
+
+
+def write_sidecar(path: Path, signed_outer: bytes) -> None:
+    atomic_write(Path(str(path) + SIDECAR_SUFFIX), signed_outer, mode=0o644)
+
+
+def read_sidecar(path: Path) -> bytes:
+    sidecar = Path(str(path) + SIDECAR_SUFFIX)
+    if not sidecar.is_file() or sidecar.is_symlink():
+        raise NotFoundError(
+            f"no outer signature {sidecar.name!r} beside {path.name!r}",
+            hint="copy the .sig file that came with the package onto the same folder",
+        )
+    return sidecar.read_bytes()
+
+
+def write_index(folder: Path, signed_index: bytes) -> None:
+    atomic_write(folder / INDEX_NAME, signed_index, overwrite=True, mode=0o644)
+
+
+def read_index_unverified(folder: Path) -> MediaIndex | None:
+    """The medium's index as it stands, for bookkeeping only (not a trust decision)."""
+    from secxfer.trust.signing import SignedDocument
+
+    path = Path(folder) / INDEX_NAME
+    if not path.is_file():
+        return None
+    try:
+        return decode_index(SignedDocument.decode(path.read_bytes(), kind=INDEX_KIND).payload)
+    except IntegrityError:
+        return None
+
+
+def decode_index(payload: bytes) -> MediaIndex:
+    try:
+        return _index_decoder.decode(payload)
+    except msgspec.DecodeError as error:
+        raise FormatError(f"media index does not decode: {error}") from None
+
+
+def encode_index(index: MediaIndex) -> bytes:
+    return msgspec.json.encode(index)
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Names of temporary files a crashed write left behind (never complete data)."""
+    return sorted(p.name for p in Path(folder).iterdir() if p.name.startswith(TEMP_PREFIX))

@@ -1,0 +1,114 @@
+"""Open at the municipality: verify everything back to the agency, then write the annexes.
+
+Outputs are written into a temporary folder beside ``out`` and renamed into place
+only after every check passed, so ``out`` either holds the complete, verified
+annexes or does not exist. Rows keep their original bytes unless ``utf8`` asks for
+conversion, which happens only after verification.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from secxfer.chain import media
+from secxfer.chain.home import ChainHome
+from secxfer.chain.package import receive, verify_outer
+from secxfer.chain.verify import ANNEX_FILES
+from secxfer.errors import NotFoundError, OutputExistsError, UsageError
+from secxfer.fsutil import TEMP_PREFIX, atomic_write, fsync_dir
+
+
+@dataclass(frozen=True)
+class OpenResult:
+    recipient: str
+    package_id: str
+    period: str
+    rehearsal: bool
+    purpose: str
+    use_limits: str
+    rows: tuple[int, int, int]
+    files: tuple[Path, ...]
+    chain: tuple[str, ...]  # sender of each hop, agency first
+    outer_signature_checked: bool
+    directory_version: int
+
+
+def _to_utf8(data: bytes) -> bytes:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data
+    return b"\xef\xbb\xbf" + data.decode("cp932").encode("utf-8")
+
+
+def _prepare_out(out: Path) -> None:
+    if out.exists():
+        if not out.is_dir() or any(out.iterdir()):
+            raise OutputExistsError(f"{str(out)!r} exists and is not an empty folder")
+        out.rmdir()
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+
+def open_package(
+    package: Path,
+    *,
+    key,
+    home: Path,
+    out: Path,
+    utf8: bool = False,
+    now: dt.datetime | None = None,
+) -> OpenResult:
+    """Verify ``package`` for the municipality holding ``key`` and write its annexes to ``out``.
+
+    Raises an IntegrityError subclass (exit 3) and writes nothing if any signature,
+    proof, row, recipient binding or the replay check fails.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    package, out = Path(package), Path(out)
+    if not package.is_file():
+        raise NotFoundError(f"no package at {str(package)!r}")
+    with receive(package, me=key, home=home, now=now) as pkg:
+        me = pkg.directory.participant(key.participant_id)
+        if str(me.role) != "municipality":
+            raise UsageError(f"{me.id!r} is a {me.role}; use 'secxfer relay' to pass packages on")
+        outer_checked = False
+        if Path(str(package) + media.SIDECAR_SUFFIX).is_file():
+            verify_outer(package, pkg.directory)
+            outer_checked = True
+        _prepare_out(out)
+        staging = out.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}-{out.name}"
+        staging.mkdir(mode=0o700)
+        try:
+            written = []
+            for annex, name in ANNEX_FILES.items():
+                data = bytes(pkg.entries[name].data)
+                atomic_write(staging / name, _to_utf8(data) if utf8 else data)
+                written.append(out / name)
+            os.replace(staging, out)
+            fsync_dir(out.parent)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                shutil.rmtree(staging)
+            raise
+        manifest = pkg.manifest
+        ChainHome(home).remember(
+            {"package_id": manifest.package_id, "sha256": pkg.sha256.hex(), "role": "open",
+             "period": manifest.period, "at": now.isoformat()}
+        )
+        return OpenResult(
+            recipient=me.id,
+            package_id=manifest.package_id,
+            period=manifest.period,
+            rehearsal=manifest.rehearsal,
+            purpose=manifest.purpose,
+            use_limits=manifest.use_limits,
+            rows=tuple(f.rows for f in sorted(manifest.files, key=lambda f: f.annex)),  # type: ignore[arg-type]
+            files=tuple(written),
+            chain=tuple(m.sender for m in pkg.chain.manifests),
+            outer_signature_checked=outer_checked,
+            directory_version=pkg.directory.version,
+        )

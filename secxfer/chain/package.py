@@ -1,0 +1,334 @@
+"""One package: write it (container → age → medium, outer signature) and receive it.
+
+Receiving decrypts into an anonymous scratch file under the home folder, parses the
+container from an mmap of it, brings the carried key directory through the trust
+store's rules, and verifies the manifest chain, the leaves and every data file.
+Nothing is written anywhere else until all of that holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import mmap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from secxfer.chain import container, media
+from secxfer.chain.home import ChainHome
+from secxfer.chain.manifest import (
+    MANIFEST_KIND,
+    OUTER_KIND,
+    FileEntry,
+    Manifest,
+    OuterStatement,
+    decode_outer,
+    encode,
+)
+from secxfer.chain.provenance import CarriedLeaf
+from secxfer.chain.trustlink import load_bundle_into_store
+from secxfer.chain.verify import (
+    ANNEX_FILES,
+    VerifiedChain,
+    decode_leaves,
+    scope_codes,
+    verify_chain,
+    verify_data,
+    verify_leaves,
+)
+from secxfer.errors import FormatError, IntegrityError, ReplayError, SignatureError
+from secxfer.trust.signing import SignedDocument, sign_document, verify
+
+REQUIRED_ENTRIES = ("trust", "leaves", *ANNEX_FILES.values())
+AGE_OVERHEAD_PER_CHUNK = 16
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class WrittenPackage:
+    path: Path
+    recipient: str
+    package_id: str
+    size: int
+    sha256: bytes
+    manifest_sha256: bytes
+    rows: tuple[int, int, int]
+    index_entry: media.IndexEntry
+
+
+def write_package(
+    *,
+    folder: Path,
+    sender,
+    directory,
+    bundle: bytes,
+    previous: Sequence[bytes],
+    manifest: Manifest,
+    leaves: Sequence[CarriedLeaf],
+    files: dict[int, list],
+    rng=None,
+) -> WrittenPackage:
+    """Sign ``manifest`` (completed with file facts), encrypt to the recipient, write to ``folder``.
+
+    ``files`` maps annex number to the chunks of its data file (prefix, then rows).
+    The package is encrypted to every current encryption key of the recipient in the
+    directory (main and backup) and to nobody else.
+    """
+    from secxfer.age import encrypt_stream
+
+    recipients = directory.encryption_recipients(manifest.recipient, manifest.created)
+    if not recipients:
+        raise IntegrityError(
+            f"the directory lists no valid encryption key for {manifest.recipient!r}",
+            hint="the recipient must enroll a key before it can receive packages",
+        )
+    entries_meta = []
+    for annex, name in ANNEX_FILES.items():
+        chunks = files[annex]
+        h = hashlib.sha256()
+        for chunk in chunks:
+            h.update(chunk)
+        rows = sum(c.leaf.rows[annex - 1] for c in leaves)
+        entries_meta.append(FileEntry(name=name, annex=annex, size=sum(len(c) for c in chunks), sha256=h.digest(), rows=rows))
+    leaves_bytes = msgspec.json.encode(tuple(leaves))
+    manifest = msgspec.structs.replace(
+        manifest,
+        recipient_keys=tuple(r.encode() for r in recipients),
+        files=tuple(entries_meta),
+        leaves_sha256=hashlib.sha256(leaves_bytes).digest(),
+    )
+    payload = encode(manifest)
+    signed_manifest = sign_document(MANIFEST_KIND, payload, [sender])
+    entries: list[tuple[str, list]] = [("trust", [bundle])]
+    entries += [(f"manifest-{i}", [m]) for i, m in enumerate([*previous, signed_manifest])]
+    entries.append(("leaves", [leaves_bytes]))
+    entries += [(ANNEX_FILES[a], files[a]) for a in ANNEX_FILES]
+
+    plain_size = container.serialized_size(entries)
+    expected = plain_size + (plain_size // CHUNK + 1) * AGE_OVERHEAD_PER_CHUNK + 4096
+    name = media.package_file_name(
+        _slug(manifest.period), manifest.sender, manifest.recipient, manifest.package_id, manifest.rehearsal
+    )
+    path = Path(folder) / name
+
+    def encrypt(writer) -> None:
+        encrypt_stream(recipients, container.ChunkStream(container.serialize(entries)), writer, rng=rng)
+
+    size, digest = media.write_encrypted(path, encrypt, expected_size=expected)
+    outer = OuterStatement(
+        file_name=name,
+        size=size,
+        sha256=digest,
+        package_id=manifest.package_id,
+        sender=manifest.sender,
+        recipient=manifest.recipient,
+        period=manifest.period,
+        rehearsal=manifest.rehearsal,
+        created=manifest.created,
+    )
+    media.write_sidecar(path, sign_document(OUTER_KIND, encode(outer), [sender]))
+    rows = tuple(e.rows for e in entries_meta)
+    manifest_sha256 = hashlib.sha256(payload).digest()
+    return WrittenPackage(
+        path=path,
+        recipient=manifest.recipient,
+        package_id=manifest.package_id,
+        size=size,
+        sha256=digest,
+        manifest_sha256=manifest_sha256,
+        rows=rows,  # type: ignore[arg-type]
+        index_entry=media.IndexEntry(
+            file_name=name,
+            size=size,
+            sha256=digest,
+            package_id=manifest.package_id,
+            recipient=manifest.recipient,
+            period=manifest.period,
+            rehearsal=manifest.rehearsal,
+            rows=rows,  # type: ignore[arg-type]
+            manifest_sha256=manifest_sha256,
+        ),
+    )
+
+
+def _slug(period_label: str) -> str:
+    return period_label.replace("..", "_")
+
+
+def written_from_index(folder: Path, package_id: str) -> WrittenPackage | None:
+    """A package already completed in ``folder`` (listed in its index, file intact), if any."""
+    index = media.read_index_unverified(folder)
+    for entry in index.packages if index else ():
+        path = Path(folder) / entry.file_name
+        if entry.package_id == package_id and path.is_file():
+            size, digest = media.file_sha256(path)
+            if size == entry.size and hmac_equal(digest, entry.sha256):
+                return WrittenPackage(
+                    path=path, recipient=entry.recipient, package_id=package_id, size=size, sha256=digest,
+                    manifest_sha256=entry.manifest_sha256, rows=entry.rows, index_entry=entry,
+                )
+    return None
+
+
+def write_index(folder: Path, sender, entries: Sequence[media.IndexEntry]) -> None:
+    """Sign and (re)write the medium's index with ``entries`` added to what it lists."""
+    existing: dict[str, media.IndexEntry] = {}
+    previous = media.read_index_unverified(folder)
+    if previous is not None and previous.sender == sender.participant_id:
+        existing = {e.file_name: e for e in previous.packages if (Path(folder) / e.file_name).is_file()}
+    for entry in entries:
+        existing[entry.file_name] = entry
+    index = media.MediaIndex(sender=sender.participant_id, packages=tuple(existing[k] for k in sorted(existing)))
+    media.write_index(folder, sign_document(media.INDEX_KIND, media.encode_index(index), [sender]))
+
+
+class HashingReader:
+    """Read a file while hashing it, so the encrypted file is read once."""
+
+    def __init__(self, handle) -> None:
+        self._handle = handle
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._handle.read(n)
+        self.hash.update(data)
+        self.size += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        n = self._handle.readinto(buffer)
+        if n:
+            self.hash.update(memoryview(buffer)[:n])
+            self.size += n
+        return n
+
+
+class ReceivedPackage:
+    """A decrypted and fully verified package (plaintext only in anonymous scratch)."""
+
+    def __init__(self, *, path, size, sha256, scratch, buffer, entries, chain, directory, leaves, spans):
+        self.path: Path = path
+        self.size: int = size
+        self.sha256: bytes = sha256
+        self._scratch = scratch
+        self.buffer = buffer
+        self.entries: dict[str, container.Entry] = entries
+        self.chain: VerifiedChain = chain
+        self.directory = directory
+        self.leaves: tuple[CarriedLeaf, ...] = leaves
+        self.spans: dict[int, list[tuple[int, int]]] = spans
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.chain.current
+
+    def bundle(self) -> bytes:
+        return bytes(self.entries["trust"].data)
+
+    def rows(self, annex: int, leaf_position: int) -> memoryview:
+        lo, hi = self.spans[annex][leaf_position]
+        return memoryview(self.buffer)[lo:hi]
+
+    def prefix(self, annex: int) -> bytes:
+        return self.chain.commitment.prefixes[annex - 1]
+
+    def close(self) -> None:
+        self.entries = {}
+        if isinstance(self.buffer, mmap.mmap):
+            try:
+                self.buffer.close()
+            except BufferError:
+                pass  # views a caller still holds keep the mapping until they are dropped
+        self._scratch.close()
+
+    def __enter__(self) -> ReceivedPackage:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def receive(path: Path, *, me, home: Path, now: dt.datetime, check_replay: bool = True) -> ReceivedPackage:
+    """Decrypt and verify the package at ``path`` for participant ``me``.
+
+    Raises an IntegrityError subclass (exit 3) for anything that does not verify,
+    including a package already processed in this home (replay).
+    """
+    from secxfer.age import decrypt_to_scratch
+
+    chain_home = ChainHome(home)
+    scratch = chain_home.scratch()
+    try:
+        with open(path, "rb") as handle:
+            reader = HashingReader(handle)
+            decrypt_to_scratch([me.encryption_identity], reader, scratch)
+            while reader.read(1 << 20):
+                pass  # age stops at the end of the payload; a tail would have failed decryption
+        scratch.flush()
+        length = scratch.seek(0, 2)
+        if length == 0:
+            raise FormatError("package decrypted to nothing")
+        buffer = mmap.mmap(scratch.fileno(), 0, access=mmap.ACCESS_READ)
+        entries = container.parse(buffer)
+        for name in REQUIRED_ENTRIES:
+            if name not in entries:
+                raise FormatError(f"package lacks its {name!r} entry")
+        directory = load_bundle_into_store(
+            home, bytes(entries["trust"].data), now, anchor=getattr(me, "trust_anchor", None)
+        )
+        envelopes = [bytes(entries[f"manifest-{i}"].data) for i in range(8) if f"manifest-{i}" in entries]
+        chain = verify_chain(envelopes, directory, me.participant_id)
+        manifest = chain.current
+        if not hmac_equal(manifest.leaves_sha256, hashlib.sha256(entries["leaves"].data).digest()):
+            raise IntegrityError("the leaf list differs from what the sender's manifest states")
+        leaves = decode_leaves(entries["leaves"].data)
+        expected = scope_codes(directory, me.participant_id, chain.commitment.covered)
+        verify_leaves(leaves, chain.commitment, expected)
+        spans = verify_data(buffer, entries, manifest, chain.commitment, leaves)
+        if check_replay and chain_home.seen(manifest.package_id):
+            raise ReplayError(f"package {manifest.package_id} was already processed here")
+        return ReceivedPackage(
+            path=Path(path), size=reader.size, sha256=reader.hash.digest(), scratch=scratch, buffer=buffer,
+            entries=entries, chain=chain, directory=directory, leaves=leaves, spans=spans,
+        )
+    except BaseException:
+        scratch.close()
+        raise
+
+
+def hmac_equal(a: bytes, b: bytes) -> bool:
+    import hmac
+
+    return hmac.compare_digest(a, b)
+
+
+def verify_outer(path: Path, directory) -> OuterStatement:
+    """Check a package's outer signature and that the file on the medium is what it signs.
+
+    Needs no secret key: anyone holding the directory can check a medium.
+    """
+    doc = SignedDocument.decode(media.read_sidecar(path), kind=OUTER_KIND, max_bytes=64 * 1024)
+    if len(doc.signatures) != 1:
+        raise SignatureError("an outer signature file must carry exactly one signature")
+    statement = decode_outer(doc.payload)
+    participant = directory.participant(statement.sender)
+    keys = {k.key for k in participant.signing_keys}
+    from secxfer.trust.fingerprint import key_id
+
+    public = next((k for k in keys if key_id(k) == doc.signatures[0].keyid), None)
+    if public is None:
+        raise SignatureError(f"outer signature is not by a key of {statement.sender!r}")
+    verify(public, OUTER_KIND, doc.payload, doc.signatures[0])
+    directory.require_signing_key(statement.sender, public, statement.created)
+    size, digest = media.file_sha256(Path(path))
+    if statement.file_name != Path(path).name:
+        raise IntegrityError(f"package was renamed: signed as {statement.file_name!r}")
+    if size != statement.size or not hmac_equal(digest, statement.sha256):
+        raise IntegrityError(
+            f"{Path(path).name!r} is not the file its sender signed (truncated, corrupted or altered)",
+        )
+    return statement

@@ -1,0 +1,158 @@
+"""Relay at central and at each federation: verify, re-check consent, split, reseal.
+
+The split keeps every row's bytes: a recipient's data file is the agency's header
+followed by exactly its leaves' row groups, sliced from the verified input. Each
+output carries the manifests so far plus this relay's own, the recipient's leaves
+with their inclusion proofs, and the newest directory. Output package ids derive
+from the input's, so a rerun after a crash rewrites the same names and a recipient's
+replay defence sees one package, never two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secxfer.chain import media
+from secxfer.chain.home import ChainHome
+from secxfer.chain.manifest import Manifest, Parent
+from secxfer.chain.package import WrittenPackage, receive, write_index, write_package, written_from_index
+from secxfer.chain.trustlink import newest_bundle
+from secxfer.errors import ConsentError, UsageError
+
+CONSENT_WITHDRAWN = "consent-withdrawn"
+JST = dt.timezone(dt.timedelta(hours=9))
+
+
+@dataclass(frozen=True)
+class RelayResult:
+    relay: str
+    period: str
+    rehearsal: bool
+    received_package: str
+    rows_in: tuple[int, int, int]
+    outputs: list[WrittenPackage]
+    withheld: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+
+    @property
+    def rows_out(self) -> tuple[int, int, int]:
+        return tuple(sum(p.rows[a] for p in self.outputs) for a in range(3))  # type: ignore[return-value]
+
+
+def _targets(directory, me, codes: list[str]) -> dict[str, list[int]]:
+    """Next-hop recipient id -> positions of the carried leaves it gets."""
+    targets: dict[str, list[int]] = defaultdict(list)
+    if str(me.role) == "central":
+        for fed in directory.by_role("federation"):
+            targets[fed.id] = []
+        by_pref = {fed.code[:2]: fed.id for fed in directory.by_role("federation")}
+        for pos, code in enumerate(codes):
+            targets[by_pref[code[:2]]].append(pos)
+    else:
+        municipalities = {m.code: m.id for m in directory.municipalities_of(me.id)}
+        for pos, code in enumerate(codes):
+            if code not in municipalities:
+                raise ConsentError(f"{code} is not a municipality of {me.id}'s prefecture in the directory")
+            targets[municipalities[code]].append(pos)
+    return targets
+
+
+def _consent_gate(directory, codes: list[str], sealed_on: dt.date, today: dt.date) -> set[str]:
+    """Codes to hold back because consent was withdrawn after sealing.
+
+    A code whose consent was not in force when the agency sealed should never have
+    been sealed: that is injection, refused outright.
+    """
+    held = set()
+    for code in codes:
+        if directory.consent_in_force(code, today):
+            continue
+        if not directory.consent_in_force(code, sealed_on):
+            raise ConsentError(
+                f"the package carries rows for {code}, which had no power of attorney (委任状) in force when sealed"
+            )
+        held.add(code)
+    return held
+
+
+def relay(
+    package: Path,
+    *,
+    key,
+    home: Path,
+    out: Path,
+    now: dt.datetime | None = None,
+    rng: Callable[[int], bytes] = os.urandom,
+) -> RelayResult:
+    """Verify the incoming package and write one package per next-hop recipient under ``out``.
+
+    Each recipient's package goes to its own medium folder ``out/<me>-to-<recipient>/``.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    chain_home = ChainHome(home)
+    with receive(Path(package), me=key, home=home, now=now) as pkg:
+        directory = pkg.directory
+        me = directory.participant(key.participant_id)
+        if str(me.role) not in ("central", "federation"):
+            raise UsageError(f"{me.id!r} is a {me.role}; only central and federations relay", hint="use 'secxfer open'")
+        bundle, directory = newest_bundle(home, pkg.bundle(), now)
+        codes = [c.leaf.code for c in pkg.leaves]
+        sealed_on = pkg.chain.origin.created.astimezone(JST).date()
+        held = _consent_gate(directory, codes, sealed_on, now.astimezone(JST).date())
+        withheld = {c.leaf.code: c.leaf.rows for c in pkg.leaves if c.leaf.code in held}
+        targets = _targets(directory, me, codes)
+        current = pkg.manifest
+        sequences = chain_home.next_sequences(sorted(targets))
+        outputs = []
+        for recipient, positions in sorted(targets.items()):
+            positions = [p for p in positions if codes[p] not in held]
+            folder = media.medium_folder(out, me.id, recipient)
+            package_id = hashlib.sha256(f"{current.package_id}:{recipient}".encode()).hexdigest()[:32]
+            manifest = Manifest(
+                hop=current.hop + 1,
+                package_id=package_id,
+                sender=me.id,
+                sender_keyid=key.signing_keyid,
+                recipient=recipient,
+                recipient_keys=(),
+                period=current.period,
+                sequence=sequences[recipient],
+                created=now,
+                rehearsal=current.rehearsal,
+                directory_version=directory.version,
+                parent=Parent(
+                    package_id=current.package_id,
+                    sender=current.sender,
+                    manifest_sha256=pkg.chain.payload_hashes[-1],
+                    encrypted_sha256=pkg.sha256,
+                ),
+                files=(),
+                leaves_sha256=b"",
+            )
+            files = {a: [pkg.prefix(a), *(pkg.rows(a, p) for p in positions)] for a in (1, 2, 3)}
+            existing = written_from_index(folder, package_id)
+            if existing is not None:
+                outputs.append(existing)
+                continue
+            written = write_package(
+                folder=folder, sender=key, directory=directory, bundle=bundle,
+                previous=pkg.chain.envelopes, manifest=manifest,
+                leaves=[pkg.leaves[p] for p in positions], files=files, rng=rng,
+            )
+            write_index(folder, key, [written.index_entry])
+            outputs.append(written)
+        rows_in = tuple(sum(c.leaf.rows[a] for c in pkg.leaves) for a in range(3))
+        chain_home.remember(
+            {"package_id": current.package_id, "sha256": pkg.sha256.hex(), "role": "relay",
+             "period": current.period, "outputs": len(outputs), "at": now.isoformat()}
+        )
+        return RelayResult(
+            relay=me.id, period=current.period, rehearsal=current.rehearsal,
+            received_package=current.package_id, rows_in=rows_in, outputs=outputs, withheld=withheld,
+        )
+

@@ -1,0 +1,172 @@
+"""Seal at the agency: validate, apply the consent gate, commit, encrypt for central.
+
+Rows for municipalities without a power of attorney (委任状) in force are withheld
+here and only counted; they never enter a package. Every covered municipality gets
+a leaf in the commitment, with zero rows when it has none this period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secxfer.chain import media
+from secxfer.chain.home import ChainHome
+from secxfer.chain.manifest import Commitment, Manifest
+from secxfer.chain.package import WrittenPackage, write_index, write_package
+from secxfer.chain.provenance import SALT_BYTES, Leaf, build_tree, rows_digest
+from secxfer.chain.trustlink import current_bundle
+from secxfer.errors import InputRejectedError, UsageError
+
+NEWLINE_NAMES = {b"\r\n": "crlf", b"\n": "lf"}
+NO_CONSENT = "no-consent"
+
+
+@dataclass(frozen=True)
+class SealResult:
+    package: WrittenPackage
+    period: str
+    rehearsal: bool
+    delivery_id: str
+    rows_read: tuple[int, int, int]
+    rows_sealed: tuple[int, int, int]
+    covered: int
+    withheld: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # code -> rows per annex
+    per_insurer: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+
+    @property
+    def withheld_rows(self) -> int:
+        return sum(sum(v) for v in self.withheld.values())
+
+
+def _read_all(annex_files: Mapping[int, Path], period, profile: str):
+    from secxfer.domain.validate import read_annex
+
+    if sorted(annex_files) != [1, 2, 3]:
+        raise UsageError("seal needs all three annex files (別紙1, 別紙2, 別紙3); send a header-only file for an empty annex")
+    readings = {}
+    problems = []
+    for annex, path in sorted(annex_files.items()):
+        with open(path, "rb") as handle:
+            reading = read_annex(handle, annex=annex, period=period, profile=profile, source=str(path))
+        readings[annex] = reading
+        problems += [p for p in reading.problems if p.severity == "error"]
+    if problems:
+        shown = "; ".join(str(p) for p in problems[:3])
+        raise InputRejectedError(
+            f"{len(problems)} problem(s) in the annex files, nothing was sealed: {shown}"
+            + (" …" if len(problems) > 3 else ""),
+            hint="run 'secxfer validate' for the full report, correct the source and seal again",
+        )
+    return readings
+
+
+def seal(
+    *,
+    annex_files: Mapping[int, Path],
+    period: str,
+    key,
+    home: Path,
+    out: Path,
+    rehearsal: bool = False,
+    profile: str = "default",
+    now: dt.datetime | None = None,
+    rng: Callable[[int], bytes] = os.urandom,
+) -> SealResult:
+    """Validate the month's three annex CSVs and seal them into one package for central.
+
+    Refuses (InputRejectedError, exit 4) if any row is rejected; nothing is written then.
+    The package lands in ``out/agency-to-central/`` with its outer signature and index.
+    """
+    from secxfer.domain.period import parse_period
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    the_period = parse_period(period) if isinstance(period, str) else period
+    bundle, directory = current_bundle(home, now, anchor=getattr(key, "trust_anchor", None))
+    me = directory.participant(key.participant_id)
+    if str(me.role) != "agency":
+        raise UsageError(f"{key.participant_id!r} is a {me.role}; only the agency seals", hint="relay or open instead")
+    readings = _read_all(annex_files, the_period, profile)
+    today = now.astimezone(dt.timezone(dt.timedelta(hours=9))).date()
+    covered = sorted(p.code for p in directory.covered_municipalities(today))
+    covered_set = set(covered)
+
+    groups: dict[int, dict[str, list[bytes]]] = {a: defaultdict(list) for a in (1, 2, 3)}
+    withheld: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for annex, reading in readings.items():
+        for row in reading.rows:
+            if row.insurer in covered_set:
+                groups[annex][row.insurer].append(row.raw)
+            else:
+                withheld[row.insurer][annex - 1] += 1
+
+    newlines = tuple(reading.newline for _, reading in sorted(readings.items()))
+    leaves, group_bytes = [], {a: [] for a in (1, 2, 3)}
+    for code in covered:
+        counts, digests = [], []
+        for annex in (1, 2, 3):
+            nl = newlines[annex - 1]
+            rows = groups[annex].get(code, [])
+            data = b"".join(r + nl for r in rows)
+            group_bytes[annex].append(data)
+            counts.append(len(rows))
+            digests.append(rows_digest(data))
+        leaves.append(Leaf(code=code, salt=rng(SALT_BYTES), rows=tuple(counts), rows_sha256=tuple(digests)))
+    root, carried = build_tree(leaves)
+
+    prefixes = tuple(
+        reading.bom + ((reading.header + reading.newline) if reading.header is not None else b"")
+        for _, reading in sorted(readings.items())
+    )
+    commitment = Commitment(
+        delivery_id=rng(16).hex(),
+        profile=profile,
+        newlines=tuple(NEWLINE_NAMES[n] for n in newlines),
+        prefixes=prefixes,
+        total_rows=tuple(sum(len(v) for v in groups[a].values()) for a in (1, 2, 3)),
+        covered=tuple(covered),
+        merkle_root=root,
+    )
+    central = directory.by_role("central")
+    if len(central) != 1:
+        raise UsageError("the directory must list exactly one central association")
+    recipient = central[0].id
+    sequence = ChainHome(home).next_sequences([recipient])[recipient]
+    manifest = Manifest(
+        hop=0,
+        package_id=rng(16).hex(),
+        sender=key.participant_id,
+        sender_keyid=key.signing_keyid,
+        recipient=recipient,
+        recipient_keys=(),
+        period=the_period.label,
+        sequence=sequence,
+        created=now,
+        rehearsal=rehearsal,
+        directory_version=directory.version,
+        commitment=commitment,
+        files=(),
+        leaves_sha256=b"",
+    )
+    files = {a: [prefixes[a - 1], *group_bytes[a]] for a in (1, 2, 3)}
+    folder = media.medium_folder(out, key.participant_id, recipient)
+    written = write_package(
+        folder=folder, sender=key, directory=directory, bundle=bundle, previous=(),
+        manifest=manifest, leaves=carried, files=files, rng=rng,
+    )
+    write_index(folder, key, [written.index_entry])
+    return SealResult(
+        package=written,
+        period=the_period.label,
+        rehearsal=rehearsal,
+        delivery_id=commitment.delivery_id,
+        rows_read=tuple(r.rows_read for _, r in sorted(readings.items())),
+        rows_sealed=commitment.total_rows,
+        covered=len(covered),
+        withheld={k: tuple(v) for k, v in sorted(withheld.items())},
+        per_insurer={leaf.code: leaf.rows for leaf in leaves},
+    )

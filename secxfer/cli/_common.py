@@ -1,0 +1,59 @@
+"""Options and helpers every command shares (home folder, keys, output streams)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Installation folder (trust store, packages seen, logs). Default: $SECXFER_HOME or ~/.local/share/secxfer.",
+        show_default=False,
+    ),
+]
+PassphraseFdOption = Annotated[
+    int | None,
+    typer.Option("--passphrase-fd", help="Read the key file's passphrase from this file descriptor (else $SECXFER_PASSPHRASE or a prompt)."),
+]
+
+
+def resolve_home(home: Path | None) -> Path:
+    from secxfer.chain.home import default_home
+
+    return home if home is not None else default_home()
+
+
+def load_key(path: Path, passphrase_fd: int | None = None):
+    """Load a participant key file, asking for its passphrase only when needed."""
+    from secxfer.errors import UsageError
+    from secxfer.trust.secret_keys import load_secret_key, obtain_passphrase, passphrase_from_env_or_fd
+
+    passphrase = passphrase_from_env_or_fd(passphrase_fd)
+    try:
+        secret = load_secret_key(path, passphrase=passphrase)
+    except UsageError:
+        if passphrase is not None or not sys.stdin.isatty():
+            raise
+        secret = load_secret_key(path, passphrase=obtain_passphrase(prompt=f"Passphrase for {path.name}: "))
+    if secret.is_test_key:
+        warn(f"{path.name} is a TEST KEY: never use it for real data")
+    return secret
+
+
+def warn(message: str) -> None:
+    print(f"secxfer: warning: {message}", file=sys.stderr)
+
+
+def note(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def banner(lines: list[str]) -> str:
+    width = max(len(line) for line in lines) + 4
+    bar = "#" * width
+    return "\n".join([bar, *(f"# {line.ljust(width - 4)} #" for line in lines), bar])
