@@ -1,1 +1,58 @@
-"""age wing."""
+"""The age v1 encryption layer (C2SP age.md), built on ``cryptography``.
+
+Files written here open with the stock ``age`` command and vice versa. Public API:
+
+* keys: :class:`X25519Identity`, :class:`X25519Recipient`, :func:`parse_recipient`,
+  :func:`parse_identity`, :func:`parse_identity_file`, :func:`parse_recipients_file`;
+* encrypt: :func:`encrypt_stream`, :func:`encrypt_bytes`;
+* decrypt: :func:`decrypt_bytes`, :func:`decrypt_to_path` (both release plaintext
+  only after the whole file authenticated), :func:`decrypt_to_scratch` (hazard:
+  streams unauthenticated plaintext), :func:`read_header` (no key needed);
+* errors: see :mod:`secxfer.age.errors`.
+
+The recipient-type contract (``wrap``/``unwrap``) is in :mod:`secxfer.age.recipients`.
+"""
+
+from secxfer.age.decrypt import decrypt_bytes, decrypt_to_path, decrypt_to_scratch, read_header
+from secxfer.age.encrypt import encrypt_bytes, encrypt_stream
+from secxfer.age.errors import (
+    AgeArmorError,
+    AgeHeaderError,
+    AgeHeaderMacError,
+    AgeKeyError,
+    AgeNoIdentityMatchError,
+    AgePayloadError,
+    AgeUnsupportedError,
+)
+from secxfer.age.format import Header, Stanza
+from secxfer.age.keys import parse_identity, parse_identity_file, parse_recipient, parse_recipients_file
+from secxfer.age.recipients import Identity, Recipient
+from secxfer.age.scrypt import ScryptIdentity
+from secxfer.age.x25519 import X25519Identity, X25519Recipient
+
+__all__ = [
+    "AgeArmorError",
+    "AgeHeaderError",
+    "AgeHeaderMacError",
+    "AgeKeyError",
+    "AgeNoIdentityMatchError",
+    "AgePayloadError",
+    "AgeUnsupportedError",
+    "Header",
+    "Identity",
+    "Recipient",
+    "ScryptIdentity",
+    "Stanza",
+    "X25519Identity",
+    "X25519Recipient",
+    "decrypt_bytes",
+    "decrypt_to_path",
+    "decrypt_to_scratch",
+    "encrypt_bytes",
+    "encrypt_stream",
+    "parse_identity",
+    "parse_identity_file",
+    "parse_recipient",
+    "parse_recipients_file",
+    "read_header",
+]

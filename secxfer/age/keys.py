@@ -1,0 +1,98 @@
+"""Parsing recipients and identities by their encoding, and age key files.
+
+Dispatch is by Bech32 prefix, so a new recipient type is one more branch here and
+nothing else changes. Errors never echo secret key material.
+"""
+
+from __future__ import annotations
+
+from secxfer import limits
+from secxfer.age._labels import (
+    HYBRID_IDENTITY_HRP,
+    HYBRID_RECIPIENT_HRP,
+    PLUGIN_IDENTITY_PREFIX,
+    PLUGIN_RECIPIENT_PREFIX,
+    X25519_IDENTITY_HRP,
+    X25519_RECIPIENT_HRP,
+)
+from secxfer.age._limits import RECIPIENTS_FILE_MAX_BYTES
+from secxfer.age.errors import AgeKeyError, AgeUnsupportedError
+from secxfer.age.recipients import Identity, Recipient
+from secxfer.age.x25519 import X25519Identity, X25519Recipient
+
+
+def _hrp(text: str) -> str:
+    separator = text.rfind("1")  # '1' is not in the Bech32 data alphabet
+    return text[:separator] if separator > 0 else ""
+
+
+def parse_recipient(text: str) -> Recipient:
+    """A recipient from its text form (``age1...``).
+
+    Raises AgeUnsupportedError for valid encodings of types not implemented here
+    (post-quantum ``age1pq1...``, plugins ``age1<name>1...``, SSH keys) and
+    AgeKeyError for anything malformed.
+    """
+    text = text.strip()
+    hrp = _hrp(text).lower()
+    if hrp == X25519_RECIPIENT_HRP:
+        return X25519Recipient.parse(text)
+    if hrp == HYBRID_RECIPIENT_HRP:
+        raise AgeUnsupportedError("post-quantum hybrid recipients (age1pq1...) are not supported yet")
+    if hrp.startswith(PLUGIN_RECIPIENT_PREFIX):
+        raise AgeUnsupportedError(f"age plugin recipients ({hrp}1...) are not supported")
+    if text.startswith(("ssh-", "ecdsa-")):
+        raise AgeUnsupportedError("SSH public keys are not supported as age recipients", hint="use an age1... recipient")
+    raise AgeKeyError(f"not an age recipient: {text[:12]!r}...", hint="a recipient looks like age1 followed by 58 characters")
+
+
+def parse_identity(text: str) -> Identity:
+    """An identity from its text form (``AGE-SECRET-KEY-1...``); errors never echo it."""
+    text = text.strip()
+    hrp = _hrp(text).upper()
+    if hrp == X25519_IDENTITY_HRP:
+        return X25519Identity.parse(text)
+    if hrp == HYBRID_IDENTITY_HRP:
+        raise AgeUnsupportedError("post-quantum hybrid identities (AGE-SECRET-KEY-PQ-1...) are not supported yet")
+    if text.upper().startswith(PLUGIN_IDENTITY_PREFIX):
+        raise AgeUnsupportedError("age plugin identities (AGE-PLUGIN-...) are not supported")
+    raise AgeKeyError("not an age identity", hint="an identity line looks like AGE-SECRET-KEY-1 followed by 58 characters")
+
+
+def _lines(text: str, max_bytes: int, what: str) -> list[tuple[int, str]]:
+    if len(text.encode("utf-8", "surrogateescape")) > max_bytes:
+        raise AgeKeyError(f"{what} is larger than {max_bytes} bytes")
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            entries.append((number, line))
+    if not entries:
+        raise AgeKeyError(f"{what} contains no keys")
+    return entries
+
+
+def _relocated(error: AgeKeyError | AgeUnsupportedError, what: str, number: int) -> AgeKeyError | AgeUnsupportedError:
+    return type(error)(f"{what} line {number}: {error.message}", hint=error.hint)
+
+
+def parse_identity_file(text: str) -> list[Identity]:
+    """Identities from an age identity file: one per line, ``#`` comments and blank lines allowed."""
+    identities = []
+    for number, line in _lines(text, limits.KEY_FILE_MAX_BYTES, "identity file"):
+        try:
+            identities.append(parse_identity(line))
+        except (AgeKeyError, AgeUnsupportedError) as error:
+            raise _relocated(error, "identity file", number) from None
+    return identities
+
+
+def parse_recipients_file(text: str) -> list[Recipient]:
+    """Recipients from an age recipients file (``-R``): one per line, comments allowed."""
+    recipients = []
+    for number, line in _lines(text, RECIPIENTS_FILE_MAX_BYTES, "recipients file"):
+        try:
+            recipients.append(parse_recipient(line))
+        except (AgeKeyError, AgeUnsupportedError) as error:
+            raise _relocated(error, "recipients file", number) from None
+    return recipients
