@@ -61,6 +61,7 @@ def open_package(
     out: Path,
     utf8: bool = False,
     now: dt.datetime | None = None,
+    anchor: bytes | None = None,
 ) -> OpenResult:
     """Verify ``package`` for the municipality holding ``key`` and write its annexes to ``out``.
 
@@ -71,7 +72,7 @@ def open_package(
     package, out = Path(package), Path(out)
     if not package.is_file():
         raise NotFoundError(f"no package at {str(package)!r}")
-    with receive(package, me=key, home=home, now=now) as pkg:
+    with receive(package, me=key, home=home, now=now, anchor=anchor) as pkg:
         me = pkg.directory.participant(key.participant_id)
         if str(me.role) != "municipality":
             raise UsageError(f"{me.id!r} is a {me.role}; use 'secxfer relay' to pass packages on")

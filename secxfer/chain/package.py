@@ -252,11 +252,14 @@ class ReceivedPackage:
         self.close()
 
 
-def receive(path: Path, *, me, home: Path, now: dt.datetime, check_replay: bool = True) -> ReceivedPackage:
+def receive(
+    path: Path, *, me, home: Path, now: dt.datetime, check_replay: bool = True, anchor: bytes | None = None
+) -> ReceivedPackage:
     """Decrypt and verify the package at ``path`` for participant ``me``.
 
     Raises an IntegrityError subclass (exit 3) for anything that does not verify,
-    including a package already processed in this home (replay).
+    including a package already processed in this home (replay). ``anchor`` (a signed
+    root) is pinned first if this home trusts no root yet.
     """
     from secxfer.age import decrypt_to_scratch
 
@@ -278,7 +281,7 @@ def receive(path: Path, *, me, home: Path, now: dt.datetime, check_replay: bool 
             if name not in entries:
                 raise FormatError(f"package lacks its {name!r} entry")
         directory = load_bundle_into_store(
-            home, bytes(entries["trust"].data), now, anchor=getattr(me, "trust_anchor", None)
+            home, bytes(entries["trust"].data), now, anchor=anchor
         )
         envelopes = [bytes(entries[f"manifest-{i}"].data) for i in range(8) if f"manifest-{i}" in entries]
         chain = verify_chain(envelopes, directory, me.participant_id)

@@ -88,6 +88,7 @@ def relay(
     out: Path,
     now: dt.datetime | None = None,
     rng: Callable[[int], bytes] = os.urandom,
+    anchor: bytes | None = None,
 ) -> RelayResult:
     """Verify the incoming package and write one package per next-hop recipient under ``out``.
 
@@ -95,7 +96,7 @@ def relay(
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     chain_home = ChainHome(home)
-    with receive(Path(package), me=key, home=home, now=now) as pkg:
+    with receive(Path(package), me=key, home=home, now=now, anchor=anchor) as pkg:
         directory = pkg.directory
         me = directory.participant(key.participant_id)
         if str(me.role) not in ("central", "federation"):

@@ -76,6 +76,7 @@ def seal(
     profile: str = "default",
     now: dt.datetime | None = None,
     rng: Callable[[int], bytes] = os.urandom,
+    anchor: bytes | None = None,
 ) -> SealResult:
     """Validate the month's three annex CSVs and seal them into one package for central.
 
@@ -86,7 +87,7 @@ def seal(
 
     now = now or dt.datetime.now(dt.timezone.utc)
     the_period = parse_period(period) if isinstance(period, str) else period
-    bundle, directory = current_bundle(home, now, anchor=getattr(key, "trust_anchor", None))
+    bundle, directory = current_bundle(home, now, anchor=anchor)
     me = directory.participant(key.participant_id)
     if str(me.role) != "agency":
         raise UsageError(f"{key.participant_id!r} is a {me.role}; only the agency seals", hint="relay or open instead")

@@ -45,6 +45,33 @@ def load_key(path: Path, passphrase_fd: int | None = None):
     return secret
 
 
+RootOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--root",
+        help="Signed root (root.json) to pin if this home trusts none yet; default: root.json beside the key file.",
+    ),
+]
+
+
+def trust_anchor(home: Path, root: Path | None, key_path: Path) -> bytes | None:
+    """The root to pin in a fresh home: --root, else root.json distributed with the key."""
+    from secxfer.trust.store import TrustStore
+
+    if TrustStore(home).exists():
+        return None
+    candidate = root if root is not None else key_path.parent / "root.json"
+    if not candidate.is_file():
+        return None
+    data = candidate.read_bytes()
+    from secxfer.trust.root import decode_root_unverified
+
+    _, parsed = decode_root_unverified(data)
+    ids = ", ".join(k[:16] for k in sorted(parsed.keys))
+    note(f"secxfer: pinning root v{parsed.version} from {candidate} (root key ids {ids}); compare with your paper form")
+    return data
+
+
 def warn(message: str) -> None:
     print(f"secxfer: warning: {message}", file=sys.stderr)
 

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from secxfer.cli._common import HomeOption, PassphraseFdOption, banner, load_key, note, resolve_home
+from secxfer.cli._common import (
+    HomeOption,
+    PassphraseFdOption,
+    RootOption,
+    banner,
+    load_key,
+    note,
+    resolve_home,
+    trust_anchor,
+)
 
 KeyOption = Annotated[Path, typer.Option("--key", "-k", help="Your participant key file (<id>.key).")]
 
@@ -56,12 +65,14 @@ def register(app: typer.Typer) -> None:
         profile: Annotated[str, typer.Option("--profile", help="Input profile of the CSVs.")] = "default",
         home: HomeOption = None,
         passphrase_fd: PassphraseFdOption = None,
+        root: RootOption = None,
     ) -> None:
         from secxfer.chain.seal import seal
 
         result = seal(
             annex_files={1: annex1, 2: annex2, 3: annex3}, period=period, key=load_key(key, passphrase_fd),
             home=resolve_home(home), out=out, rehearsal=rehearsal, profile=profile,
+            anchor=trust_anchor(resolve_home(home), root, key),
         )
         if rehearsal:
             note(banner(["REHEARSAL (試験) - not a production delivery"]))
@@ -77,10 +88,14 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", "-o", help="Root folder for the outgoing media.")],
         home: HomeOption = None,
         passphrase_fd: PassphraseFdOption = None,
+        root: RootOption = None,
     ) -> None:
         from secxfer.chain.relay import relay
 
-        result = relay(package, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out)
+        result = relay(
+            package, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out,
+            anchor=trust_anchor(resolve_home(home), root, key),
+        )
         if result.rehearsal:
             note(banner(["REHEARSAL (試験) - not a production delivery"]))
         typer.echo(f"relayed {result.period} as {result.relay}: {len(result.outputs)} packages, rows in {result.rows_in}, out {result.rows_out}")
@@ -96,10 +111,14 @@ def register(app: typer.Typer) -> None:
         utf8: Annotated[bool, typer.Option("--utf8", help="Convert the CSVs to UTF-8 (after verification).")] = False,
         home: HomeOption = None,
         passphrase_fd: PassphraseFdOption = None,
+        root: RootOption = None,
     ) -> None:
         from secxfer.chain.open import open_package
 
-        result = open_package(package, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out, utf8=utf8)
+        result = open_package(
+            package, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out, utf8=utf8,
+            anchor=trust_anchor(resolve_home(home), root, key),
+        )
         lines = [
             f"{'REHEARSAL (試験) - ' if result.rehearsal else ''}period {result.period} for {result.recipient}",
             f"rows: 別紙1 {result.rows[0]}, 別紙2 {result.rows[1]}, 別紙3 {result.rows[2]}",

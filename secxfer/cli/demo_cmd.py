@@ -1,7 +1,57 @@
-"""Commands of this wing (filled in as the wing lands)."""
+"""``secxfer demo``: the national chain on test keys and generated data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+HELP = """Run one month through the whole chain on TEST keys and generated data.
+
+The agency seals, central relays to all 47 federations, each federation relays to
+its municipalities, and every municipality opens its package; the counts must
+reconcile (rows read = rows opened + rows withheld for lack of consent).
+
+Example: secxfer demo --workdir /tmp/demo --municipalities all --rows 20000 --seed 7
+"""
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``demo`` to ``app``."""
+
+    @app.command("demo", help=HELP)
+    def demo_command(
+        workdir: Annotated[Path, typer.Option("--workdir", "-w", help="New folder for the run.")] = Path("secxfer-demo"),
+        rows: Annotated[int, typer.Option("--rows", help="Rows of generated annex data.")] = 2000,
+        municipalities: Annotated[str, typer.Option("--municipalities", "-m", help="How many municipalities, or 'all' (1,741).")] = "60",
+        seed: Annotated[int, typer.Option("--seed", help="Seed for keys and data (same seed, same run).")] = 7,
+        period: Annotated[str | None, typer.Option("--period", help="Data month (default: last month).")] = None,
+        rehearsal: Annotated[bool, typer.Option("--rehearsal", help="Mark the delivery as a REHEARSAL.")] = False,
+    ) -> None:
+        from secxfer.demo import repeat_commands, run_demo, stderr_progress
+        from secxfer.errors import UsageError
+
+        if municipalities == "all":
+            count = None
+        elif municipalities.isdigit():
+            count = int(municipalities)
+        else:
+            raise UsageError(f"--municipalities takes a number or 'all', not {municipalities!r}")
+        if rows < 0:
+            raise UsageError("--rows must not be negative")
+        typer.echo(f"secxfer demo: TEST KEYS ONLY, generated data, work folder {workdir}", err=True)
+        result = run_demo(workdir, rows=rows, municipalities=count, seed=seed, period=period,
+                          rehearsal=rehearsal, progress=stderr_progress)
+        s = result.summary
+        typer.echo(f"period {s['period']}{' (REHEARSAL)' if s['rehearsal'] else ''}: "
+                   f"{s['participants']['municipalities']} municipalities, {s['packages']} packages, {result.seconds:.1f} s")
+        typer.echo(f"  rows read      {s['rows_read']:>8}")
+        typer.echo(f"  rows sealed    {s['rows_sealed']:>8}")
+        typer.echo(f"  rows withheld  {s['rows_withheld']:>8}  (no 委任状: {len(s['withheld_per_code'])} codes)")
+        typer.echo(f"  rows opened    {s['rows_opened']:>8}  by {s['municipalities_opened']} municipalities")
+        typer.echo(f"  reconciled     {'yes' if s['reconciled'] else 'NO'}")
+        typer.echo(f"summary: {result.workdir / 'demo-summary.json'}")
+        typer.echo("repeat a step by hand:")
+        for line in repeat_commands(result):
+            typer.echo(f"  {line}")

@@ -1,0 +1,181 @@
+"""The national demo: one month through the whole chain, built only from public functions.
+
+Layout of the work folder (see README):
+    keys/<id>.key, keys/<id>.card, keys/root.json   TEST keys of every participant
+    key-directory.json                              the trust bundle (roots + signed directory)
+    homes/<id>/                                     each participant's installation
+    source/                                         the generated annex CSVs
+    media/<from>-to-<to>/                           one medium per hop and recipient
+    opened/<id>/                                    what each municipality opened
+    demo-summary.json                               period and reconciled counts
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from secxfer.errors import OutputExistsError, UsageError
+
+SHOWCASE = ("131016", "141003", "011002", "012131", "271004", "401307")
+NO_CONSENT_SHARE = 0.03
+
+
+@dataclass
+class DemoResult:
+    workdir: Path
+    summary: dict
+    seconds: float
+
+
+def previous_month(today: dt.date) -> str:
+    first = today.replace(day=1) - dt.timedelta(days=1)
+    return f"{first.year:04d}-{first.month:02d}"
+
+
+def choose_municipalities(count: int | None, seed: int) -> tuple[list[str], list[str]]:
+    """Insurer codes for the run and those among them without consent (委任状)."""
+    from secxfer.domain.municipalities import insurers
+
+    every = [b.code for b in insurers()]
+    rnd = random.Random(seed)
+    if count is None or count >= len(every):
+        chosen = every
+    else:
+        if count < 1:
+            raise UsageError("--municipalities must be at least 1, or 'all'")
+        showcase = [c for c in SHOWCASE if c in every][:count]
+        rest = rnd.sample([c for c in every if c not in showcase], count - len(showcase))
+        chosen = sorted(showcase + rest)
+    candidates = [c for c in chosen if c not in SHOWCASE[:2]]
+    withheld = sorted(rnd.sample(candidates, max(1, round(len(chosen) * NO_CONSENT_SHARE)))) if candidates else []
+    return chosen, withheld
+
+
+def run_demo(
+    workdir: Path,
+    *,
+    rows: int = 2000,
+    municipalities: int | None = 60,
+    seed: int = 7,
+    period: str | None = None,
+    rehearsal: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> DemoResult:
+    """Run seal → relay (central, every federation) → open (every municipality) on test keys."""
+    from secxfer.chain.open import open_package
+    from secxfer.chain.relay import relay
+    from secxfer.chain.seal import seal
+    from secxfer.domain.period import tokyo_today
+    from secxfer.domain.sample import generate_sample
+    from secxfer.network import build_network
+
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    workdir = Path(workdir)
+    if workdir.exists() and any(workdir.iterdir()):
+        raise OutputExistsError(f"{str(workdir)!r} is not empty", hint="pass a new --workdir or remove the old one")
+    workdir.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    period = period or previous_month(tokyo_today())
+    codes, no_consent = choose_municipalities(municipalities, seed)
+
+    say(f"keys: generating TEST keys for {len(codes)} municipalities, 47 federations, central, agency, 3 roots")
+    network = build_network(workdir, insurer_codes=codes, without_consent=no_consent, seed=seed, now=now)
+    (workdir / "key-directory.json").write_bytes(network.bundle)
+
+    say(f"data: generating {rows} rows for {period}")
+    sample = generate_sample(workdir / "source", period=period, rows=rows, seed=seed, insurers=codes)
+    files = {i + 1: Path(f) for i, f in enumerate(sample.files)}
+
+    def key(pid: str):
+        return network.secrets[pid]
+
+    media = workdir / "media"
+    sealed = seal(annex_files=files, period=period, key=key("agency"), home=network.home("agency"),
+                  out=media, rehearsal=rehearsal, now=now)
+    say(f"seal: {sum(sealed.rows_sealed)} rows sealed, {sealed.withheld_rows} withheld (no consent)")
+    central = relay(sealed.package.path, key=key("central"), home=network.home("central"), out=media, now=now)
+    say(f"relay central: {len(central.outputs)} federation packages")
+
+    per_federation: dict[str, int] = {}
+    per_municipality: dict[str, int] = {}
+    opened_rows: dict[str, int] = {}
+    relayed_withheld: dict[str, int] = {}
+    packages = 1 + len(central.outputs)
+    for n, fed_package in enumerate(central.outputs, 1):
+        result = relay(fed_package.path, key=key(fed_package.recipient), home=network.home(fed_package.recipient),
+                       out=media, now=now)
+        per_federation[fed_package.recipient] = sum(fed_package.rows)
+        relayed_withheld.update({c: sum(r) for c, r in result.withheld.items()})
+        packages += len(result.outputs)
+        for out in result.outputs:
+            pid = out.recipient
+            opened = open_package(out.path, key=key(pid), home=network.home(pid), out=workdir / "opened" / pid, now=now)
+            per_municipality[pid] = sum(out.rows)
+            opened_rows[pid] = sum(opened.rows)
+        say(f"relay+open {n}/{len(central.outputs)}: {fed_package.recipient} → {len(result.outputs)} municipalities")
+
+    withheld_per_code = {code: sum(r) for code, r in sealed.withheld.items()}
+    withheld_per_code.update(relayed_withheld)
+    total_opened = sum(opened_rows.values())
+    total_withheld = sum(withheld_per_code.values())
+    rows_read = sum(sealed.rows_read)
+    summary = {
+        "period": sealed.period,
+        "rehearsal": rehearsal,
+        "participants": {"municipalities": len(codes), "without_consent": no_consent, "federations": 47},
+        "rows_read": rows_read,
+        "rows_sealed": sum(sealed.rows_sealed),
+        "rows_withheld": total_withheld,
+        "withheld_per_code": dict(sorted(withheld_per_code.items())),
+        "rows_per_federation": dict(sorted(per_federation.items())),
+        "rows_per_municipality": dict(sorted(per_municipality.items())),
+        "rows_opened": total_opened,
+        "municipalities_opened": len(opened_rows),
+        "packages": packages,
+        "reconciled": rows_read == total_opened + total_withheld,
+    }
+    (workdir / "demo-summary.json").write_bytes(msgspec.json.format(msgspec.json.encode(summary), indent=2) + b"\n")
+    if not summary["reconciled"]:
+        from secxfer.errors import ProvenanceError
+
+        raise ProvenanceError(f"demo does not reconcile: read {rows_read}, opened {total_opened}, withheld {total_withheld}")
+    return DemoResult(workdir=workdir, summary=summary, seconds=time.perf_counter() - started)
+
+
+def stderr_progress(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def repeat_commands(result: DemoResult) -> list[str]:
+    """Commands that repeat one path through the chain by hand."""
+    w = result.workdir
+    some = next(iter(sorted(p for p, n in result.summary["rows_per_municipality"].items() if n)), None)
+    lines = [
+        f"secxfer validate --annex 1 --period {result.summary['period']} {w}/source/*annex1*.csv",
+        f"secxfer media verify {w}/media --directory {w}/key-directory.json",
+    ]
+    if some:
+        fed = f"fed-{some[4:6]}"
+        lines += [
+            f"secxfer verify {w}/media/{fed}-to-{some}/*.age --directory {w}/key-directory.json",
+            f"SECXFER_HOME={w}/try-home secxfer open {w}/media/{fed}-to-{some}/*.age --key {w}/keys/{some}.key --out {w}/try-open",
+            f"secxfer keys age-identity {w}/keys/{some}.key > id.txt && age -d -i id.txt {w}/media/{fed}-to-{some}/*.age | head -c 200 | xxd | head",
+        ]
+    return lines
+
+
+def collect_counts(summary: dict) -> dict[str, int]:
+    by_fed: dict[str, int] = defaultdict(int)
+    for pid, n in summary["rows_per_municipality"].items():
+        by_fed[f"fed-{pid[4:6]}"] += n
+    return dict(by_fed)
