@@ -58,10 +58,7 @@ class AgePayloadError(DecryptionError):
     look the same to the reader, and none of it may be trusted.
     """
 
-    default_hint = (
-        "file may be corrupted or tampered with; nothing was released. Obtain a fresh "
-        "copy from the sender and report the incident"
-    )
+    default_hint = "nothing was released; obtain a fresh copy from the sender and report the incident"
 
 
 class AgeKeyError(FormatError):

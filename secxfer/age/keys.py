@@ -6,6 +6,9 @@ nothing else changes. Errors never echo secret key material.
 
 from __future__ import annotations
 
+import os
+from datetime import datetime, timezone
+
 from secxfer import limits
 from secxfer.age._labels import (
     HYBRID_IDENTITY_HRP,
@@ -96,3 +99,34 @@ def parse_recipients_file(text: str) -> list[Recipient]:
         except (AgeKeyError, AgeUnsupportedError) as error:
             raise _relocated(error, "recipients file", number) from None
     return recipients
+
+
+def _read_bounded(path: str | os.PathLike[str], max_bytes: int, what: str) -> str:
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise AgeKeyError(f"{what} {str(path)!r} is larger than {max_bytes} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AgeKeyError(f"{what} {str(path)!r} is not UTF-8 text") from None
+
+
+def load_identity_file(path: str | os.PathLike[str]) -> list[Identity]:
+    """Identities from the age identity file at ``path`` (size-bounded read)."""
+    return parse_identity_file(_read_bounded(path, limits.KEY_FILE_MAX_BYTES, "identity file"))
+
+
+def load_recipients_file(path: str | os.PathLike[str]) -> list[Recipient]:
+    """Recipients from the recipients file at ``path`` (size-bounded read)."""
+    return parse_recipients_file(_read_bounded(path, RECIPIENTS_FILE_MAX_BYTES, "recipients file"))
+
+
+def identity_file_text(identity: X25519Identity, *, created: datetime | None = None) -> str:
+    """An identity file as ``age-keygen`` writes it: created and public-key comments, then the key."""
+    created = created or datetime.now(timezone.utc).astimezone()
+    return (
+        f"# created: {created.isoformat(timespec='seconds')}\n"
+        f"# public key: {identity.recipient.encode()}\n"
+        f"{identity.encode()}\n"
+    )
