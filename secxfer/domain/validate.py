@@ -101,8 +101,8 @@ PROBLEM_CODES: dict[str, str] = {
     "birth-in-future": "a date of birth after today",
     "implausible-birth-date": f"a date of birth more than {MAX_AGE_YEARS} years before the event",
     # notes
-    "ward-code": "note: a ward code, routed to its designated city",
-    "retired-code-accepted": "note: a retired ward code, accepted because the event date precedes its retirement",
+    "ward-code": "note: a ward code, routed to its designated city (one note per code and file)",
+    "retired-code-accepted": "note: a retired ward code on rows dated before its retirement (one note per code and file)",
     "five-digit-code": "note: 5-digit codes, each read as one 6-digit code",
     "era-date": "note: Japanese-era dates, read as Gregorian dates for checking",
 }
@@ -410,6 +410,7 @@ class _Reader:
         self.five_digit_count = 0
         self.first_era: tuple[int, int, str, date] | None = None
         self.era_count = 0
+        self.wards: dict[str, list] = {}  # code -> [first line, rows, ward, insurer]
         self._row_failed = False
 
     # problems
@@ -437,8 +438,6 @@ class _Reader:
         for body, terminator, overlong in _lines(stream, self.profile.max_line_bytes):
             line_no += 1
             if line_no == 1:
-                if isinstance(body, str):
-                    raise UsageError("read_annex needs a binary stream", hint="open the file in binary mode ('rb')")
                 body, bom, encoding, fatal = self._start(body)
                 if fatal:
                     break
@@ -693,15 +692,24 @@ class _Reader:
             if self.first_five_digit is None:
                 self.first_five_digit = (line_no, code, body.code)
         if body.kind is BodyKind.WARD:
-            self._add(line_no, 2, "ward-code", f"ward code {body.code} ({body.name}) routes to its city, "
-                      f"insurer {insurer.code} {insurer.name}", severity="note")
-        if body.valid_to is not None:
-            self._add(line_no, 2, "retired-code-accepted", f"{body.code} {body.name} was retired after "
-                      f"{body.valid_to.isoformat()}; accepted because the event date is {on.isoformat()}",
-                      severity="note")
+            seen = self.wards.get(body.code)
+            if seen is None:
+                self.wards[body.code] = [line_no, 1, body, insurer]
+            else:
+                seen[1] += 1
         return body.code, insurer.code
 
     def _closing_notes(self) -> None:
+        # Routing depends on the code alone, so one note per distinct ward code says it all.
+        for line_no, count, body, insurer in self.wards.values():
+            rows = f"{count} row(s), first on this line"
+            if body.valid_to is None:
+                self._add(line_no, 2, "ward-code", f"ward code {body.code} ({body.name}) routes to its city, "
+                          f"insurer {insurer.code} {insurer.name}: {rows}", severity="note")
+            else:
+                self._add(line_no, 2, "retired-code-accepted", f"retired ward code {body.code} ({body.name}, in "
+                          f"force until {body.valid_to.isoformat()}) accepted on rows dated up to then; routes "
+                          f"to {insurer.code} {insurer.name}: {rows}", severity="note")
         if self.first_five_digit is not None:
             line_no, given, code = self.first_five_digit
             self._add(line_no, 2, "five-digit-code", f"{self.five_digit_count} residence code(s) given with 5 "
@@ -716,6 +724,8 @@ def _lines(stream: BinaryIO, limit: int) -> Iterator[tuple[bytes, bytes, bool]]:
     """Yield (body, terminator, overlong) per physical line; an overlong line is skipped unread."""
     while True:
         chunk = stream.readline(limit + 2)
+        if not isinstance(chunk, bytes):
+            raise UsageError("read_annex needs a binary stream", hint="open the file in binary mode ('rb')")
         if not chunk:
             return
         if chunk.endswith(b"\n"):
