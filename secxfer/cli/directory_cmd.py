@@ -1,7 +1,430 @@
-"""Commands of this wing (filled in as the wing lands)."""
+"""``secxfer directory``: build, sign, verify, show and import the signed key directory.
+
+Drafts are files holding a root or directory document without signatures. Each
+root holder signs a draft offline into a signature file; ``combine`` merges them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from secxfer.cli.keys_cmd import PassphraseFd, load_key
+
+directory_app = typer.Typer(
+    name="directory",
+    help=(
+        "The signed key directory: create, add participants and enrollments, record consent, "
+        "revoke keys, sign and combine signatures, verify, show, import into the trust store."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+Home = Annotated[
+    Path | None, typer.Option("--home", help="Trust store folder (default: $SECXFER_HOME or the per-user data folder).")
+]
+RootFiles = Annotated[list[Path], typer.Option("--root", help="Signed root file(s), oldest first.")]
+At = Annotated[str | None, typer.Option("--at", help="Time to check at, ISO 8601 (default: now; no zone means Japan time).")]
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``directory`` to ``app``."""
+    app.add_typer(directory_app)
+
+
+def _when(text: str | None) -> datetime:
+    from datetime import timedelta, timezone
+
+    from secxfer.errors import UsageError
+
+    if text is None:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"{text!r} is not a time", hint="give it as YYYY-MM-DDTHH:MM[:SS][+09:00]") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone(timedelta(hours=9)))
+
+
+def _day(text: str | None, option: str) -> date | None:
+    from secxfer.errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a date", hint="give it as YYYY-MM-DD") from None
+
+
+def _read(path: Path) -> bytes:
+    from secxfer.errors import NotFoundError
+
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"{str(path)!r} does not exist") from None
+
+
+def _write(path: Path, data: bytes, *, overwrite: bool) -> None:
+    from secxfer.fsutil import atomic_write
+
+    atomic_write(path, data, overwrite=overwrite, mode=0o644)
+
+
+def _editable(path: Path):
+    """The directory in a draft file; refuses a signed one (bump it to a new version first)."""
+    from secxfer.errors import UsageError
+    from secxfer.trust.authoring import load_draft
+    from secxfer.trust.signing import SignedDocument
+
+    data = _read(path)
+    if SignedDocument.decode(data).signatures:
+        raise UsageError(
+            f"{str(path)!r} is signed; editing it would publish a second, different v{load_draft(data).version}",
+            hint=f"start the next version: secxfer directory bump {path} --out DRAFT",
+        )
+    return load_draft(data)
+
+
+def _save(path: Path, old, new) -> None:
+    from secxfer.trust.authoring import draft_bytes
+    from secxfer.trust.render import describe_changes
+
+    _write(path, draft_bytes(new), overwrite=True)
+    typer.echo("\n".join(describe_changes(old, new)))
+    typer.echo(f"{path}: draft v{new.version}, {len(new.participants)} participants, unsigned")
+
+
+@directory_app.command("init")
+def init(
+    roots: Annotated[list[Path], typer.Option("--root", help="Key card of a root holder (repeat for each).")],
+    threshold: Annotated[int, typer.Option("--threshold", help="Root signatures required (e.g. 2 of 3).")],
+    out: Annotated[Path, typer.Option("--out", help="The directory draft to write.")],
+    root_out: Annotated[Path | None, typer.Option("--root-out", help="The root draft to write (default: root.json beside --out).")] = None,
+    days: Annotated[int, typer.Option("--days", help="Directory validity in days.")] = 180,
+    root_days: Annotated[int, typer.Option("--root-days", help="Root validity in days.")] = 3 * 365,
+) -> None:
+    """Start a key ceremony: root v1 draft over the root holders' cards, directory v1 draft."""
+    from datetime import timedelta
+
+    from secxfer.trust.authoring import start_directory
+    from secxfer.trust.render import describe_root
+    from secxfer.trust.root import decode_root_unverified
+
+    now = _when(None)
+    root_path = root_out or out.parent / "root.json"
+    root_bytes, directory = start_directory(
+        [_read(p) for p in roots], threshold=threshold, issued=now,
+        expires=now + timedelta(days=days), root_expires=now + timedelta(days=root_days),
+    )
+    _write(root_path, root_bytes, overwrite=False)
+    typer.echo("\n".join(describe_root(decode_root_unverified(root_bytes)[1], signed_by=0)))
+    typer.echo(f"wrote root draft {root_path}")
+    _save(out, None, directory)
+    typer.echo(f"next: each root holder runs 'secxfer directory sign {root_path} --key root-N.key' and the same for {out}")
+
+
+@directory_app.command("add")
+def add(
+    file: Annotated[Path, typer.Argument(help="Directory draft to update in place.")],
+    items: Annotated[list[Path], typer.Argument(metavar="CARD_OR_ENROLLMENT...", help="Key cards or federation-signed enrollments.")],
+    name: Annotated[str | None, typer.Option("--name", help="Display name (one card only).")] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help="A municipality's federation (checked).")] = None,
+    backup: Annotated[bool, typer.Option("--backup", help="Add the card's keys as backup keys.")] = False,
+) -> None:
+    """Add or update participants from key cards, or municipalities from enrollments."""
+    from secxfer.errors import UsageError
+    from secxfer.trust.authoring import add_enrollment, add_participant
+    from secxfer.trust.kinds import KIND_ENROLLMENT, KIND_KEY_CARD
+    from secxfer.trust.signing import SignedDocument
+
+    if (name or parent) and len(items) != 1:
+        raise UsageError("--name and --parent apply to a single card")
+    old = directory = _editable(file)
+    for item in items:
+        data = _read(item)
+        kind = SignedDocument.decode(data).kind
+        if kind == KIND_ENROLLMENT:
+            directory = add_enrollment(directory, data)
+        elif kind == KIND_KEY_CARD:
+            label = "backup" if backup else "main"
+            directory = add_participant(directory, data, name=name, parent=parent, label=label)
+        else:
+            raise UsageError(f"{str(item)!r} is a {kind!r}, not a key card or enrollment")
+    _save(file, old, directory)
+
+
+@directory_app.command("enroll")
+def enroll_command(
+    card: Annotated[Path, typer.Argument(help="The municipality's key card.")],
+    key: Annotated[Path, typer.Option("--key", help="The federation's secret key file.")],
+    fingerprint: Annotated[str, typer.Option("--fingerprint", help="The card's fingerprint from the 委任状 form (must match).")],
+    filed: Annotated[str | None, typer.Option("--filed", help="Date the 委任状 was filed, YYYY-MM-DD (omit: no consent yet).")] = None,
+    withdrawn: Annotated[str | None, typer.Option("--withdrawn", help="Date consent was withdrawn, YYYY-MM-DD.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Enrollment file (default: ID.enrollment).")] = None,
+    passphrase_fd: PassphraseFd = None,
+) -> None:
+    """Federation: sign the enrollment of a municipality of your prefecture (card + consent)."""
+    from secxfer.errors import SignatureError
+    from secxfer.trust.cards import card_fingerprint, verify_card
+    from secxfer.trust.enrollment import enroll
+    from secxfer.trust.fingerprint import normalize_fingerprint
+
+    card_bytes = _read(card)
+    content = verify_card(card_bytes)
+    if normalize_fingerprint(fingerprint) != card_fingerprint(content):
+        raise SignatureError(
+            f"card {content.id} has fingerprint {card_fingerprint(content)}, not {fingerprint}",
+            hint="do not enroll this card; ask the municipality for its card again",
+        )
+    secret = load_key(key, passphrase_fd)
+    record = enroll(secret, card_bytes, filed_on=_day(filed, "--filed"), withdrawn_on=_day(withdrawn, "--withdrawn"), now=_when(None))
+    target = out or Path(f"{content.id}.enrollment")
+    _write(target, record, overwrite=False)
+    consent = f"consent filed {filed}" + (f", withdrawn {withdrawn}" if withdrawn else "") if filed else "no consent yet"
+    typer.echo(f"wrote {target}: {secret.participant_id} enrolls {content.id} ({content.name}), {consent}")
+
+
+@directory_app.command("consent")
+def consent(
+    file: Annotated[Path, typer.Argument(help="Directory draft to update in place.")],
+    participant_id: Annotated[str, typer.Argument(metavar="ID", help="The municipality (mun-NNNNNN).")],
+    filed: Annotated[str, typer.Option("--filed", help="Date the 委任状 was filed, YYYY-MM-DD.")],
+    key: Annotated[Path, typer.Option("--key", help="The municipality's federation's secret key file.")],
+    withdrawn: Annotated[str | None, typer.Option("--withdrawn", help="Date consent was withdrawn, YYYY-MM-DD.")] = None,
+    passphrase_fd: PassphraseFd = None,
+) -> None:
+    """Federation: record a municipality's consent dates (signs a new enrollment into the draft)."""
+    from secxfer.trust.authoring import record_consent
+
+    old = _editable(file)
+    secret = load_key(key, passphrase_fd)
+    new = record_consent(
+        old, participant_id, filed_on=_day(filed, "--filed"), withdrawn_on=_day(withdrawn, "--withdrawn"),
+        federation=secret, now=_when(None),
+    )
+    _save(file, old, new)
+
+
+@directory_app.command("revoke")
+def revoke(
+    file: Annotated[Path, typer.Argument(help="Directory draft to update in place.")],
+    participant_id: Annotated[str, typer.Argument(metavar="ID")],
+    key: Annotated[str, typer.Option("--key", help="The key: age1… recipient, signing key id, or 8+ hex digits of one.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (e.g. 'medium lost 2025-03-02').")],
+    at: At = None,
+) -> None:
+    """Revoke a participant's key from a time on (default: now)."""
+    from secxfer.trust.authoring import find_key, revoke_key
+
+    old = _editable(file)
+    public = find_key(old.participant(participant_id), key)
+    _save(file, old, revoke_key(old, participant_id, public, at=_when(at), reason=reason))
+
+
+@directory_app.command("bump")
+def bump(
+    file: Annotated[Path, typer.Argument(help="The current (signed) directory.")],
+    out: Annotated[Path, typer.Option("--out", help="The new draft to write.")],
+    days: Annotated[int, typer.Option("--days", help="Validity of the new version in days.")] = 180,
+    root_version: Annotated[int | None, typer.Option("--root-version", help="After a root rotation: the new root version.")] = None,
+) -> None:
+    """Start the next directory version (version + 1, new issue and expiry times) as a draft."""
+    from datetime import timedelta
+
+    from secxfer.trust.authoring import draft_bytes, load_draft, next_version
+
+    old = load_draft(_read(file))
+    now = _when(None)
+    new = next_version(old, issued=now, expires=now + timedelta(days=days), root_version=root_version)
+    _write(out, draft_bytes(new), overwrite=False)
+    typer.echo(f"wrote {out}: draft v{new.version} (from v{old.version}), expires {new.expires.isoformat()}")
+
+
+@directory_app.command("rotate-root")
+def rotate_root(
+    current: Annotated[Path, typer.Argument(help="The current signed root file.")],
+    roots: Annotated[list[Path], typer.Option("--root", help="Key card of a holder of the new root (repeat).")],
+    threshold: Annotated[int, typer.Option("--threshold")],
+    out: Annotated[Path, typer.Option("--out", help="The new root draft to write.")],
+    days: Annotated[int, typer.Option("--days", help="Validity of the new root in days.")] = 3 * 365,
+) -> None:
+    """Draft the next root version; it must be signed by the old AND the new threshold."""
+    from datetime import timedelta
+
+    from secxfer.trust.cards import verify_card
+    from secxfer.trust.render import describe_root
+    from secxfer.trust.root import decode_root_unverified, next_root, root_draft
+
+    previous = decode_root_unverified(_read(current))[1]
+    new = next_root(
+        previous, expires=_when(None) + timedelta(days=days),
+        keys=[verify_card(_read(p)).signing_key for p in roots], threshold=threshold,
+    )
+    _write(out, root_draft(new), overwrite=False)
+    typer.echo("\n".join(describe_root(new, signed_by=0)))
+    typer.echo(f"wrote {out}: needs {previous.threshold} signature(s) of root v{previous.version} and {new.threshold} of v{new.version}")
+
+
+@directory_app.command("sign")
+def sign(
+    file: Annotated[Path, typer.Argument(help="A root or directory draft.")],
+    key: Annotated[Path, typer.Option("--key", help="Your root key file.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Signature file (default: FILE.ID.sig).")] = None,
+    passphrase_fd: PassphraseFd = None,
+) -> None:
+    """Root holder: check a draft and sign it offline into a signature file."""
+    from secxfer.trust.authoring import sign_draft
+    from secxfer.trust.fingerprint import document_fingerprint
+    from secxfer.trust.signing import SignedDocument
+
+    draft = _read(file)
+    secret = load_key(key, passphrase_fd)
+    signature = sign_draft(draft, [secret])
+    target = out or file.with_name(f"{file.name}.{secret.participant_id}.sig")
+    _write(target, signature, overwrite=False)
+    document = SignedDocument.decode(draft)
+    typer.echo(_summary(draft))
+    typer.echo(f"signed {document.kind} (fingerprint {document_fingerprint(document.payload)}) as {secret.participant_id}")
+    typer.echo(f"wrote {target}; combine with: secxfer directory combine {file} {target}")
+
+
+def _summary(data: bytes) -> str:
+    from secxfer.trust.authoring import load_draft
+    from secxfer.trust.kinds import KIND_ROOT
+    from secxfer.trust.render import describe_directory, describe_root
+    from secxfer.trust.root import decode_root_unverified
+    from secxfer.trust.signing import SignedDocument
+
+    document = SignedDocument.decode(data)
+    if document.kind == KIND_ROOT:
+        return "\n".join(describe_root(decode_root_unverified(data)[1], signed_by=len(document.signatures)))
+    return "\n".join(describe_directory(load_draft(data), at=_when(None), signatures=len(document.signatures))[:2])
+
+
+@directory_app.command("combine")
+def combine(
+    file: Annotated[Path, typer.Argument(help="The draft (or a partly signed document).")],
+    signatures: Annotated[list[Path], typer.Argument(metavar="SIGFILE...", help="Signature files made by 'sign'.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write (default: FILE, in place).")] = None,
+) -> None:
+    """Merge separately made signatures into one signed document."""
+    from secxfer.trust.signing import SignedDocument, add_signatures
+
+    combined = _read(file)
+    for path in signatures:
+        combined = add_signatures(combined, _read(path))
+    target = out or file
+    _write(target, combined, overwrite=out is None)
+    document = SignedDocument.decode(combined)
+    typer.echo(f"wrote {target}: {document.kind} with {len(document.signatures)} signature(s)")
+
+
+@directory_app.command("verify")
+def verify(
+    file: Annotated[Path, typer.Argument(help="A signed directory.")],
+    roots: RootFiles,
+    at: At = None,
+) -> None:
+    """Verify a signed directory against root file(s): thresholds, expiry, enrollments."""
+    from secxfer.trust.store import verify_offline
+
+    directory = verify_offline(_read(file), [_read(p) for p in roots], now=_when(at))
+    typer.echo(
+        f"OK: key directory v{directory.version} under root v{directory.root_version}, "
+        f"{len(directory.participants)} participants, expires {directory.expires.isoformat()}"
+    )
+
+
+@directory_app.command("show")
+def show(
+    file: Annotated[Path, typer.Argument(help="A directory or root file (draft or signed; NOT verified here).")],
+    participant_id: Annotated[str | None, typer.Option("--id", help="Show one participant's keys.")] = None,
+    at: At = None,
+) -> None:
+    """Print a readable table of a directory (or a root). Use 'verify' to check signatures."""
+    from secxfer.trust.authoring import load_draft
+    from secxfer.trust.kinds import KIND_ROOT
+    from secxfer.trust.render import describe_directory, describe_keys, safe
+    from secxfer.trust.signing import SignedDocument
+
+    data = _read(file)
+    document = SignedDocument.decode(data)
+    typer.echo("(contents shown as found, not verified)", err=True)
+    if document.kind == KIND_ROOT:
+        typer.echo(_summary(data))
+        return
+    directory = load_draft(data)
+    if participant_id is None:
+        typer.echo("\n".join(describe_directory(directory, at=_when(at), signatures=len(document.signatures))))
+        return
+    participant = directory.participant(participant_id)
+    typer.echo(f"{participant.id} {participant.role.value} {safe(participant.name)}")
+    typer.echo("\n".join(describe_keys(participant, at=_when(at))))
+
+
+@directory_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="A signed directory or a trust bundle.")],
+    roots: Annotated[
+        list[Path] | None,
+        typer.Option("--root", help="Signed root file(s), oldest first: pins the first if nothing is pinned yet."),
+    ] = None,
+    home: Home = None,
+) -> None:
+    """Import into this installation's trust store (rollback, freeze and thresholds enforced)."""
+    from secxfer.trust.fingerprint import document_fingerprint
+    from secxfer.trust.render import describe_changes
+    from secxfer.trust.root import decode_root_unverified
+    from secxfer.trust.signing import SignedDocument
+    from secxfer.trust.store import TrustStore, is_bundle
+
+    store = TrustStore(home)
+    now = _when(None)
+    root_bytes = [_read(p) for p in roots or []]
+    if root_bytes and not store.exists():
+        root = store.pin_root(root_bytes[0], now=now)
+        fp = document_fingerprint(decode_root_unverified(root_bytes[0])[0].payload)
+        typer.echo(f"pinned root v{root.version} (fingerprint {fp}) in {store.folder}")
+    if root_bytes:
+        store.update_roots(root_bytes, now=now)
+    old = _trusted_directory(store, now)
+    data = _read(file)
+    if is_bundle(data):
+        new = store.import_bundle(data, now)
+    else:
+        SignedDocument.decode(data)
+        new = store.import_directory(data, now)
+    typer.echo("\n".join(describe_changes(old, new)))
+    typer.echo(f"trusted: root v{store.current_root().version}, key directory v{new.version} (expires {new.expires.isoformat()})")
+
+
+def _trusted_directory(store, now):
+    """The directory trusted so far, or None (nothing yet, or expired: a new one may replace it)."""
+    from secxfer.errors import SecxferError
+
+    try:
+        return store.current_directory(now)
+    except SecxferError:
+        return None
+
+
+@directory_app.command("status")
+def status(home: Home = None) -> None:
+    """Print what this installation trusts: root and directory versions and expiry."""
+    from secxfer.trust.store import TrustStore
+
+    store = TrustStore(home)
+    state = store.load()
+    root = store.current_root()
+    typer.echo(f"trust store: {store.folder}")
+    typer.echo(f"root v{root.version}: {root.threshold} of {len(root.keys)} keys, expires {root.expires.isoformat()}")
+    typer.echo(f"newest key directory seen: v{state.highest_directory_version}")
+    if state.directory is not None:
+        directory = store.current_directory(_when(None))
+        typer.echo(f"current key directory v{directory.version}, expires {directory.expires.isoformat()}")

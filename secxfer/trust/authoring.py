@@ -23,11 +23,13 @@ from secxfer.trust.codec import encode
 from secxfer.trust.directory import Directory, check_directory, decode_directory_payload
 from secxfer.trust.enrollment import enroll, read_enrollment, verify_enrollment
 from secxfer.trust.entries import KeyEntry, Participant
+from secxfer.trust.agekeys import public_key_from_text
 from secxfer.trust.errors import ScopeError, UnknownParticipantError
+from secxfer.trust.fingerprint import key_id
 from secxfer.trust.ids import Role, federation_of
 from secxfer.trust.kinds import KIND_DIRECTORY, KIND_ROOT
 from secxfer.trust.names import default_name
-from secxfer.trust.root import decode_root_unverified
+from secxfer.trust.root import decode_root_unverified, new_root, root_draft
 from secxfer.trust.secret_keys import ParticipantSecret
 from secxfer.trust.signing import SignedDocument, Signer, add_signatures, sign_document
 
@@ -54,6 +56,24 @@ def new_directory(
         participants=tuple(sorted(participants, key=lambda p: p.id)),
         enrollments=tuple(enrollments),
     )
+
+
+def start_directory(
+    root_cards: Iterable[bytes],
+    *,
+    threshold: int,
+    issued: datetime,
+    expires: datetime,
+    root_expires: datetime,
+) -> tuple[bytes, Directory]:
+    """Begin a key ceremony: an unsigned root v1 draft over the root holders' signing
+    keys, and directory v1 listing the root holders. Both still need their signatures."""
+    cards = [verify_card(c) for c in root_cards]
+    if any(card.role is not Role.ROOT for card in cards):
+        raise UsageError("every --root card must belong to a root key holder (root-N)")
+    root = new_root(version=1, expires=root_expires, keys=[c.signing_key for c in cards], threshold=threshold)
+    directory = new_directory(version=1, issued=issued, expires=expires, root_version=1)
+    return root_draft(root), add_participants(directory, root_cards)
 
 
 def next_version(directory: Directory, *, issued: datetime, expires: datetime, root_version: int | None = None) -> Directory:
@@ -206,7 +226,13 @@ def record_consent(
     directory.participant(pid)
     card = latest_enrollment_card(directory, pid)
     record = enroll(federation, card, filed_on=filed_on, withdrawn_on=withdrawn_on, now=now)
-    return add_enrollment(directory, record)
+    updated = add_enrollment(directory, record)
+    if updated.participant(pid).consent != read_enrollment(record)[1].consent:
+        raise UsageError(
+            f"{pid} already has an enrollment signed later than this one",
+            hint="check the clock of the federation's computer",
+        )
+    return updated
 
 
 def revoke_key(directory: Directory, pid: str, key: bytes, *, at: datetime, reason: str) -> Directory:
@@ -243,6 +269,30 @@ def revoke_key(directory: Directory, pid: str, key: bytes, *, at: datetime, reas
     table = dict(directory._by_id)
     table[pid] = updated
     return _with(directory, table)
+
+
+def find_key(participant: Participant, text: str) -> bytes:
+    """One of ``participant``'s public keys named by ``text``: an ``age1…`` recipient, a
+    signing key id, the key in hex, or a unique hex prefix (8+ digits) of either."""
+    text = text.strip()
+    if text.startswith("age1"):
+        wanted = public_key_from_text(text)
+        matches = [e.key for e in participant.encryption_keys if e.key == wanted]
+    else:
+        lowered = text.lower()
+        if len(lowered) < 8 or any(c not in "0123456789abcdef" for c in lowered):
+            raise UsageError(f"{text!r} names no key", hint="give an age1… recipient, a key id, or 8+ hex digits of one")
+        matches = [
+            e.key
+            for e in (*participant.encryption_keys, *participant.signing_keys)
+            if e.key.hex().startswith(lowered) or (e in participant.signing_keys and key_id(e.key).startswith(lowered))
+        ]
+    if len(matches) != 1:
+        raise UsageError(
+            f"{text!r} matches {len(matches)} keys of {participant.id}",
+            hint="see 'secxfer directory show FILE --id ID' for its keys",
+        )
+    return matches[0]
 
 
 # -- drafts and signatures ---------------------------------------------------------------
@@ -293,6 +343,7 @@ __all__ = [
     "add_participants",
     "add_signatures",
     "draft_bytes",
+    "find_key",
     "latest_enrollment_card",
     "load_draft",
     "new_directory",
@@ -301,4 +352,5 @@ __all__ = [
     "revoke_key",
     "sign_directory",
     "sign_draft",
+    "start_directory",
 ]

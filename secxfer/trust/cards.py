@@ -8,12 +8,15 @@ fingerprint is read aloud or written on the paper form to confirm it out of band
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import msgspec
 
-from secxfer.errors import FormatError, SignatureError
+from secxfer.errors import FormatError, OutputExistsError, SignatureError
+from secxfer.fsutil import atomic_write
 from secxfer.limits import KIB
 from secxfer.models import Model
 from secxfer.trust import agekeys
@@ -23,7 +26,13 @@ from secxfer.trust.fingerprint import fingerprint, key_id
 from secxfer.trust.ids import Role, check_participant_id, code_of
 from secxfer.trust.kinds import KIND_KEY_CARD
 from secxfer.trust.names import default_name
-from secxfer.trust.secret_keys import ParticipantSecret
+from secxfer.trust.secret_keys import (
+    KDF_INTERACTIVE,
+    KdfCost,
+    ParticipantSecret,
+    generate_participant,
+    save_secret_key,
+)
 from secxfer.trust.signing import SignedDocument, sign_document, verify
 
 CARD_MAX_BYTES = 16 * KIB
@@ -108,3 +117,38 @@ def _check_consistent(card: KeyCard) -> None:
 def card_fingerprint(card: KeyCard) -> str:
     """The readable-aloud fingerprint of a verified card (id, role and both keys)."""
     return fingerprint(card.id, card.role.value, card.encryption_public_key, card.signing_key)
+
+
+def generate_key_files(
+    participant_id: str,
+    out_dir: str | os.PathLike[str],
+    *,
+    role: Role | str | None = None,
+    name: str | None = None,
+    passphrase: bytes | None,
+    test_key: bool = False,
+    overwrite: bool = False,
+    kdf: KdfCost = KDF_INTERACTIVE,
+    now: datetime | None = None,
+) -> tuple[Path, Path, str]:
+    """Generate a participant's keys; write ``<id>.key`` and ``<id>.card`` into ``out_dir``.
+
+    Returns (key path, card path, fingerprint). Nothing is left behind on failure:
+    neither file is written if either exists (unless ``overwrite``).
+    """
+    role = check_participant_id(participant_id, role)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key_path, card_path = folder / f"{participant_id}.key", folder / f"{participant_id}.card"
+    for path in (key_path, card_path):
+        if path.exists() and not overwrite:
+            raise OutputExistsError(f"{str(path)!r} already exists", hint="use --force to replace it, or another --out")
+    secret = generate_participant(participant_id, role, now=now)
+    card = make_card(secret, name=name)
+    save_secret_key(secret, key_path, passphrase=passphrase, test_key=test_key, overwrite=overwrite, kdf=kdf)
+    try:
+        atomic_write(card_path, card, overwrite=overwrite, mode=0o644)
+    except BaseException:
+        key_path.unlink(missing_ok=True)
+        raise
+    return key_path, card_path, secret.fingerprint

@@ -252,15 +252,20 @@ def _check_keys_unique(participants: tuple[Participant, ...]) -> None:
 
 
 class _Backing:
-    __slots__ = ("keys", "latest", "consents")
+    __slots__ = ("keys", "latest", "consent")
 
     def __init__(self) -> None:
         self.keys: set[bytes] = set()
         self.latest: datetime | None = None
-        self.consents: set[Consent | None] = set()
+        self.consent: Consent | None = None
 
 
 def _check_enrollments(directory: Directory, by_id: dict[str, Participant]) -> None:
+    """Each enrollment verifies against its federation; each municipality is backed.
+
+    A municipality's consent is that of its newest enrollment (by signing time; among
+    equal times, the one listed last).
+    """
     backing: dict[str, _Backing] = defaultdict(_Backing)
     if len(set(directory.enrollments)) != len(directory.enrollments):
         raise FormatError("key directory carries the same enrollment twice")
@@ -274,10 +279,8 @@ def _check_enrollments(directory: Directory, by_id: dict[str, Participant]) -> N
             raise FormatError(f"enrollment of {card.id}, which is not in the directory")
         b = backing[card.id]
         b.keys.update((card.encryption_public_key, card.signing_key))
-        if b.latest is None or record.signed_at > b.latest:
-            b.latest, b.consents = record.signed_at, {record.consent}
-        elif record.signed_at == b.latest:
-            b.consents.add(record.consent)
+        if b.latest is None or record.signed_at >= b.latest:
+            b.latest, b.consent = record.signed_at, record.consent
     for p in by_id.values():
         if p.role is not Role.MUNICIPALITY:
             continue
@@ -287,12 +290,9 @@ def _check_enrollments(directory: Directory, by_id: dict[str, Participant]) -> N
         unbacked = [e for e in (*p.encryption_keys, *p.signing_keys) if e.key not in b.keys]
         if unbacked:
             raise SignatureError(f"{p.id}: key {unbacked[0].key[:4].hex()}… is not in any enrollment by {p.parent}")
-        if len(b.consents) != 1:
-            raise FormatError(f"{p.id}: two enrollments signed at the same time disagree on consent")
-        if p.consent != next(iter(b.consents)):
+        if p.consent != b.consent:
             raise SignatureError(
-                f"{p.id}: consent {_show(p.consent)} differs from {p.parent}'s latest enrollment "
-                f"({_show(next(iter(b.consents)))})",
+                f"{p.id}: consent {_show(p.consent)} differs from {p.parent}'s latest enrollment ({_show(b.consent)})",
                 hint="consent is attested by the federation: record it with its key (secxfer directory consent … --key)",
             )
 

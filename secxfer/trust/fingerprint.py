@@ -39,11 +39,16 @@ def fingerprint(participant_id: str, role: str, encryption_key: bytes, signing_k
     """
     digest = hashlib.sha256(
         FINGERPRINT_CONTEXT
+        + b"participant\x00"
         + _field(participant_id.encode())
         + _field(role.encode())
         + _field(encryption_key)
         + _field(signing_key)
     ).digest()
+    return _groups(digest)
+
+
+def _groups(digest: bytes) -> str:
     text = base64.b32encode(digest).decode().translate(_TO_CROCKFORD)[: 4 * FINGERPRINT_GROUPS]
     return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
 
@@ -53,3 +58,8 @@ def normalize_fingerprint(text: str) -> str:
     cleaned = text.upper().replace(" ", "").replace("-", "")
     cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
     return "-".join(cleaned[i : i + 4] for i in range(0, len(cleaned), 4))
+
+
+def document_fingerprint(payload: bytes) -> str:
+    """Readable-aloud fingerprint of a document's exact payload (e.g. a root to pin)."""
+    return _groups(hashlib.sha256(FINGERPRINT_CONTEXT + b"document\x00" + payload).digest())

@@ -99,3 +99,17 @@ def verify_root(signed_bytes: bytes, *, trusted: Root | None = None) -> Root:
         )
     require_threshold(KIND_ROOT, document.payload, document.signatures, root.keys, root.threshold)
     return root
+
+
+def root_draft(root: Root) -> bytes:
+    """The unsigned draft of ``root``, for each holder to sign offline."""
+    _check(root)
+    return SignedDocument(kind=KIND_ROOT, payload=root_payload(root)).encode()
+
+
+def next_root(previous: Root, *, expires: datetime, keys: Iterable[bytes], threshold: int) -> Root:
+    """Root version ``previous.version + 1`` with new keys and threshold.
+
+    It must then be signed by a threshold of ``previous``'s holders and of the new ones.
+    """
+    return new_root(version=previous.version + 1, expires=expires, keys=keys, threshold=threshold)

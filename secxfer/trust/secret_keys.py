@@ -30,6 +30,7 @@ from secxfer.fsutil import atomic_write
 from secxfer.limits import KEY_FILE_MAX_BYTES
 from secxfer.models import Model
 from secxfer.trust import agekeys
+from secxfer.trust.errors import ParticipantIdError
 from secxfer.trust.fingerprint import fingerprint, key_id
 from secxfer.trust.ids import Role, check_participant_id
 from secxfer.trust.kinds import SECRET_KEY_FORMAT, TEST_KEY_MARKER
@@ -234,6 +235,20 @@ def load_secret_key(path: str | os.PathLike[str], *, passphrase: bytes | None = 
     Raises WrongPassphraseError if the passphrase does not open it, FormatError if the
     file is damaged or not a key file, UsageError if a passphrase is needed but none given.
     """
+    document, where = _read(path)
+    return _secret(document, _open(document, passphrase, where), where)
+
+
+def open_secret_key(path: str | os.PathLike[str], *, passphrase_fd: int | None = None) -> ParticipantSecret:
+    """Load a key file, getting its passphrase only if it has one (fd, environment or prompt)."""
+    document, where = _read(path)
+    passphrase = None
+    if document.unprotected is None:
+        passphrase = obtain_passphrase(passphrase_fd, prompt=f"Passphrase for {where}: ")
+    return _secret(document, _open(document, passphrase, where), where)
+
+
+def _read(path: str | os.PathLike[str]) -> tuple[_KeyFile, str]:
     where = str(path)
     try:
         size = os.stat(path).st_size
@@ -243,20 +258,25 @@ def load_secret_key(path: str | os.PathLike[str], *, passphrase: bytes | None = 
     except FileNotFoundError:
         raise NotFoundError(f"key file {where!r} does not exist") from None
     try:
-        document = _KEY_FILE.decode(data)
+        return _KEY_FILE.decode(data), where
     except msgspec.DecodeError as error:
         raise FormatError(f"{where!r} is not a valid secret key file: {error}") from None
-    material = _open(document, passphrase, where)
+
+
+def _secret(document: _KeyFile, material: _Material, where: str) -> ParticipantSecret:
     if (material.id, material.role, material.created) != (document.id, document.role, document.created):
         raise FormatError(f"{where!r}: the visible id/role/time do not match the sealed keys")
-    return ParticipantSecret(
-        material.id,
-        material.role,
-        encryption_secret=material.encryption_secret,
-        signing_seed=material.signing_seed,
-        created=material.created,
-        is_test_key=document.test_key,
-    )
+    try:
+        return ParticipantSecret(
+            material.id,
+            material.role,
+            encryption_secret=material.encryption_secret,
+            signing_seed=material.signing_seed,
+            created=material.created,
+            is_test_key=document.test_key,
+        )
+    except ParticipantIdError as error:
+        raise FormatError(f"{where!r}: {error}") from None
 
 
 def _open(document: _KeyFile, passphrase: bytes | None, where: str) -> _Material:

@@ -153,11 +153,21 @@ def current_directory(state: TrustState, now: datetime) -> Directory:
     return verify_directory(state.directory, root, now=now)
 
 
+def make_bundle(signed_roots: Iterable[bytes], signed_directory: bytes) -> bytes:
+    """A trust bundle from signed roots (oldest first) and a signed directory (not verified here)."""
+    return encode(TrustBundle(roots=tuple(map(bytes, signed_roots)), directory=bytes(signed_directory)))
+
+
 def export_bundle(state: TrustState) -> bytes:
     """The bundle a sender puts into a package: its roots and current directory."""
     if state.directory is None:
         raise NotFoundError("no key directory to export", hint="import one first: secxfer directory import FILE")
-    return encode(TrustBundle(roots=(*state.previous_roots, state.root), directory=state.directory))
+    return make_bundle((*state.previous_roots, state.root), state.directory)
+
+
+def is_bundle(data: bytes) -> bool:
+    """Whether ``data`` looks like a trust bundle (its format field comes first)."""
+    return bytes(data[:40]).startswith(b'{"format":"secxfer/trust-bundle-')
 
 
 def read_bundle(bundle_bytes: bytes) -> TrustBundle:
@@ -284,3 +294,13 @@ class TrustStore:
     def export_bundle(self) -> bytes:
         """This installation's roots and directory, to put into an outgoing package."""
         return export_bundle(self.load())
+
+
+def verify_offline(signed_directory: bytes, signed_roots: Iterable[bytes], *, now: datetime) -> Directory:
+    """Verify a directory against root files given by hand (the first is pinned, the
+    rest walked in order), without touching any trust store."""
+    roots = [bytes(r) for r in signed_roots]
+    if not roots:
+        raise UsageError("at least one root file is needed to verify a directory")
+    state = apply_roots(pin_root(roots[0], now=now), roots[1:], now)
+    return verify_directory(signed_directory, current_root(state), now=now)

@@ -1,0 +1,132 @@
+"""Readable text for people: cards, directories, and what changed between two versions.
+
+Untrusted strings (names from cards) are printed with ``repr`` where they could
+carry control characters; ids are validated and safe as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from secxfer.trust.cards import KeyCard, card_fingerprint
+from secxfer.trust.directory import Directory
+from secxfer.trust.entries import Consent, KeyEntry, Participant
+from secxfer.trust.fingerprint import key_id
+from secxfer.trust import agekeys
+from secxfer.trust.root import Root
+
+
+def safe(text: str) -> str:
+    """``text`` as is if printable, else its repr (no terminal control sequences)."""
+    return text if text.isprintable() else repr(text)
+
+
+def describe_card(card: KeyCard) -> list[str]:
+    return [
+        f"id:             {card.id}",
+        f"role:           {card.role.value}",
+        f"name:           {safe(card.name)}",
+        f"code:           {card.code or '-'}",
+        f"created:        {card.created.isoformat()}",
+        f"encryption key: {card.encryption_key}",
+        f"signing key id: {card.signing_keyid}",
+        f"fingerprint:    {card_fingerprint(card)}",
+    ]
+
+
+def describe_root(root: Root, signed_by: int | None = None) -> list[str]:
+    lines = [f"root v{root.version}: {root.threshold} of {len(root.keys)} keys, expires {root.expires.isoformat()}"]
+    lines += [f"  key {keyid}" for keyid in root.keys]
+    if signed_by is not None:
+        lines.append(f"  signatures: {signed_by}")
+    return lines
+
+
+def _consent(consent: Consent | None) -> str:
+    if consent is None:
+        return "-"
+    return f"{consent.filed_on}" + (f"..{consent.withdrawn_on}" if consent.withdrawn_on else "..")
+
+
+def _key_state(entry: KeyEntry, at: datetime) -> str:
+    if entry.revoked_by(at):
+        return "revoked"
+    return "valid" if entry.in_window(at) else "not in force"
+
+
+def describe_directory(directory: Directory, *, at: datetime, signatures: int | None = None) -> list[str]:
+    """A table of every participant: id, role, code, parent, consent, keys, name."""
+    signed = "" if signatures is None else (f", {signatures} signature(s)" if signatures else ", UNSIGNED draft")
+    lines = [
+        f"key directory v{directory.version} (root v{directory.root_version}{signed}): "
+        f"issued {directory.issued.isoformat()}, expires {directory.expires.isoformat()}",
+        f"{len(directory.participants)} participants, {len(directory.enrollments)} enrollments",
+        "",
+        f"{'id':<11} {'role':<12} {'code':<6} {'parent':<6} {'consent':<22} {'keys':<6} name",
+    ]
+    for p in directory.participants:
+        usable = sum(e.usable_at(at) for e in (*p.encryption_keys, *p.signing_keys))
+        total = len(p.encryption_keys) + len(p.signing_keys)
+        lines.append(
+            f"{p.id:<11} {p.role.value:<12} {p.code or '-':<6} {p.parent or '-':<6} "
+            f"{_consent(p.consent):<22} {usable}/{total:<4} {safe(p.name)}"
+        )
+    return lines
+
+
+def describe_keys(participant: Participant, *, at: datetime) -> list[str]:
+    """Every key of a participant with its state at ``at``."""
+    lines = []
+    for entry in participant.encryption_keys:
+        lines.append(f"  encryption {entry.label:<6} {agekeys.recipient_text(entry.key)} {_key_state(entry, at)}{_revocation(entry)}")
+    for entry in participant.signing_keys:
+        lines.append(f"  signing    {entry.label:<6} {key_id(entry.key)} {_key_state(entry, at)}{_revocation(entry)}")
+    return lines
+
+
+def _revocation(entry: KeyEntry) -> str:
+    if entry.revoked_at is None:
+        return ""
+    return f" (revoked {entry.revoked_at.isoformat()}: {safe(entry.revoked_reason or '')})"
+
+
+def describe_changes(old: Directory | None, new: Directory) -> list[str]:
+    """What ``new`` changes relative to ``old``: participants, keys, revocations, consent."""
+    if old is None:
+        return [f"new key directory v{new.version} with {len(new.participants)} participants"]
+    lines = []
+    if new.version != old.version:
+        lines.append(f"version {old.version} -> {new.version}")
+    if new.expires != old.expires:
+        lines.append(f"expires {old.expires.isoformat()} -> {new.expires.isoformat()}")
+    before = {p.id: p for p in old.participants}
+    after = {p.id: p for p in new.participants}
+    for pid in sorted(after.keys() - before.keys()):
+        lines.append(f"added {pid} ({safe(after[pid].name)})")
+    for pid in sorted(before.keys() - after.keys()):
+        lines.append(f"removed {pid}")
+    for pid in sorted(before.keys() & after.keys()):
+        lines += [f"{pid}: {change}" for change in _participant_changes(before[pid], after[pid])]
+    if len(new.enrollments) != len(old.enrollments):
+        lines.append(f"enrollments {len(old.enrollments)} -> {len(new.enrollments)}")
+    return lines or ["no change"]
+
+
+def _participant_changes(old: Participant, new: Participant) -> list[str]:
+    changes = []
+    if old.name != new.name:
+        changes.append(f"name {safe(old.name)} -> {safe(new.name)}")
+    if old.consent != new.consent:
+        changes.append(f"consent {_consent(old.consent)} -> {_consent(new.consent)}")
+    for kind, before, after in (
+        ("encryption", old.encryption_keys, new.encryption_keys),
+        ("signing", old.signing_keys, new.signing_keys),
+    ):
+        known = {e.key: e for e in before}
+        for entry in after:
+            previous = known.get(entry.key)
+            if previous is None:
+                changes.append(f"{kind} key added ({entry.label})")
+            elif previous.revoked_at is None and entry.revoked_at is not None:
+                changes.append(f"{kind} key revoked from {entry.revoked_at.isoformat()} ({safe(entry.revoked_reason or '')})")
+    return changes
