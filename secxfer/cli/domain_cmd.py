@@ -17,6 +17,8 @@ summary: files, rows, rejected rows and accepted rows per insurer. Rows are neve
 changed. Exit code 0 when every row is valid, 4 when any row or file is rejected.
 
 Examples:
+
+\b
   secxfer validate --annex 1 --period 2026-10 annex1_2026-10.csv
   secxfer validate --annex 2 --period 2019-04.. --json first-delivery/annex2.csv
   secxfer validate --annex 3 --profile utf-8 export.csv
@@ -29,6 +31,8 @@ Japanese header) into DIR: ROWS valid rows in all, half in 別紙1. --invalid K 
 labelled invalid rows and lists where they are. Same seed, same bytes.
 
 Examples:
+
+\b
   secxfer sample --out demo --period 2026-10 --rows 5000
   secxfer sample --out bench --period 2019-04..2026-10 --rows 100000 --seed 7
   secxfer sample --out broken --period 2026-10 --rows 300 --invalid 20
@@ -42,7 +46,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("validate", help=VALIDATE_HELP)
     def validate_command(
-        files: Annotated[list[Path], typer.Argument(help="Annex CSV files.", show_default=False)],
+        files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Annex CSV files.", show_default=False)],
         annex: Annotated[int, typer.Option("--annex", min=1, max=3, help="Which annex the files are: 1, 2 or 3.")],
         period: Annotated[
             str | None, typer.Option("--period", help="YYYY-MM, YYYY-MM..YYYY-MM or YYYY-MM..; event dates must fall in it.")

@@ -84,6 +84,15 @@ class Profile(Model, kw_only=True):
     max_line_bytes: int = CSV_MAX_LINE_BYTES
 
     def __post_init__(self) -> None:
+        # Profiles built in code may pass plain strings; store the enum members so that
+        # every comparison downstream is exact, and refuse values no enum knows.
+        try:
+            for field, kind in (("bom", BomRule), ("newline", NewlineRule), ("header", HeaderRule), ("quoting", Quoting)):
+                msgspec.structs.force_setattr(self, field, kind(getattr(self, field)))
+            msgspec.structs.force_setattr(self, "date_formats", tuple(DateFormat(f) for f in self.date_formats))
+            msgspec.structs.force_setattr(self, "sex_codes", {code: Sex(sex) for code, sex in self.sex_codes.items()})
+        except ValueError as error:
+            raise ProfileError(f"profile {self.name!r}: {error}") from None
         if self.encoding not in ENCODINGS:
             raise ProfileError(f"profile {self.name!r}: encoding must be one of {', '.join(ENCODINGS)}")
         if self.bom is BomRule.REQUIRED and self.encoding != "utf-8":
