@@ -30,12 +30,17 @@ _READ_BLOCK = 64 * 1024
 
 
 def looks_armored(source: Source) -> bool:
-    """True when ``source`` starts (after whitespace) like a PEM block; consumes nothing."""
+    """True when ``source`` starts (after whitespace) like a PEM block; consumes nothing.
+
+    A binary age file starts with ``age-encryption.org/``, never with whitespace,
+    so leading whitespace alone is enough to treat the input as (possibly bad) armor.
+    """
     peek = bytearray(ARMOR_MAX_OUTSIDE_WHITESPACE + 5)
     count = fill(source, memoryview(peek))
     data = bytes(peek[:count])
     source.unread(data)
-    return data.lstrip(ARMOR_WHITESPACE).startswith(b"-----")
+    rest = data.lstrip(ARMOR_WHITESPACE)
+    return rest.startswith(b"-----") or (bool(data) and rest != data)
 
 
 class ArmorReader:
