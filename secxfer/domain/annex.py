@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Literal
 
 from secxfer.domain.dates import halfwidth
 from secxfer.domain.profiles import Sex
@@ -141,7 +142,7 @@ class Problem(Model, kw_only=True):
     column: int  # 1-based field number (1 for whole-line findings)
     code: str  # stable slug, e.g. "bad-check-digit" (see secxfer.domain.validate.PROBLEM_CODES)
     message: str
-    severity: str = "error"  # "error" rejects the row (or the file); "note" only informs
+    severity: Literal["error", "note"] = "error"  # an error rejects the row (or the file); a note informs
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}:{self.column}: {self.message}"
