@@ -20,7 +20,7 @@ import nacl.signing
 from secxfer.errors import FormatError, UsageError
 from secxfer.trust.cards import KeyCard, verify_card
 from secxfer.trust.codec import encode
-from secxfer.trust.directory import Directory, check_directory, decode_directory_payload
+from secxfer.trust.directory import Directory, check_directory, decode_directory_payload, enrollment_heads
 from secxfer.trust.enrollment import enroll, read_enrollment, verify_enrollment
 from secxfer.trust.entries import KeyEntry, Participant
 from secxfer.trust.agekeys import public_key_from_text
@@ -238,37 +238,38 @@ def record_consent(
 def revoke_key(directory: Directory, pid: str, key: bytes, *, at: datetime, reason: str) -> Directory:
     """Revoke one of ``pid``'s keys (encryption or signing) from time ``at`` on.
 
-    Security: from ``at`` the key is refused for signatures and left out as a recipient.
+    Security: from ``at`` the key is refused for signatures and left out as a
+    recipient. Revoking a federation's signing key also removes the enrollments it
+    signed: a revoked key vouches for nothing, so the federation enrolls those
+    municipalities again with its new key before the directory can be signed.
     """
     if at.tzinfo is None:
         raise UsageError("the revocation time must be an aware datetime")
     if not reason.strip():
         raise UsageError("a revocation needs a reason")
     participant = directory.participant(pid)
-    found = False
-
-    def revoke(entries: tuple[KeyEntry, ...]) -> tuple[KeyEntry, ...]:
-        nonlocal found
-        out = []
-        for entry in entries:
-            if entry.key == bytes(key):
-                if entry.revoked_at is not None:
-                    raise UsageError(f"that key of {pid} was already revoked at {entry.revoked_at.isoformat()}")
-                found = True
-                entry = msgspec.structs.replace(entry, revoked_at=at, revoked_reason=reason.strip())
-            out.append(entry)
-        return tuple(out)
-
-    updated = msgspec.structs.replace(
-        participant,
-        encryption_keys=revoke(participant.encryption_keys),
-        signing_keys=revoke(participant.signing_keys),
-    )
-    if not found:
-        raise UnknownParticipantError(f"{pid} has no such key", hint="see 'secxfer directory show' for its keys")
+    key = bytes(key)
+    entries = (*participant.encryption_keys, *participant.signing_keys)
+    target = next((e for e in entries if e.key == key), None)
+    if target is None:
+        raise UnknownParticipantError(f"{pid} has no such key", hint="see 'secxfer directory show FILE --id ID' for its keys")
+    if target.revoked_at is not None:
+        raise UsageError(f"that key of {pid} was already revoked at {target.revoked_at.isoformat()}")
+    revoked = msgspec.structs.replace(target, revoked_at=at, revoked_reason=reason.strip())
     table = dict(directory._by_id)
-    table[pid] = updated
-    return _with(directory, table)
+    table[pid] = msgspec.structs.replace(
+        participant,
+        encryption_keys=tuple(revoked if e is target else e for e in participant.encryption_keys),
+        signing_keys=tuple(revoked if e is target else e for e in participant.signing_keys),
+    )
+    enrollments = directory.enrollments
+    if participant.role is Role.FEDERATION and target in participant.signing_keys:
+        signer = key_id(key)
+        enrollments = tuple(
+            raw for raw in enrollments if all(s.keyid != signer for s in read_enrollment(raw)[0].signatures)
+        )
+    heads = None if enrollments == directory.enrollments else enrollment_heads(enrollments)
+    return _with(directory, table, enrollments, heads)
 
 
 def find_key(participant: Participant, text: str) -> bytes:

@@ -59,17 +59,7 @@ class Directory(Model, kw_only=True, dict=True):
 
     @cached_property
     def _enrollment_heads(self) -> dict[str, tuple[datetime, bytes]]:
-        """Municipality id -> (signing time, card bytes) of its newest enrollment.
-
-        Parsed, not verified: for editing; verification walks every record itself.
-        """
-        heads: dict[str, tuple[datetime, bytes]] = {}
-        for raw in self.enrollments:
-            _, record = read_enrollment(raw)
-            pid = read_card(record.card)[1].id
-            if pid not in heads or record.signed_at >= heads[pid][0]:
-                heads[pid] = (record.signed_at, record.card)
-        return heads
+        return enrollment_heads(self.enrollments)
 
     def participant(self, pid: str) -> Participant:
         """The entry of ``pid``; UnknownParticipantError if the directory does not list it."""
@@ -147,6 +137,20 @@ class Directory(Model, kw_only=True, dict=True):
 
 
 _DIRECTORY = msgspec.json.Decoder(Directory)
+
+
+def enrollment_heads(enrollments: tuple[bytes, ...]) -> dict[str, tuple[datetime, bytes]]:
+    """Municipality id -> (signing time, card bytes) of its newest enrollment.
+
+    Parsed, not verified: for editing; verification walks every record itself.
+    """
+    heads: dict[str, tuple[datetime, bytes]] = {}
+    for raw in enrollments:
+        _, record = read_enrollment(raw)
+        pid = read_card(record.card)[1].id
+        if pid not in heads or record.signed_at >= heads[pid][0]:
+            heads[pid] = (record.signed_at, record.card)
+    return heads
 
 
 # -- verification ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ be written as a TEST KEY, and says so in its first line.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import hmac
 import os
 import sys
@@ -168,6 +169,7 @@ class _KeyFile(Model, kw_only=True):
     test_key: bool
     kdf: _Kdf | None = None
     sealed: bytes | None = None
+    sealed_sha256: bytes | None = None  # tells a damaged file from a wrong passphrase
     unprotected: _Material | None = None
 
 
@@ -225,7 +227,7 @@ def save_secret_key(
         params = _Kdf(salt=draw(argon2id.SALTBYTES), opslimit=kdf.opslimit, memlimit=kdf.memlimit)
         nonce = draw(nacl.secret.SecretBox.NONCE_SIZE)
         sealed = _box(passphrase, params).encrypt(msgspec.json.encode(material), nonce)
-        document = _KeyFile(**common, kdf=params, sealed=bytes(sealed))
+        document = _KeyFile(**common, kdf=params, sealed=bytes(sealed), sealed_sha256=hashlib.sha256(sealed).digest())
     atomic_write(path, msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n", overwrite=overwrite)
 
 
@@ -284,8 +286,10 @@ def _open(document: _KeyFile, passphrase: bytes | None, where: str) -> _Material
         if document.sealed is not None or not document.test_key or document.marker != TEST_KEY_MARKER:
             raise FormatError(f"{where!r} holds unprotected keys but is not marked as a TEST KEY")
         return document.unprotected
-    if document.sealed is None or document.kdf is None:
+    if document.sealed is None or document.kdf is None or document.sealed_sha256 is None:
         raise FormatError(f"{where!r} holds no keys")
+    if not hmac.compare_digest(hashlib.sha256(document.sealed).digest(), document.sealed_sha256):
+        raise FormatError(f"{where!r} is damaged (its sealed keys do not match their checksum)", hint="restore the key file from its backup")
     kdf = document.kdf
     if not (KDF_MIN.opslimit <= kdf.opslimit <= _KDF_MAX.opslimit and KDF_MIN.memlimit <= kdf.memlimit <= _KDF_MAX.memlimit):
         raise FormatError(f"{where!r}: key derivation parameters out of range")

@@ -87,7 +87,8 @@ def pin_root(signed_root_bytes: bytes, *, now: datetime) -> TrustState:
 def apply_roots(state: TrustState, signed_roots: Iterable[bytes], now: datetime) -> TrustState:
     """Walk newer root versions in order (``roots`` sorted ascending, the first being
     current+1). Roots not newer than the current one are skipped if identical to the
-    ones seen here and refused otherwise. The final root must not be expired.
+    ones seen here and refused otherwise. The final root must not be expired. After a
+    rotation no directory is current until one signed under the new root is applied.
     """
     known = {_version(r): r for r in (*state.previous_roots, state.root)}
     trusted = current_root(state)
@@ -100,7 +101,11 @@ def apply_roots(state: TrustState, signed_roots: Iterable[bytes], now: datetime)
         new = verify_root(signed, trusted=trusted)
         if len(state.previous_roots) + 1 > ROOT_CHAIN_MAX:
             raise RootChainError(f"more than {ROOT_CHAIN_MAX} root versions; re-pin a current root")
-        state = msgspec.structs.replace(state, root=signed, previous_roots=(*state.previous_roots, state.root))
+        # A directory is signed under exactly one root version: the old one is dropped
+        # (its version number stays, so it cannot come back).
+        state = msgspec.structs.replace(
+            state, root=signed, previous_roots=(*state.previous_roots, state.root), directory=None
+        )
         trusted = new
     _require_unexpired(trusted, now)
     return state
@@ -147,7 +152,10 @@ def apply_directory(state: TrustState, signed_directory_bytes: bytes, now: datet
 def current_directory(state: TrustState, now: datetime) -> Directory:
     """The trusted directory, re-verified at ``now`` (an expired one raises: freeze)."""
     if state.directory is None:
-        raise NotFoundError("no key directory has been imported yet", hint="secxfer directory import FILE")
+        raise NotFoundError(
+            f"no key directory under root v{current_root(state).version} has been imported yet",
+            hint="import one: secxfer directory import FILE",
+        )
     root = current_root(state)
     _require_unexpired(root, now)
     return verify_directory(state.directory, root, now=now)
