@@ -123,3 +123,10 @@ def test_every_problem_code_is_documented():
     assert missing == []
     for name in PROFILES:
         assert f"`{name}`" in text
+
+
+def test_control_characters_never_pass_as_header_spacing():
+    cells = ANNEXES[1].header.split(",")
+    for junk in ("\t", "\x0b", "\x1c", "\u2028", "\r"):
+        assert not check_header([junk + cells[0], *cells[1:]], 1).matches, repr(junk)
+    assert check_header([" " + cells[0] + "\u3000", *cells[1:]], 1).matches

@@ -145,3 +145,22 @@ def test_refuses_bad_arguments_and_overwrites(tmp_path):
 def test_files_are_owner_only(tmp_path):
     sample = generate_sample(tmp_path, period="2026-10", rows=3, seed=1)
     assert all(Path(f).stat().st_mode & 0o077 == 0 for f in sample.files)
+
+
+def test_large_file_validates_fast_in_constant_memory(tmp_path):
+    import time
+    import tracemalloc
+
+    sample = generate_sample(tmp_path, period="2019-04..2026-10", rows=60000, seed=12)
+    started = time.perf_counter()
+    report = validate_files(sample.files[:1], annex=1, period="2019-04..2026-10", today=TODAY)
+    elapsed = time.perf_counter() - started
+    assert report.ok and report.rows == 30000
+    assert elapsed < 6, f"{report.rows / elapsed:.0f} rows/s"  # measured ~90k rows/s; generous for slow CI
+    tracemalloc.start()
+    try:
+        validate_files(sample.files[:1], annex=1, period="2019-04..2026-10", today=TODAY)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20, peak  # the file is ~2.5 MiB; validation holds no rows

@@ -93,12 +93,14 @@ def get_annex(number: int | Annex) -> Annex:
 
 
 _CIRCLED = re.compile(r"^[①②③④⑤⑥]")
-_SPACES = re.compile(r"[\s\u3000]+")
+# Only ordinary and ideographic spaces are ignored: a TAB or control character in a
+# header cell must make the header fail, not travel on with it.
+_SPACES = re.compile("[ \u3000]+")
 
 
 def header_key(cell: str) -> str:
     """A header cell reduced to what identifies it: ASCII brackets, no spaces, no ①…⑥."""
-    return _SPACES.sub("", _CIRCLED.sub("", halfwidth(cell).strip()))
+    return _SPACES.sub("", _CIRCLED.sub("", halfwidth(cell).strip(" \u3000")))
 
 
 _KEYS = {number: tuple(header_key(column.label) for column in annex.columns) for number, annex in ANNEXES.items()}

@@ -531,7 +531,7 @@ class _Reader:
                 self._add(1, column, "bad-quoting", message)
             return True, body
         if check.other_annex is not None:
-            self._add(1, COLUMN_COUNT, "wrong-annex", f"the header names {fields[5]!r}, the event of "
+            self._add(1, COLUMN_COUNT, "wrong-annex", f"the header names {_show(fields[5])}, the event of "
                       f"別紙{check.other_annex}, but this is being read as 別紙{self.annex.number}")
             return True, body
         if rule is HeaderRule.OPTIONAL or _looks_like_record(fields):
@@ -702,7 +702,7 @@ class _Reader:
     def _closing_notes(self) -> None:
         # Routing depends on the code alone, so one note per distinct ward code says it all.
         for line_no, count, body, insurer in self.wards.values():
-            rows = f"{count} row(s), first on this line"
+            rows = f"{count} row(s) with this code, the first on this line"
             if body.valid_to is None:
                 self._add(line_no, 2, "ward-code", f"ward code {body.code} ({body.name}) routes to its city, "
                           f"insurer {insurer.code} {insurer.name}: {rows}", severity="note")
@@ -725,7 +725,9 @@ def _lines(stream: BinaryIO, limit: int) -> Iterator[tuple[bytes, bytes, bool]]:
     while True:
         chunk = stream.readline(limit + 2)
         if not isinstance(chunk, bytes):
-            raise UsageError("read_annex needs a binary stream", hint="open the file in binary mode ('rb')")
+            if not isinstance(chunk, bytearray):
+                raise UsageError("read_annex needs a binary stream", hint="open the file in binary mode ('rb')")
+            chunk = bytes(chunk)
         if not chunk:
             return
         if chunk.endswith(b"\n"):
@@ -820,7 +822,7 @@ def _fullwidth(text: str) -> str:
 def _looks_like_record(fields: list[str]) -> bool:
     if len(fields) < 2:
         return False
-    code = halfwidth(fields[1]).strip('"')
+    code = halfwidth(fields[1])
     return 5 <= len(code) <= 6 and code.isascii() and code.isdigit()
 
 
