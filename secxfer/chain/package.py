@@ -29,7 +29,7 @@ from secxfer.chain.manifest import (
     encode,
 )
 from secxfer.chain.provenance import CarriedLeaf
-from secxfer.chain.trustlink import load_bundle_into_store
+from secxfer.chain.trustlink import load_bundle_into_store, pack_bundle, unpack_bundle
 from secxfer.chain.verify import (
     ANNEX_FILES,
     VerifiedChain,
@@ -102,7 +102,7 @@ def write_package(
     )
     payload = encode(manifest)
     signed_manifest = sign_document(MANIFEST_KIND, payload, [sender])
-    entries: list[tuple[str, list]] = [("trust", [bundle])]
+    entries: list[tuple[str, list]] = [("trust", [pack_bundle(bundle)])]
     entries += [(f"manifest-{i}", [m]) for i, m in enumerate([*previous, signed_manifest])]
     entries.append(("leaves", [leaves_bytes]))
     entries += [(ANNEX_FILES[a], files[a]) for a in ANNEX_FILES]
@@ -227,7 +227,7 @@ class ReceivedPackage:
         return self.chain.current
 
     def bundle(self) -> bytes:
-        return bytes(self.entries["trust"].data)
+        return unpack_bundle(bytes(self.entries["trust"].data))
 
     def rows(self, annex: int, leaf_position: int) -> memoryview:
         lo, hi = self.spans[annex][leaf_position]
@@ -281,7 +281,7 @@ def receive(
             if name not in entries:
                 raise FormatError(f"package lacks its {name!r} entry")
         directory = load_bundle_into_store(
-            home, bytes(entries["trust"].data), now, anchor=anchor
+            home, unpack_bundle(bytes(entries["trust"].data)), now, anchor=anchor
         )
         envelopes = [bytes(entries[f"manifest-{i}"].data) for i in range(8) if f"manifest-{i}" in entries]
         chain = verify_chain(envelopes, directory, me.participant_id)

@@ -13,17 +13,47 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zlib
 from pathlib import Path
 
 import msgspec
 
-from secxfer.errors import ExpiredError, NotFoundError
+from secxfer.errors import ExpiredError, FormatError, NotFoundError
 from secxfer.trust.errors import NotPinnedError
 from secxfer.trust.store import TrustStore, current_root, read_bundle
 from secxfer.trust.directory import verify_directory
 from secxfer.trust.signing import SignedDocument
 
 _verified: dict[bytes, object] = {}
+_packed: dict[bytes, bytes] = {}
+
+
+def pack_bundle(bundle: bytes) -> bytes:
+    """The bundle as stored in a package's ``trust`` entry: zlib (RFC 1950) compressed.
+
+    The directory is the largest part of most packages; compressing it once per
+    process and reusing the result keeps relaying to hundreds of recipients cheap.
+    """
+    digest = hashlib.sha256(bundle).digest()
+    packed = _packed.get(digest)
+    if packed is None:
+        _packed.clear()
+        packed = _packed[digest] = zlib.compress(bundle, 6)
+    return packed
+
+
+def unpack_bundle(packed: bytes) -> bytes:
+    """Inverse of :func:`pack_bundle`, bounded so a crafted entry cannot exhaust memory."""
+    from secxfer.trust.store import BUNDLE_MAX_BYTES
+
+    inflater = zlib.decompressobj()
+    try:
+        bundle = inflater.decompress(packed, BUNDLE_MAX_BYTES + 1)
+    except zlib.error:
+        raise FormatError("the package's trust entry is not valid compressed data") from None
+    if len(bundle) > BUNDLE_MAX_BYTES or inflater.unconsumed_tail or not inflater.eof or inflater.unused_data:
+        raise FormatError("the package's trust entry is oversized or malformed")
+    return bundle
 
 
 class _VersionOnly(msgspec.Struct):
