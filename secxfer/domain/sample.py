@@ -166,11 +166,17 @@ class _Places:
         return eligible[bisect.bisect_right(weights, rng.random() * weights[-1])]
 
     def five_digit_safe(self, body: Body) -> bool:
-        """Whether the 5-digit form of ``body``'s code reads back as exactly this code."""
+        """Whether the 5-digit form of ``body``'s code reads back as exactly this code.
+
+        Forms whose zero-padded reading also carries a valid check digit are avoided
+        too: only the table can tell those apart, and a reader without it would guess.
+        """
         known = self._five_ok.get(body.code)
         if known is None:
+            five = body.code[:5]
+            padded = five.zfill(6)
             try:
-                known = read_code(body.code[:5]).code == body.code
+                known = read_code(five).code == body.code and check_digit(padded[:5]) != padded[5]
             except CodeError:
                 known = False
             self._five_ok[body.code] = known
