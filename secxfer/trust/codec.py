@@ -33,7 +33,7 @@ def decode_strict(data: bytes, decoder: msgspec.json.Decoder, *, what: str, max_
         raise FormatError(f"{what} is {len(data)} bytes, more than the limit of {max_bytes}")
     try:
         value = decoder.decode(data)
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, UnicodeDecodeError) as error:  # msgspec lets bad UTF-8 through as the latter
         raise FormatError(f"{what} is malformed: {error}") from None
     if ENCODER.encode(value) != bytes(data):
         raise FormatError(f"{what} is not in canonical form (re-encoded or altered)")

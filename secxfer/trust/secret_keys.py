@@ -261,7 +261,7 @@ def _read(path: str | os.PathLike[str]) -> tuple[_KeyFile, str]:
         raise NotFoundError(f"key file {where!r} does not exist") from None
     try:
         return _KEY_FILE.decode(data), where
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, UnicodeDecodeError) as error:
         raise FormatError(f"{where!r} is not a valid secret key file: {error}") from None
 
 
@@ -304,7 +304,7 @@ def _open(document: _KeyFile, passphrase: bytes | None, where: str) -> _Material
         raise WrongPassphraseError(f"the passphrase does not open {where!r} (or the file is damaged)") from None
     try:
         return _MATERIAL.decode(plain)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         raise FormatError(f"{where!r}: sealed key material is malformed") from None
 
 
