@@ -134,8 +134,12 @@ def test_utf8_with_bom(tmp_path):
 
 def test_refuses_bad_arguments_and_overwrites(tmp_path):
     generate_sample(tmp_path, period="2026-10", rows=3, seed=1)
+    (tmp_path / "annex1_2026-10.csv").unlink()
+    before = (tmp_path / "annex3_2026-10.csv").read_bytes()
     with pytest.raises(OutputExistsError):
-        generate_sample(tmp_path, period="2026-10", rows=3, seed=1)
+        generate_sample(tmp_path, period="2026-10", rows=3, seed=2)
+    assert not (tmp_path / "annex1_2026-10.csv").exists()  # nothing written beside the old files
+    assert (tmp_path / "annex3_2026-10.csv").read_bytes() == before
     with pytest.raises(UsageError):
         generate_sample(tmp_path / "y", period="2026-10", rows=-1, seed=1)
     with pytest.raises(UsageError):

@@ -49,7 +49,8 @@ def register(app: typer.Typer) -> None:
         files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Annex CSV files.", show_default=False)],
         annex: Annotated[int, typer.Option("--annex", min=1, max=3, help="Which annex the files are: 1, 2 or 3.")],
         period: Annotated[
-            str | None, typer.Option("--period", help="YYYY-MM, YYYY-MM..YYYY-MM or YYYY-MM..; event dates must fall in it.")
+            str | None,
+            typer.Option("--period", help="YYYY-MM, YYYY-MM..YYYY-MM or YYYY-MM..; event dates must fall in it."),
         ] = None,
         profile: Annotated[str, typer.Option("--profile", help="Input profile (docs/input-profiles.md).")] = "default",
         json_output: Annotated[bool, typer.Option("--json", help="Print a JSON report on stdout instead.")] = False,

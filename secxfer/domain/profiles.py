@@ -87,7 +87,7 @@ class Profile(Model, kw_only=True):
         # Profiles built in code may pass plain strings; store the enum members so that
         # every comparison downstream is exact, and refuse values no enum knows.
         try:
-            for field, kind in (("bom", BomRule), ("newline", NewlineRule), ("header", HeaderRule), ("quoting", Quoting)):
+            for field, kind in _ENUM_FIELDS:
                 msgspec.structs.force_setattr(self, field, kind(getattr(self, field)))
             msgspec.structs.force_setattr(self, "date_formats", tuple(DateFormat(f) for f in self.date_formats))
             msgspec.structs.force_setattr(self, "sex_codes", {code: Sex(sex) for code, sex in self.sex_codes.items()})
@@ -106,6 +106,8 @@ class Profile(Model, kw_only=True):
         if set(self.name_punctuation) & set("\"=+@\t\r\n"):
             raise ProfileError(f"profile {self.name!r}: name punctuation may not include quotes or formula starters")
 
+
+_ENUM_FIELDS = (("bom", BomRule), ("newline", NewlineRule), ("header", HeaderRule), ("quoting", Quoting))
 
 DEFAULT = Profile(
     name="default",

@@ -34,7 +34,7 @@ from secxfer.domain.municipalities import (
     read_code,
 )
 from secxfer.domain.period import Period, parse_period
-from secxfer.errors import UsageError
+from secxfer.errors import OutputExistsError, UsageError
 from secxfer.fsutil import atomic_write
 from secxfer.models import Model
 
@@ -97,6 +97,10 @@ def generate_sample(
     checked = period if isinstance(period, Period) else parse_period(period)
     maker = _RowMaker(random.Random(seed), checked, _Places(insurers))
     folder = Path(out_dir)
+    targets = [folder / f"annex{number}_{checked.slug}.csv" for number in (1, 2, 3)]
+    existing = [str(path) for path in targets if path.exists()]
+    if existing:  # checked up front so that no file of a set is written beside an old one
+        raise OutputExistsError(f"{existing[0]!r} already exists", hint="choose another --out folder")
     folder.mkdir(parents=True, exist_ok=True)
     shares = {2: int(rows * ANNEX_SHARES[2]), 3: int(rows * ANNEX_SHARES[3])}
     shares[1] = rows - shares[2] - shares[3]
@@ -105,7 +109,7 @@ def generate_sample(
     kind_cycle = itertools.cycle(invalid_kinds)
     for number in (1, 2, 3):
         bad = invalid // 3 + (1 if number - 1 < invalid % 3 else 0)
-        path = folder / f"annex{number}_{checked.slug}.csv"
+        path = targets[number - 1]
         lines: list[str | bytes] = [ANNEXES[number].header]
         good = [maker.row() for _ in range(shares[number])]
         slots = set(maker.rng.sample(range(len(good) + bad), bad))

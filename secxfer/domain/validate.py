@@ -102,7 +102,8 @@ PROBLEM_CODES: dict[str, str] = {
     "implausible-birth-date": f"a date of birth more than {MAX_AGE_YEARS} years before the event",
     # notes
     "ward-code": "note: a ward code, routed to its designated city (one note per code and file)",
-    "retired-code-accepted": "note: a retired ward code on rows dated before its retirement (one note per code and file)",
+    "retired-code-accepted": "note: a retired ward code on rows dated before its retirement "
+    "(one note per code and file)",
     "five-digit-code": "note: 5-digit codes, each read as one 6-digit code",
     "era-date": "note: Japanese-era dates, read as Gregorian dates for checking",
 }
@@ -601,8 +602,8 @@ class _Reader:
                 continue
             control = _CONTROL.search(value)
             if control:
-                self._add(line_no, column, "control-character",
-                          f"control or invisible character U+{ord(control.group()):04X} at position {control.start() + 1}")
+                self._add(line_no, column, "control-character", f"control or invisible character "
+                          f"U+{ord(control.group()):04X} at position {control.start() + 1}")
             private = _PRIVATE_USE.search(value)
             if private and column == 3:
                 self._add(line_no, column, "private-use-character", f"private-use character (外字) "
