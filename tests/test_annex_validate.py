@@ -479,3 +479,32 @@ def test_problem_string_format():
 def test_profiles_registry():
     assert get_profile("default").encoding == "cp932"
     assert get_profile("utf-8").encoding == "utf-8"
+
+
+class _Flood(io.RawIOBase):
+    """A stream of ``size`` bytes of one line without a terminator, never held in memory."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = min(len(buffer), self.left)
+        buffer[:count] = b"A" * count
+        self.left -= count
+        return count
+
+
+def test_a_huge_line_is_drained_in_bounded_memory():
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        reading = read_annex(io.BufferedReader(_Flood(30 * 2**20)), annex=1, period=None, today=TODAY)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert codes(reading) == ["line-too-long"] and reading.rows_read == 1
+    assert peak < 2**20, peak
