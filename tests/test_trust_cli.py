@@ -44,6 +44,7 @@ def test_whole_ceremony(cli, tmp_path):
     roots = [a for r in ("root-1", "root-2", "root-3") for a in ("--root", f"keys/{r}.card")]
     out, _ = cli("directory", "init", *roots, "--threshold", "2", "--out", "dir.json")
     assert "root v1: 2 of 3 keys" in out and "dir.json: draft v1, 3 participants, unsigned" in out
+    cli("directory", "init", *roots, "--threshold", "2", "--out", "dir.json", code=1)  # never overwrites
     out, _ = cli("directory", "add", "dir.json", *(f"keys/{p}.card" for p in ("agency", "central", "fed-13", "fed-27")))
     assert "added fed-13 (東京都国民健康保険団体連合会)" in out
 

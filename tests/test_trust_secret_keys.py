@@ -155,3 +155,21 @@ def test_passphrase_from_env_and_fd(monkeypatch):
         passphrase_from_env_or_fd(None)
     with pytest.raises(UsageError, match="file descriptor"):
         passphrase_from_env_or_fd(987)
+
+
+def test_interactive_prompt_asks_twice_on_creation(monkeypatch):
+    import getpass
+    import sys
+
+    from secxfer.trust.secret_keys import obtain_passphrase
+
+    monkeypatch.delenv("SECXFER_PASSPHRASE", raising=False)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    answers = iter(["first passphrase", "first passphrase", "one", "other"])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(answers))
+    assert obtain_passphrase(confirm=True) == b"first passphrase"
+    with pytest.raises(UsageError, match="differ"):
+        obtain_passphrase(confirm=True)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
+    with pytest.raises(UsageError, match="no terminal"):
+        obtain_passphrase()

@@ -17,7 +17,6 @@ from secxfer.trust import (
     enroll,
     generate_participant,
     load_secret_key,
-    make_card,
     new_directory,
     new_root,
     sign_directory,

@@ -91,11 +91,11 @@ def _editable(path: Path):
     return load_draft(data)
 
 
-def _save(path: Path, old, new) -> None:
+def _save(path: Path, old, new, *, overwrite: bool = True) -> None:
     from secxfer.trust.authoring import draft_bytes
     from secxfer.trust.render import describe_changes
 
-    _write(path, draft_bytes(new), overwrite=True)
+    _write(path, draft_bytes(new), overwrite=overwrite)
     typer.echo("\n".join(describe_changes(old, new)))
     typer.echo(f"{path}: draft v{new.version}, {len(new.participants)} participants, unsigned")
 
@@ -116,8 +116,13 @@ def init(
     from secxfer.trust.render import describe_root
     from secxfer.trust.root import decode_root_unverified
 
+    from secxfer.errors import OutputExistsError
+
     now = _when(None)
     root_path = root_out or out.parent / "root.json"
+    for path in (out, root_path):
+        if path.exists():
+            raise OutputExistsError(f"{str(path)!r} already exists", hint="choose another --out / --root-out")
     root_bytes, directory = start_directory(
         [_read(p) for p in roots], threshold=threshold, issued=now,
         expires=now + timedelta(days=days), root_expires=now + timedelta(days=root_days),
@@ -125,7 +130,7 @@ def init(
     _write(root_path, root_bytes, overwrite=False)
     typer.echo("\n".join(describe_root(decode_root_unverified(root_bytes)[1], signed_by=0)))
     typer.echo(f"wrote root draft {root_path}")
-    _save(out, None, directory)
+    _save(out, None, directory, overwrite=False)
     typer.echo(f"next: each root holder runs 'secxfer directory sign {root_path} --key root-N.key' and the same for {out}")
 
 

@@ -11,19 +11,19 @@ Batch forms (``add_participants``, ``add_enrollments``) build a national directo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Literal
 
 import msgspec
 import nacl.signing
 
 from secxfer.errors import FormatError, UsageError
+from secxfer.trust.agekeys import public_key_from_text
 from secxfer.trust.cards import KeyCard, verify_card
 from secxfer.trust.codec import encode
 from secxfer.trust.directory import Directory, check_directory, decode_directory_payload, enrollment_heads
 from secxfer.trust.enrollment import enroll, read_enrollment, verify_enrollment
 from secxfer.trust.entries import KeyEntry, Participant
-from secxfer.trust.agekeys import public_key_from_text
 from secxfer.trust.errors import ScopeError, UnknownParticipantError
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.ids import Role, federation_of
@@ -331,10 +331,6 @@ def sign_draft(draft: bytes, signers: Iterable[Signer | nacl.signing.SigningKey]
     else:
         raise FormatError(f"only root and directory drafts are signed here, not {document.kind!r}")
     return sign_document(document.kind, document.payload, signers)
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
 
 
 __all__ = [

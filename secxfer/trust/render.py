@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from secxfer.trust import agekeys
 from secxfer.trust.cards import KeyCard, card_fingerprint
 from secxfer.trust.directory import Directory
 from secxfer.trust.entries import Consent, KeyEntry, Participant
 from secxfer.trust.fingerprint import key_id
-from secxfer.trust import agekeys
 from secxfer.trust.root import Root
 
 
