@@ -264,3 +264,13 @@ def test_record_consent_needs_the_federation():
     )
     assert later.consent_in_force("271004", date(2025, 5, 1))
     verify_directory(signed_small(later), ROOT, now=NOW)
+
+
+def test_naive_times_are_refused():
+    naive = NOW.replace(tzinfo=None)
+    with pytest.raises(UsageError, match="aware"):
+        verify_directory(signed_small(), ROOT, now=naive)
+    with pytest.raises(UsageError, match="aware"):
+        small_directory().encryption_recipients("mun-131016", naive)
+    with pytest.raises(UsageError, match="aware"):
+        small_directory().require_signing_key("agency", example_key("agency").signing_public_key, naive)

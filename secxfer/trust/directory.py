@@ -23,7 +23,7 @@ from secxfer.trust import agekeys
 from secxfer.trust.cards import read_card
 from secxfer.trust.codec import decode_strict
 from secxfer.trust.enrollment import ENROLLMENT_MAX_BYTES, read_enrollment, verify_enrollment
-from secxfer.trust.entries import AwareDatetime, Consent, KeyEntry, Participant
+from secxfer.trust.entries import AwareDatetime, Consent, KeyEntry, Participant, require_aware
 from secxfer.trust.errors import ParticipantIdError, RootChainError, ScopeError, UnknownParticipantError
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.ids import Role, check_participant_id, code_of, federation_id, federation_of
@@ -74,6 +74,7 @@ class Directory(Model, kw_only=True, dict=True):
         Security: revoked and out-of-window keys are left out; if none is left this
         raises (RevokedKeyError / ExpiredError) instead of returning an empty list.
         """
+        require_aware(at)
         entries = self.participant(pid).encryption_keys
         usable = sorted((e for e in entries if e.usable_at(at)), key=lambda e: e.label != "main")
         if not usable:
@@ -186,6 +187,7 @@ def verify_directory(signed_bytes: bytes, root: Root, *, now: datetime) -> Direc
 
 def check_current(directory: Directory, root: Root, *, now: datetime) -> None:
     """The directory belongs to ``root``'s version and has not expired at ``now``."""
+    require_aware(now, "now")
     if directory.root_version < root.version:
         raise RollbackError(
             f"key directory v{directory.version} was signed under root v{directory.root_version}, "

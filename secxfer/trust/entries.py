@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from secxfer.errors import ExpiredError, RevokedKeyError
+from secxfer.errors import ExpiredError, RevokedKeyError, UsageError
 from secxfer.models import Model
 from secxfer.trust.ids import Role
 
@@ -22,6 +22,13 @@ KEYS_PER_PARTICIPANT_MAX = 16
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 Key32 = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
+
+
+def require_aware(at: datetime, what: str = "time") -> datetime:
+    """Refuse a naive datetime: every time in the trust wing carries its zone."""
+    if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
+        raise UsageError(f"{what} must be an aware datetime (with a time zone), got {at!r}")
+    return at
 
 
 class Consent(Model, kw_only=True):
@@ -57,6 +64,7 @@ class KeyEntry(Model, kw_only=True):
 
     def require_usable(self, at: datetime, what: str) -> None:
         """Raise RevokedKeyError / ExpiredError unless the key is usable at ``at``."""
+        require_aware(at)
         if self.revoked_by(at):
             raise RevokedKeyError(
                 f"{what} was revoked at {self.revoked_at.isoformat()} ({self.revoked_reason or 'no reason given'})"

@@ -32,12 +32,14 @@ from secxfer.limits import DIRECTORY_MAX_BYTES
 from secxfer.models import Model
 from secxfer.trust.codec import decode_strict, encode
 from secxfer.trust.directory import Directory, check_current, check_directory, open_directory, verify_directory
+from secxfer.trust.entries import require_aware
 from secxfer.trust.errors import NotPinnedError, RootChainError
 from secxfer.trust.root import ROOT_MAX_BYTES, Root, decode_root_unverified, verify_root
 
 HOME_ENV = "SECXFER_HOME"
 ROOT_CHAIN_MAX = 64
-BUNDLE_MAX_BYTES = DIRECTORY_MAX_BYTES + ROOT_CHAIN_MAX * ROOT_MAX_BYTES * 2
+# signed bytes are base64 inside a bundle (4/3), plus room for the JSON around them
+BUNDLE_MAX_BYTES = (DIRECTORY_MAX_BYTES + ROOT_CHAIN_MAX * ROOT_MAX_BYTES) * 4 // 3 + 64 * 1024
 STATE_MAX_BYTES = BUNDLE_MAX_BYTES
 
 SignedRoot = Annotated[bytes, msgspec.Meta(max_length=ROOT_MAX_BYTES)]
@@ -117,6 +119,7 @@ def apply_root(state: TrustState, signed_root_bytes: bytes, now: datetime) -> Tr
 
 
 def _require_unexpired(root: Root, now: datetime) -> None:
+    require_aware(now)
     if now >= root.expires:
         raise ExpiredError(
             f"root v{root.version} expired at {root.expires.isoformat()}",
