@@ -54,14 +54,12 @@ def test_malformed_recipients_are_rejected(text):
 
 
 def test_unsupported_key_types_are_told_apart_from_broken_ones():
-    with pytest.raises(age.AgeUnsupportedError):
-        age.parse_recipient(bech32.encode("age1pq", bytes(1216)))
+    with pytest.raises(age.AgeKeyError):
+        age.parse_recipient(bech32.encode("age1pq", bytes(1215)))
     with pytest.raises(age.AgeUnsupportedError):
         age.parse_recipient(bech32.encode("age1yubikey", bytes(33)))
     with pytest.raises(age.AgeUnsupportedError):
         age.parse_recipient("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI")
-    with pytest.raises(age.AgeUnsupportedError):
-        age.parse_identity(bech32.encode("AGE-SECRET-KEY-PQ-", bytes(32)))
     with pytest.raises(age.AgeUnsupportedError):
         age.parse_identity(bech32.encode("AGE-PLUGIN-YUBIKEY-", bytes(20)))
     with pytest.raises(age.AgeKeyError):

@@ -2,8 +2,10 @@
 
 Files written here open with the stock ``age`` command and vice versa. Public API:
 
-* keys: :class:`X25519Identity`, :class:`X25519Recipient`, :func:`parse_recipient`,
-  :func:`parse_identity`, :func:`parse_identity_file`, :func:`parse_recipients_file`;
+* keys: :class:`X25519Identity`, :class:`X25519Recipient`, the post-quantum
+  :class:`HybridIdentity`, :class:`HybridRecipient` (ML-KEM-768 + X25519),
+  :func:`parse_recipient`, :func:`parse_identity`, :func:`parse_identity_file`,
+  :func:`parse_recipients_file`; :class:`ScryptIdentity` (passphrase files, decrypt only);
 * encrypt: :func:`encrypt_stream`, :func:`encrypt_bytes`;
 * decrypt: :func:`decrypt_bytes`, :func:`decrypt_to_path` (both release plaintext
   only after the whole file authenticated), :func:`decrypt_to_scratch` (hazard:
@@ -25,6 +27,7 @@ from secxfer.age.errors import (
     AgeUnsupportedError,
 )
 from secxfer.age.format import Header, Stanza
+from secxfer.age.hybrid import HybridIdentity, HybridRecipient
 from secxfer.age.keys import parse_identity, parse_identity_file, parse_recipient, parse_recipients_file
 from secxfer.age.recipients import Identity, Recipient
 from secxfer.age.scrypt import ScryptIdentity
@@ -39,6 +42,8 @@ __all__ = [
     "AgePayloadError",
     "AgeUnsupportedError",
     "Header",
+    "HybridIdentity",
+    "HybridRecipient",
     "Identity",
     "Recipient",
     "ScryptIdentity",

@@ -48,7 +48,7 @@ SCRYPT_SALT_SIZE = 16
 SCRYPT_R = 8
 SCRYPT_P = 1
 
-# -- ML-KEM-768 + X25519 hybrid recipient type (recognised, not yet implemented) ----
+# -- ML-KEM-768 + X25519 hybrid (post-quantum) recipient type ----------------------
 
 HYBRID_STANZA_TYPE = "mlkem768x25519"
 HYBRID_HPKE_INFO = b"age-encryption.org/mlkem768x25519"

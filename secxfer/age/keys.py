@@ -1,7 +1,7 @@
 """Parsing recipients and identities by their encoding, and age key files.
 
 Dispatch is by Bech32 prefix, so a new recipient type is one more branch here and
-nothing else changes. Errors never echo secret key material.
+nothing else changes (the hybrid type was added exactly that way). Errors never echo secret key material.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from secxfer.age._labels import (
 )
 from secxfer.age._limits import RECIPIENTS_FILE_MAX_BYTES
 from secxfer.age.errors import AgeKeyError, AgeUnsupportedError
+from secxfer.age.hybrid import HybridIdentity, HybridRecipient
 from secxfer.age.recipients import Identity, Recipient
 from secxfer.age.x25519 import X25519Identity, X25519Recipient
 
@@ -30,18 +31,17 @@ def _hrp(text: str) -> str:
 
 
 def parse_recipient(text: str) -> Recipient:
-    """A recipient from its text form (``age1...``).
+    """A recipient from its text form: X25519 ``age1...`` or hybrid ``age1pq1...``.
 
     Raises AgeUnsupportedError for valid encodings of types not implemented here
-    (post-quantum ``age1pq1...``, plugins ``age1<name>1...``, SSH keys) and
-    AgeKeyError for anything malformed.
+    (plugins ``age1<name>1...``, SSH keys) and AgeKeyError for anything malformed.
     """
     text = text.strip()
     hrp = _hrp(text).lower()
     if hrp == X25519_RECIPIENT_HRP:
         return X25519Recipient.parse(text)
     if hrp == HYBRID_RECIPIENT_HRP:
-        raise AgeUnsupportedError("post-quantum hybrid recipients (age1pq1...) are not supported yet")
+        return HybridRecipient.parse(text)
     if hrp.startswith(PLUGIN_RECIPIENT_PREFIX):
         raise AgeUnsupportedError(f"age plugin recipients ({hrp}1...) are not supported")
     if text.startswith(("ssh-", "ecdsa-")):
@@ -50,13 +50,16 @@ def parse_recipient(text: str) -> Recipient:
 
 
 def parse_identity(text: str) -> Identity:
-    """An identity from its text form (``AGE-SECRET-KEY-1...``); errors never echo it."""
+    """An identity from its text form (``AGE-SECRET-KEY-1...`` or ``AGE-SECRET-KEY-PQ-1...``).
+
+    Errors never echo the key.
+    """
     text = text.strip()
     hrp = _hrp(text).upper()
     if hrp == X25519_IDENTITY_HRP:
         return X25519Identity.parse(text)
     if hrp == HYBRID_IDENTITY_HRP:
-        raise AgeUnsupportedError("post-quantum hybrid identities (AGE-SECRET-KEY-PQ-1...) are not supported yet")
+        return HybridIdentity.parse(text)
     if text.upper().startswith(PLUGIN_IDENTITY_PREFIX):
         raise AgeUnsupportedError("age plugin identities (AGE-PLUGIN-...) are not supported")
     raise AgeKeyError("not an age identity", hint="an identity line looks like AGE-SECRET-KEY-1 followed by 58 characters")
@@ -122,7 +125,7 @@ def load_recipients_file(path: str | os.PathLike[str]) -> list[Recipient]:
     return parse_recipients_file(_read_bounded(path, RECIPIENTS_FILE_MAX_BYTES, "recipients file"))
 
 
-def identity_file_text(identity: X25519Identity, *, created: datetime | None = None) -> str:
+def identity_file_text(identity: X25519Identity | HybridIdentity, *, created: datetime | None = None) -> str:
     """An identity file as ``age-keygen`` writes it: created and public-key comments, then the key."""
     created = created or datetime.now(timezone.utc).astimezone()
     return (

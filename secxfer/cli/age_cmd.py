@@ -25,7 +25,10 @@ Example:
   secxfer age decrypt -i me.key -o data.csv data.csv.age
 """
 
-KEYGEN_HELP = """Generate an X25519 identity (secret key) in age's identity file format.
+KEYGEN_HELP = """Generate an identity (secret key) in age's identity file format.
+
+X25519 by default; --pq makes a post-quantum hybrid (ML-KEM-768 + X25519) identity,
+whose recipient is age1pq1... (stock age reads these from version 1.3 on).
 
 With -o FILE the identity is written owner-only to FILE (never overwriting) and the
 recipient (public key, age1...) is printed on stdout: give that to senders. Without
@@ -92,12 +95,13 @@ def register(app: typer.Typer) -> None:
     @age_app.command("keygen", help=KEYGEN_HELP)
     def keygen_command(
         output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the identity to this new file.")] = None,
+        pq: Annotated[bool, typer.Option("--pq", help="Post-quantum hybrid identity (ML-KEM-768 + X25519).")] = False,
     ) -> None:
-        from secxfer.age import X25519Identity
+        from secxfer.age import HybridIdentity, X25519Identity
         from secxfer.age.files import write_identity_file
         from secxfer.age.keys import identity_file_text
 
-        identity = X25519Identity.generate()
+        identity = HybridIdentity.generate() if pq else X25519Identity.generate()
         text = identity_file_text(identity)
         recipient = identity.recipient.encode()
         if output is not None:
