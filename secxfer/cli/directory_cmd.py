@@ -306,9 +306,12 @@ def _summary(data: bytes) -> str:
     from secxfer.trust.root import decode_root_unverified
     from secxfer.trust.signing import SignedDocument
 
+    from secxfer.trust.fingerprint import document_fingerprint
+
     document = SignedDocument.decode(data)
     if document.kind == KIND_ROOT:
-        return "\n".join(describe_root(decode_root_unverified(data)[1], signed_by=len(document.signatures)))
+        lines = describe_root(decode_root_unverified(data)[1], signed_by=len(document.signatures))
+        return "\n".join([*lines, f"  fingerprint: {document_fingerprint(document.payload)}"])
     return "\n".join(describe_directory(load_draft(data), at=_when(None), signatures=len(document.signatures))[:2])
 
 
