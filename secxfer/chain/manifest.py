@@ -112,7 +112,7 @@ def decode_manifest(payload: bytes | memoryview) -> Manifest:
         raise FormatError("manifest exceeds its size limit")
     try:
         manifest = _manifest_decoder.decode(payload)
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, UnicodeDecodeError) as error:
         raise FormatError(f"manifest does not decode: {error}") from None
     if manifest.format != FORMAT:
         raise FormatError(f"unsupported manifest format {manifest.format!r}")
@@ -122,7 +122,7 @@ def decode_manifest(payload: bytes | memoryview) -> Manifest:
 def decode_outer(payload: bytes | memoryview) -> OuterStatement:
     try:
         return _outer_decoder.decode(payload)
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, UnicodeDecodeError) as error:
         raise FormatError(f"outer statement does not decode: {error}") from None
 
 

@@ -147,7 +147,7 @@ def read_index_unverified(folder: Path) -> MediaIndex | None:
 def decode_index(payload: bytes) -> MediaIndex:
     try:
         return _index_decoder.decode(payload)
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, UnicodeDecodeError) as error:
         raise FormatError(f"media index does not decode: {error}") from None
 
 

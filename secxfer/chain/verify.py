@@ -139,7 +139,7 @@ def decode_leaves(raw: memoryview | bytes) -> tuple[CarriedLeaf, ...]:
         raise FormatError("leaf list exceeds its size limit")
     try:
         return _leaves_decoder.decode(raw)
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, UnicodeDecodeError) as error:
         raise FormatError(f"leaf list does not decode: {error}") from None
 
 
