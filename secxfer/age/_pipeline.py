@@ -27,6 +27,7 @@ class WriteBehind:
         self._full: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
+        self._dropping = False
 
     def buffer(self) -> bytearray:
         """A buffer to fill; waits until the writer has released one."""
@@ -55,7 +56,8 @@ class WriteBehind:
         self._raise_writer_error()
 
     def abort(self) -> None:
-        """Stop after the write in progress; pending buffers are dropped, errors ignored."""
+        """Stop after the write in progress; queued buffers are dropped, errors ignored."""
+        self._dropping = True
         self._stop()
 
     def _stop(self) -> None:
@@ -75,7 +77,7 @@ class WriteBehind:
             if item is None:
                 return
             buffer, length = item
-            if self._error is None:
+            if self._error is None and not self._dropping:
                 try:
                     self._sink(memoryview(buffer)[:length])
                 except BaseException as error:  # handed to the producer thread

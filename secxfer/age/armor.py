@@ -25,6 +25,7 @@ from secxfer.age._limits import ARMOR_MAX_LINE_BYTES, ARMOR_MAX_OUTSIDE_WHITESPA
 from secxfer.age.errors import AgeArmorError
 
 _BASE64_LINE = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+_FULL_LINES = re.compile(rb"(?:[A-Za-z0-9+/]{64}\r?\n)+")  # fast path: runs of full lines
 _BYTES_PER_LINE = ARMOR_COLUMNS // 4 * 3
 _READ_BLOCK = 64 * 1024
 
@@ -52,6 +53,7 @@ class ArmorReader:
         self._position = 0
         self._eof = False
         self._pending = b""
+        self._pending_at = 0
         self._started = False
         self._finished = False
         self._saw_short_line = False
@@ -108,9 +110,27 @@ class ArmorReader:
             raise AgeArmorError("data after the '-----END AGE ENCRYPTED FILE-----' line")
         self._finished = True
 
+    def _full_lines(self) -> bytes:
+        """Decode the run of complete 64-column lines at the read position, if any.
+
+        Such lines are canonical by construction (48 bytes each, no padding), so
+        one regular-expression check and one decode cover thousands of lines.
+        """
+        match = _FULL_LINES.match(self._buffer, self._position)
+        if match is None:
+            return b""
+        segment = self._buffer[self._position : match.end()]
+        self._position = match.end()
+        return base64.b64decode(segment.replace(b"\r", b"").replace(b"\n", b""))
+
     def _next_block(self) -> None:
         if not self._started:
             self._start()
+        if not self._saw_short_line:
+            self._pending = self._full_lines()
+            self._pending_at = 0
+            if self._pending:
+                return
         line, had_eol = self._line()
         if line == ARMOR_END:
             self._finish()
@@ -134,15 +154,17 @@ class ArmorReader:
         if len(data) < _BYTES_PER_LINE:
             self._saw_short_line = True
         self._pending = data
+        self._pending_at = 0
 
     def readinto(self, view: memoryview) -> int:
-        while not self._pending:
+        while self._pending_at == len(self._pending):
             if self._finished:
                 return 0
             self._next_block()
-        count = min(len(view), len(self._pending))
-        view[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
+        start = self._pending_at
+        count = min(len(view), len(self._pending) - start)
+        view[:count] = memoryview(self._pending)[start : start + count]
+        self._pending_at = start + count
         return count
 
 
