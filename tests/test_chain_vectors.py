@@ -21,7 +21,7 @@ CASES = dict(line.split(": ") for line in (VECTORS / "MANIFEST.txt").read_text()
 
 def test_vectors_regenerate_byte_for_byte(tmp_path):
     subprocess.run([sys.executable, str(REPO / "tools" / "make_vectors.py"), str(tmp_path)], check=True)
-    expected = sorted(p.name for p in VECTORS.iterdir())
+    expected = sorted(p.name for p in VECTORS.iterdir() if p.name != "README.md")
     assert sorted(p.name for p in tmp_path.iterdir()) == expected
     for name in expected:
         assert (tmp_path / name).read_bytes() == (VECTORS / name).read_bytes(), name
