@@ -14,6 +14,8 @@ import queue
 import threading
 from collections.abc import Callable
 
+from secxfer.age._io import allocate
+
 Sink = Callable[[memoryview], object]
 
 
@@ -22,14 +24,14 @@ class WriteBehind:
         self._sink = sink
         self._size = buffer_size
         self._depth = depth
-        self._first = bytearray(buffer_size)
-        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
-        self._full: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
+        self._first = allocate(buffer_size)
+        self._free: queue.SimpleQueue[memoryview] = queue.SimpleQueue()
+        self._full: queue.SimpleQueue[tuple[memoryview, int] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._dropping = False
 
-    def buffer(self) -> bytearray:
+    def buffer(self) -> memoryview:
         """A buffer to fill; waits until the writer has released one."""
         if self._thread is None:
             return self._first
@@ -37,15 +39,15 @@ class WriteBehind:
         self._raise_writer_error()
         return buffer
 
-    def submit(self, buffer: bytearray, length: int, *, more: bool) -> None:
+    def submit(self, buffer: memoryview, length: int, *, more: bool) -> None:
         """Queue ``buffer[:length]`` for the sink; ``more`` says whether batches follow."""
         self._raise_writer_error()
         if self._thread is None:
             if not more:
-                self._sink(memoryview(buffer)[:length])
+                self._sink(buffer[:length])
                 return
             for _ in range(self._depth - 1):
-                self._free.put(bytearray(self._size))
+                self._free.put(allocate(self._size))
             self._thread = threading.Thread(target=self._run, name="secxfer-age-writer", daemon=True)
             self._thread.start()
         self._full.put((buffer, length))
@@ -79,7 +81,7 @@ class WriteBehind:
             buffer, length = item
             if self._error is None and not self._dropping:
                 try:
-                    self._sink(memoryview(buffer)[:length])
+                    self._sink(buffer[:length])
                 except BaseException as error:  # handed to the producer thread
                     self._error = error
             self._free.put(buffer)

@@ -13,6 +13,8 @@ key: unwrapping stanzas and checking the MAC happen elsewhere.
 
 from __future__ import annotations
 
+import re
+
 from secxfer import limits
 from secxfer.age import _base64
 from secxfer.age._io import Source
@@ -28,6 +30,7 @@ from secxfer.age.errors import AgeHeaderError
 from secxfer.models import Model
 
 _READ_BLOCK = 4096
+_ARGUMENT = re.compile(rb"[\x21-\x7e]+")  # 1*VCHAR
 _MAC_TEXT_LENGTH = 43  # unpadded base64 of 32 bytes
 
 
@@ -51,8 +54,8 @@ class Header(Model, kw_only=True):
 
 
 def _check_argument(argument: str) -> bytes:
-    raw = argument.encode("ascii", "strict") if argument.isascii() else b""
-    if not raw or any(not 0x21 <= c <= 0x7E for c in raw):
+    raw = argument.encode("ascii") if argument.isascii() else b""
+    if _ARGUMENT.fullmatch(raw) is None:
         raise ValueError(f"stanza argument {argument!r} is not 1+ visible ASCII characters")
     return raw
 
@@ -178,7 +181,7 @@ def _parse_stanza(line: bytes, lines: _Lines) -> Stanza:
     for argument in arguments:
         if not argument:
             raise AgeHeaderError("recipient stanza has an empty argument", location=where)
-        if any(not 0x21 <= c <= 0x7E for c in argument):
+        if _ARGUMENT.fullmatch(argument) is None:
             raise AgeHeaderError("stanza argument contains characters outside visible ASCII", location=where)
     body_lines: list[bytes] = []
     body_length = 0

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from secxfer.age._io import Source, fill
+from secxfer.age._io import Source, allocate, fill
 from secxfer.age._labels import (
     CHUNK_SIZE,
     COUNTER_SIZE,
@@ -64,17 +64,15 @@ def encrypt(
     must consume them before it returns. ``chunk_observer`` sees each plaintext
     chunk, in order, on the calling thread. Returns the number of plaintext bytes.
     """
-    plain = bytearray(batch_chunks * CHUNK_SIZE)
-    plain_view = memoryview(plain)
+    plain_view = allocate(batch_chunks * CHUNK_SIZE)
     output = WriteBehind(sink, batch_chunks * ENCRYPTED_CHUNK_SIZE)
     held = counter = total = 0
     try:
         while True:
             filled = held + fill(source, plain_view[held:])
-            at_end = filled < len(plain)
+            at_end = filled < len(plain_view)
             count = max(1, -(-filled // CHUNK_SIZE)) if at_end else batch_chunks - 1
-            sealed = output.buffer()
-            sealed_view = memoryview(sealed)
+            sealed_view = output.buffer()
             out = 0
             for index in range(count):
                 start = index * CHUNK_SIZE
@@ -87,12 +85,12 @@ def encrypt(
                 aead.encrypt_into(nonce, chunk, None, sealed_view[out : out + size])
                 counter += 1
                 out += size
-            output.submit(sealed, out, more=not at_end)
+            output.submit(sealed_view, out, more=not at_end)
             if at_end:
                 output.close()
                 return total + filled
             total += count * CHUNK_SIZE
-            plain[:CHUNK_SIZE] = plain_view[count * CHUNK_SIZE : (count + 1) * CHUNK_SIZE]
+            plain_view[:CHUNK_SIZE] = plain_view[count * CHUNK_SIZE : (count + 1) * CHUNK_SIZE]
             held = CHUNK_SIZE
     finally:
         output.abort()
@@ -115,20 +113,18 @@ def decrypt(
     and trailing data; by then every write already handed to ``sink`` has
     finished. Returns the number of plaintext bytes.
     """
-    sealed = bytearray(batch_chunks * ENCRYPTED_CHUNK_SIZE)
-    sealed_view = memoryview(sealed)
+    sealed_view = allocate(batch_chunks * ENCRYPTED_CHUNK_SIZE)
     output = WriteBehind(sink, batch_chunks * CHUNK_SIZE)
     held = counter = total = 0
     try:
         while True:
             filled = held + fill(source, sealed_view[held:])
-            at_end = filled < len(sealed)
+            at_end = filled < len(sealed_view)
             if at_end:
                 sizes = _final_batch_sizes(filled, counter)
             else:
                 sizes = [ENCRYPTED_CHUNK_SIZE] * (batch_chunks - 1)
-            plain = output.buffer()
-            plain_view = memoryview(plain)
+            plain_view = output.buffer()
             start = out = 0
             for index, size in enumerate(sizes):
                 plain_size = size - TAG_SIZE
@@ -142,12 +138,12 @@ def decrypt(
                 counter += 1
                 start += size
                 out += plain_size
-            output.submit(plain, out, more=not at_end)
+            output.submit(plain_view, out, more=not at_end)
             total += out
             if at_end:
                 output.close()
                 return total
-            sealed[:ENCRYPTED_CHUNK_SIZE] = sealed_view[start : start + ENCRYPTED_CHUNK_SIZE]
+            sealed_view[:ENCRYPTED_CHUNK_SIZE] = sealed_view[start : start + ENCRYPTED_CHUNK_SIZE]
             held = ENCRYPTED_CHUNK_SIZE
     finally:
         output.abort()

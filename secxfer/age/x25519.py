@@ -28,17 +28,13 @@ from secxfer.age.format import Stanza
 from secxfer.age.recipients import Rng
 
 
-def _shared_secret(private: bytes, public: bytes) -> bytes | None:
+def _shared_secret(private: X25519PrivateKey, public: bytes) -> bytes | None:
     """X25519(private, public), or None when the result is all zeros (low-order point)."""
     try:
-        shared = X25519PrivateKey.from_private_bytes(private).exchange(X25519PublicKey.from_public_bytes(public))
+        shared = private.exchange(X25519PublicKey.from_public_bytes(public))
     except ValueError:  # cryptography refuses the all-zero shared secret
         return None
     return None if shared == bytes(X25519_KEY_SIZE) else shared
-
-
-def _public_of(private: bytes) -> bytes:
-    return X25519PrivateKey.from_private_bytes(private).public_key().public_bytes_raw()
 
 
 class X25519Recipient:
@@ -71,8 +67,8 @@ class X25519Recipient:
         """One stanza that only the matching identity can open."""
         if len(file_key) != FILE_KEY_SIZE:
             raise ValueError("file key must be 16 bytes")
-        ephemeral = (rng or os.urandom)(X25519_KEY_SIZE)
-        share = _public_of(ephemeral)
+        ephemeral = X25519PrivateKey.from_private_bytes((rng or os.urandom)(X25519_KEY_SIZE))
+        share = ephemeral.public_key().public_bytes_raw()
         shared = _shared_secret(ephemeral, self._public)
         if shared is None:
             raise AgeKeyError("X25519 recipient is a low-order point and cannot receive files")
@@ -97,7 +93,8 @@ class X25519Identity:
         if not isinstance(secret, bytes) or len(secret) != X25519_KEY_SIZE:
             raise AgeKeyError("X25519 identity must be 32 bytes")
         self._secret = secret
-        self._public = _public_of(secret)
+        self._private = X25519PrivateKey.from_private_bytes(secret)
+        self._public = self._private.public_key().public_bytes_raw()
 
     @classmethod
     def generate(cls, rng: Rng | None = None) -> X25519Identity:
@@ -142,7 +139,7 @@ class X25519Identity:
                 raise AgeHeaderError("X25519 share is not canonical base64 of 32 bytes", location=where)
             if len(stanza.body) != WRAPPED_FILE_KEY_SIZE:
                 raise AgeHeaderError("X25519 stanza body must be 32 bytes", location=where)
-            shared = _shared_secret(self._secret, share)
+            shared = _shared_secret(self._private, share)
             if shared is None:
                 raise AgeHeaderError("X25519 share is a low-order point", location=where)
             wrap_key = _crypto.hkdf_sha256(shared, share + self._public, X25519_WRAP_INFO)
