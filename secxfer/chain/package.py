@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import mmap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from secxfer.chain.verify import (
     verify_leaves,
 )
 from secxfer.errors import FormatError, IntegrityError, ReplayError, SignatureError
+from secxfer.trust.fingerprint import key_id
 from secxfer.trust.signing import SignedDocument, sign_document, verify
 
 REQUIRED_ENTRIES = ("trust", "leaves", *ANNEX_FILES.values())
@@ -165,7 +167,7 @@ def written_from_index(folder: Path, package_id: str) -> WrittenPackage | None:
         path = Path(folder) / entry.file_name
         if entry.package_id == package_id and path.is_file():
             size, digest = media.file_sha256(path)
-            if size == entry.size and hmac_equal(digest, entry.sha256):
+            if size == entry.size and hmac.compare_digest(digest, entry.sha256):
                 return WrittenPackage(
                     path=path, recipient=entry.recipient, package_id=package_id, size=size, sha256=digest,
                     manifest_sha256=entry.manifest_sha256, rows=entry.rows, index_entry=entry,
@@ -286,7 +288,7 @@ def receive(
         envelopes = [bytes(entries[f"manifest-{i}"].data) for i in range(8) if f"manifest-{i}" in entries]
         chain = verify_chain(envelopes, directory, me.participant_id)
         manifest = chain.current
-        if not hmac_equal(manifest.leaves_sha256, hashlib.sha256(entries["leaves"].data).digest()):
+        if not hmac.compare_digest(manifest.leaves_sha256, hashlib.sha256(entries["leaves"].data).digest()):
             raise IntegrityError("the leaf list differs from what the sender's manifest states")
         leaves = decode_leaves(entries["leaves"].data)
         expected = scope_codes(directory, me.participant_id, chain.commitment.covered)
@@ -303,12 +305,6 @@ def receive(
         raise
 
 
-def hmac_equal(a: bytes, b: bytes) -> bool:
-    import hmac
-
-    return hmac.compare_digest(a, b)
-
-
 def verify_outer(path: Path, directory) -> OuterStatement:
     """Check a package's outer signature and that the file on the medium is what it signs.
 
@@ -320,8 +316,6 @@ def verify_outer(path: Path, directory) -> OuterStatement:
     statement = decode_outer(doc.payload)
     participant = directory.participant(statement.sender)
     keys = {k.key for k in participant.signing_keys}
-    from secxfer.trust.fingerprint import key_id
-
     public = next((k for k in keys if key_id(k) == doc.signatures[0].keyid), None)
     if public is None:
         raise SignatureError(f"outer signature is not by a key of {statement.sender!r}")
@@ -330,7 +324,7 @@ def verify_outer(path: Path, directory) -> OuterStatement:
     size, digest = media.file_sha256(Path(path))
     if statement.file_name != Path(path).name:
         raise IntegrityError(f"package was renamed: signed as {statement.file_name!r}")
-    if size != statement.size or not hmac_equal(digest, statement.sha256):
+    if size != statement.size or not hmac.compare_digest(digest, statement.sha256):
         raise IntegrityError(
             f"{Path(path).name!r} is not the file its sender signed (truncated, corrupted or altered)",
         )
