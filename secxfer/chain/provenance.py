@@ -16,12 +16,11 @@ import hmac
 import struct
 from collections.abc import Sequence
 
+from secxfer import merkle
 from secxfer.errors import ProvenanceError
-from secxfer.limits import PROOF_MAX_DEPTH
+from secxfer.merkle import LEAF_PREFIX, NODE_PREFIX, audit_paths, merkle_root  # noqa: F401 (re-exported)
 from secxfer.models import Model
 
-LEAF_PREFIX = b"\x00"
-NODE_PREFIX = b"\x01"
 LEAF_LABEL = b"secxfer-leaf-v1"
 ROWS_LABEL = b"secxfer-rows-v1"
 ANNEXES = (1, 2, 3)
@@ -73,68 +72,12 @@ def leaf_hash(leaf: Leaf) -> bytes:
     return h.digest()
 
 
-def _node(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(NODE_PREFIX + left + right).digest()
-
-
-def merkle_root(leaf_hashes: Sequence[bytes]) -> bytes:
-    """RFC 6962 Merkle tree hash over ``leaf_hashes`` (already leaf-hashed)."""
-    if not leaf_hashes:
-        return hashlib.sha256(b"").digest()
-    level = list(leaf_hashes)
-    # Bottom-up construction that yields the RFC 6962 shape: pair neighbours and carry
-    # an odd last node up unchanged.
-    while len(level) > 1:
-        nxt = [_node(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level = nxt
-    return level[0]
-
-
-def audit_paths(leaf_hashes: Sequence[bytes]) -> list[tuple[bytes, ...]]:
-    """Audit path for every leaf, matching :func:`merkle_root`'s tree shape."""
-    paths: list[list[bytes]] = [[] for _ in leaf_hashes]
-    level = list(leaf_hashes)
-    members = [[i] for i in range(len(level))]
-    while len(level) > 1:
-        nxt, nxt_members = [], []
-        for i in range(0, len(level) - 1, 2):
-            for leaf in members[i]:
-                paths[leaf].append(level[i + 1])
-            for leaf in members[i + 1]:
-                paths[leaf].append(level[i])
-            nxt.append(_node(level[i], level[i + 1]))
-            nxt_members.append(members[i] + members[i + 1])
-        if len(level) % 2:
-            nxt.append(level[-1])
-            nxt_members.append(members[-1])
-        level, members = nxt, nxt_members
-    return [tuple(p) for p in paths]
-
-
 def root_from_path(leaf_digest: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes:
     """Recompute the root from one leaf and its audit path (RFC 9162 §2.1.3.2)."""
-    if not 0 <= index < size or len(path) > PROOF_MAX_DEPTH:
-        raise ProvenanceError("inclusion proof has an impossible index or length")
-    fn, sn = index, size - 1
-    r = leaf_digest
-    for p in path:
-        if sn == 0:
-            raise ProvenanceError("inclusion proof is longer than the tree is deep")
-        if fn & 1 or fn == sn:
-            r = _node(p, r)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            r = _node(r, p)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        raise ProvenanceError("inclusion proof is shorter than the tree is deep")
-    return r
+    try:
+        return merkle.root_from_path(leaf_digest, index, size, path)
+    except merkle.MerkleProofError as exc:
+        raise ProvenanceError(str(exc)) from None
 
 
 def verify_inclusion(carried: CarriedLeaf, size: int, root: bytes) -> None:
