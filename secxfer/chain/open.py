@@ -13,12 +13,13 @@ import datetime as dt
 import os
 import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from secxfer.chain import media
 from secxfer.chain.home import ChainHome
-from secxfer.chain.package import receive, verify_outer
+from secxfer.chain.package import ReceivedPackage, receive, verify_outer
 from secxfer.chain.verify import ANNEX_FILES
 from secxfer.errors import NotFoundError, OutputExistsError, UsageError
 from secxfer.fsutil import TEMP_PREFIX, atomic_write, fsync_dir
@@ -62,11 +63,13 @@ def open_package(
     utf8: bool = False,
     now: dt.datetime | None = None,
     anchor: bytes | None = None,
+    observe: Callable[[ReceivedPackage], None] | None = None,
 ) -> OpenResult:
     """Verify ``package`` for the municipality holding ``key`` and write its annexes to ``out``.
 
     Raises an IntegrityError subclass (exit 3) and writes nothing if any signature,
-    proof, row, recipient binding or the replay check fails.
+    proof, row, recipient binding or the replay check fails. ``observe`` is called with
+    the verified package before anything is written (for bookkeeping such as receipts).
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     package, out = Path(package), Path(out)
@@ -76,6 +79,8 @@ def open_package(
         me = pkg.directory.participant(key.participant_id)
         if str(me.role) != "municipality":
             raise UsageError(f"{me.id!r} is a {me.role}; use 'secxfer relay' to pass packages on")
+        if observe is not None:
+            observe(pkg)
         outer_checked = False
         if Path(str(package) + media.SIDECAR_SUFFIX).is_file():
             verify_outer(package, pkg.directory)

@@ -21,7 +21,7 @@ from pathlib import Path
 from secxfer.chain import media
 from secxfer.chain.home import ChainHome
 from secxfer.chain.manifest import Manifest, Parent
-from secxfer.chain.package import WrittenPackage, receive, write_index, write_package, written_from_index
+from secxfer.chain.package import ReceivedPackage, WrittenPackage, receive, write_index, write_package, written_from_index
 from secxfer.chain.trustlink import newest_bundle
 from secxfer.errors import ConsentError, UsageError
 
@@ -89,10 +89,12 @@ def relay(
     now: dt.datetime | None = None,
     rng: Callable[[int], bytes] = os.urandom,
     anchor: bytes | None = None,
+    observe: Callable[[ReceivedPackage], None] | None = None,
 ) -> RelayResult:
     """Verify the incoming package and write one package per next-hop recipient under ``out``.
 
     Each recipient's package goes to its own medium folder ``out/<me>-to-<recipient>/``.
+    ``observe`` is called with the verified package (for bookkeeping such as receipts).
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     chain_home = ChainHome(home)
@@ -101,6 +103,8 @@ def relay(
         me = directory.participant(key.participant_id)
         if str(me.role) not in ("central", "federation"):
             raise UsageError(f"{me.id!r} is a {me.role}; only central and federations relay", hint="use 'secxfer open'")
+        if observe is not None:
+            observe(pkg)
         bundle, directory = newest_bundle(home, pkg.bundle(), now)
         codes = [c.leaf.code for c in pkg.leaves]
         sealed_on = pkg.chain.origin.created.astimezone(JST).date()

@@ -18,7 +18,7 @@ from secxfer.chain import media
 from secxfer.chain.home import ChainHome
 from secxfer.chain.manifest import Commitment, Manifest
 from secxfer.chain.package import WrittenPackage, write_index, write_package
-from secxfer.chain.provenance import SALT_BYTES, Leaf, build_tree, rows_digest
+from secxfer.chain.provenance import SALT_BYTES, Leaf, build_tree, leaf_hash, rows_digest
 from secxfer.chain.trustlink import current_bundle
 from secxfer.errors import InputRejectedError, UsageError
 
@@ -37,6 +37,8 @@ class SealResult:
     covered: int
     withheld: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # code -> rows per annex
     per_insurer: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    leaf_sha256: dict[str, bytes] = field(default_factory=dict)  # code -> leaf hash in the commitment
+    merkle_root: bytes = b""
 
     @property
     def withheld_rows(self) -> int:
@@ -170,4 +172,6 @@ def seal(
         covered=len(covered),
         withheld={k: tuple(v) for k, v in sorted(withheld.items())},
         per_insurer={leaf.code: leaf.rows for leaf in leaves},
+        leaf_sha256={leaf.code: leaf_hash(leaf) for leaf in leaves},
+        merkle_root=root,
     )
