@@ -15,14 +15,20 @@ import hashlib
 import hmac
 import struct
 from collections.abc import Sequence
+from typing import Annotated
+
+import msgspec
 
 from secxfer import merkle
 from secxfer.errors import ProvenanceError
+from secxfer.limits import CSV_MAX_ROWS
 from secxfer.merkle import LEAF_PREFIX, NODE_PREFIX, audit_paths, merkle_root  # noqa: F401 (re-exported)
 from secxfer.models import Model
 
 LEAF_LABEL = b"secxfer-leaf-v1"
 ROWS_LABEL = b"secxfer-rows-v1"
+# Row counts enter the leaf hash as u32; out-of-range counts are refused when decoded.
+RowCount = Annotated[int, msgspec.Meta(ge=0, le=CSV_MAX_ROWS)]
 ANNEXES = (1, 2, 3)
 SALT_BYTES = 32
 
@@ -32,7 +38,7 @@ class Leaf(Model, kw_only=True):
 
     code: str
     salt: bytes
-    rows: tuple[int, int, int]
+    rows: tuple[RowCount, RowCount, RowCount]
     rows_sha256: tuple[bytes, bytes, bytes]
 
     def digest(self) -> bytes:
