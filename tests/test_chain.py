@@ -244,7 +244,7 @@ def test_revoked_signing_key_is_refused(world, tmp_path):
     network, files, homes = fresh(world, tmp_path)
     _, package = run_chain(network, files, homes, tmp_path / "media")
     store = TrustStore(homes / "mun-131016")
-    current = store.current_directory(NOW)
+    current = TrustStore(homes / "agency").current_directory(NOW)  # the full one: editing starts there
     central_key = current.participant("central").signing_keys[0].key
     v2 = next_version(current, issued=NOW, expires=NOW + dt.timedelta(days=30))
     v2 = revoke_key(v2, "central", central_key, at=NOW - dt.timedelta(minutes=5), reason="key compromise")
