@@ -7,7 +7,9 @@ A container is a magic line followed by length-prefixed entries and an end marke
     u16be 0                                    (end marker; nothing may follow)
 
 Entry names come from a closed set (see ``ENTRY_NAME``) so a name can never be a
-path. The container knows nothing about manifests or crypto; it only frames bytes.
+path, and appear in the one order writers use (``entry_rank``), so a container has
+a single byte form. The container knows nothing about manifests or crypto; it only
+frames bytes.
 Parsing works on any buffer (bytes or an mmap of a private scratch file) and checks
 every length against the buffer and the named limits before slicing.
 """
@@ -42,6 +44,13 @@ class Entry:
 
     def __repr__(self) -> str:
         return f"Entry({self.name!r}, {len(self.data)} bytes)"
+
+
+def entry_rank(name: str) -> int:
+    """Position of an allowed entry name in the writers' order: trust, manifests, leaves, annexes."""
+    if name.startswith("manifest-"):
+        return 1 + int(name[len("manifest-") :])
+    return {"trust": 0, "leaves": 9, "annex1.csv": 10, "annex2.csv": 11, "annex3.csv": 12}[name]
 
 
 def entry_header(name: str, size: int) -> bytes:
@@ -94,6 +103,8 @@ def parse(buffer: Chunk) -> dict[str, Entry]:
             raise FormatError(f"package has an unexpected entry {name!r}")
         if name in entries:
             raise FormatError(f"package has entry {name!r} twice")
+        if entries and entry_rank(name) < entry_rank(next(reversed(entries))):
+            raise FormatError(f"package entry {name!r} is out of order")
         if len(entries) >= PACKAGE_MAX_FILES:
             raise FormatError("package has too many entries")
         (size,) = _DATA_LEN.unpack_from(view, pos)
