@@ -1,7 +1,173 @@
-"""Commands of this wing (filled in as the wing lands)."""
+"""``status``, ``reconcile``, ``receipts``, ``log`` and ``purge``: the ledger wing's commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from secxfer.cli._common import HomeOption, PassphraseFdOption, load_key, resolve_home
+
+OperatorOption = Annotated[
+    str | None,
+    typer.Option("--operator", help="Your name for the operations log (else $SECXFER_OPERATOR, else the participant id)."),
+]
+KeyOption = Annotated[Path, typer.Option("--key", "-k", help="Your participant key file (<id>.key).")]
+AsOption = Annotated[str | None, typer.Option("--as", help="Whose view (default: the participant this home acts for).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the JSON document (docs/ledger.md) instead of a table.")]
+
+STATUS_HELP = """Show, for a period, where every recipient below you stands, and the deadline.
+
+One state per recipient: confirmed (its receipt verified and matches), received (a relay
+on its path acknowledged), relayed / sealed (sent, no word back), failed, missing,
+withheld (consent withdrawn). Problems follow. Built from the receipts and reports in
+your home (secxfer receipts collect). --json prints a document for automation.
+
+Example: secxfer status 2026-10 --home /srv/secxfer
+"""
+
+RECONCILE_HELP = """Prove a period complete: every municipality received exactly the agency's rows.
+
+Exit 0 when every municipality below you is confirmed and nothing contradicts; 1 when
+receipts or reports are still missing (the problems name them); 3 when evidence
+contradicts itself (rows that differ, a package opened twice, counts that do not add up).
+"""
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add the ledger commands to ``app``."""
+
+    @app.command("status", help=STATUS_HELP)
+    def status_command(
+        period: Annotated[str, typer.Argument(help="YYYY-MM or YYYY-MM..YYYY-MM.")],
+        home: HomeOption = None,
+        json_output: JsonOption = False,
+        viewer: AsOption = None,
+        holidays_file: Annotated[Path | None, typer.Option("--holidays-file", help="Holiday override file.")] = None,
+    ) -> None:
+        import msgspec
+
+        from secxfer.ledger.status import status
+
+        result = status(resolve_home(home), period, viewer=viewer, holidays=holidays_file)
+        if json_output:
+            typer.echo(msgspec.json.format(msgspec.json.encode(result.to_json()), indent=2).decode())
+        else:
+            typer.echo("\n".join(result.lines()))
+
+    @app.command("reconcile", help=RECONCILE_HELP)
+    def reconcile_command(
+        period: Annotated[str, typer.Argument(help="YYYY-MM or YYYY-MM..YYYY-MM.")],
+        home: HomeOption = None,
+        json_output: JsonOption = False,
+        viewer: AsOption = None,
+    ) -> None:
+        from secxfer.ledger.reconcile import reconcile_home, require_reconciled, summary_lines
+
+        result = reconcile_home(resolve_home(home), period, viewer=viewer)
+        if json_output:
+            import msgspec
+
+            from secxfer.ledger.reconcile import to_json
+
+            typer.echo(msgspec.json.format(msgspec.json.encode(to_json(result)), indent=2).decode())
+        else:
+            typer.echo("\n".join(summary_lines(result)))
+        require_reconciled(result)
+
+    receipts_app = typer.Typer(help="Receipts on return media: collect them, forward them upward.", no_args_is_help=True)
+    app.add_typer(receipts_app, name="receipts")
+
+    @receipts_app.command("collect")
+    def collect_command(
+        path: Annotated[Path, typer.Argument(help="Return medium (root, <from>-to-<you> folder or receipts folder).")],
+        key: KeyOption,
+        home: HomeOption = None,
+        operator: OperatorOption = None,
+        passphrase_fd: PassphraseFdOption = None,
+    ) -> None:
+        """Decrypt, verify and keep every receipt and aggregate addressed to you (exit 3 if any is refused)."""
+        from secxfer.errors import IntegrityError
+        from secxfer.ledger.collect import collect
+
+        result = collect(path, key=load_key(key, passphrase_fd), home=resolve_home(home), operator=operator)
+        typer.echo(f"{result.files} file(s): {result.stored} document(s) kept, {result.already} already here, "
+                   f"{len(result.rejected)} refused")
+        for line in result.rejected:
+            typer.echo(f"  REFUSED {line}")
+        if result.rejected:
+            raise IntegrityError(f"{len(result.rejected)} receipt(s) or aggregate(s) refused", hint="report them to the sender; the rest was kept")
+
+    @receipts_app.command("forward")
+    def forward_command(
+        period: Annotated[str, typer.Argument(help="YYYY-MM or YYYY-MM..YYYY-MM.")],
+        key: KeyOption,
+        out: Annotated[Path, typer.Option("--out", "-o", help="Root folder of the return medium.")],
+        home: HomeOption = None,
+        operator: OperatorOption = None,
+        passphrase_fd: PassphraseFdOption = None,
+    ) -> None:
+        """Write your receipts (a municipality) or one signed aggregate (a relay) for the period onto a return medium."""
+        from secxfer.ledger.aggregate import forward
+
+        for path in forward(period, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out, operator=operator):
+            typer.echo(str(path))
+
+    log_app = typer.Typer(help="The tamper-evident operations log: verify, checkpoint, compare.", no_args_is_help=True)
+    app.add_typer(log_app, name="log")
+
+    @log_app.command("verify")
+    def log_verify_command(home: HomeOption = None) -> None:
+        """Check every entry's link and every kept checkpoint (exit 3 on any edited, removed or reordered entry)."""
+        from secxfer.ledger.oplog import require_log
+
+        check = require_log(resolve_home(home))
+        typer.echo(f"OK: {check.entries} entries, root {check.root.hex()}, {check.checkpoints} checkpoint(s) agree")
+
+    @log_app.command("checkpoint")
+    def log_checkpoint_command(
+        key: KeyOption,
+        out: Annotated[Path, typer.Option("--out", "-o", help="Folder (e.g. a return medium) for the checkpoint.")],
+        since: Annotated[Path | None, typer.Option("--since", help="A checkpoint carried up before: also write the consistency proof from it.")] = None,
+        home: HomeOption = None,
+        passphrase_fd: PassphraseFdOption = None,
+    ) -> None:
+        """Sign a checkpoint of the log (C2SP tlog-checkpoint) and write it to OUT for carrying up."""
+        from secxfer.ledger.checkpoint import export_checkpoint
+
+        note, proof = export_checkpoint(resolve_home(home), load_key(key, passphrase_fd), out, since=since)
+        typer.echo(str(note))
+        if proof is not None:
+            typer.echo(str(proof))
+
+    @log_app.command("compare")
+    def log_compare_command(
+        first: Annotated[Path, typer.Argument(help="A checkpoint file.")],
+        second: Annotated[Path, typer.Argument(help="Another checkpoint of the same log.")],
+        proof: Annotated[Path | None, typer.Option("--proof", help="Consistency proof between them (.proof file).")] = None,
+        home: HomeOption = None,
+    ) -> None:
+        """Verify two checkpoints of one log and that the later extends the earlier (exit 3 on a fork)."""
+        import datetime as dt
+
+        from secxfer.ledger.evidence import trusted_directory
+        from secxfer.ledger.checkpoint import compare_files
+
+        where = resolve_home(home)
+        directory = trusted_directory(where, dt.datetime.now(dt.timezone.utc))
+        typer.echo("OK: " + compare_files(first, second, directory=directory, proof=proof, home=where))
+
+    @app.command("purge")
+    def purge_command(
+        period: Annotated[str, typer.Argument(help="YYYY-MM or YYYY-MM..YYYY-MM.")],
+        home: HomeOption = None,
+        operator: OperatorOption = None,
+    ) -> None:
+        """Remove the period's packages and opened files once receipts confirm delivery (else remove nothing)."""
+        from secxfer.ledger.purge import purge
+
+        result = purge(period, home=resolve_home(home), operator=operator)
+        for line in result.removed:
+            typer.echo(f"removed {line}")
+        typer.echo(f"{result.files} file(s), {result.bytes} bytes removed; logged")

@@ -1,0 +1,149 @@
+"""Aggregates: a relay forwards everything it knows about a period upward in one signed file.
+
+An aggregate (kind ``secxfer/receipt-aggregate``) is signed by the forwarder and lists
+signed receipts and hop reports as their exact bytes — its own, and every one it
+collected from below — so central and the agency see the whole country's state for a
+period. Each item keeps its author's own signature; the aggregate's signature only
+says who forwarded what, so a relay cannot forge a municipality's receipt, only
+withhold it (which reconciliation then names as missing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import msgspec
+
+from secxfer.errors import FormatError, UsageError
+from secxfer.ledger.evidence import (
+    AGGREGATE_KIND,
+    AGGREGATE_MAX_ITEMS,
+    RECEIPT_KIND,
+    Verified,
+    sign_model,
+    verify_signed,
+)
+from secxfer.models import Model
+from secxfer.trust.entries import AwareDatetime
+
+FORMAT = "secxfer-receipt-aggregate-v1"
+
+
+class Aggregate(Model, kw_only=True):
+    format: str = FORMAT
+    forwarder: str
+    recipient: str
+    period: str
+    created: AwareDatetime
+    items: tuple[bytes, ...]  # signed receipts and hop reports, exactly as their authors signed them
+
+    @property
+    def author(self) -> str:
+        return self.forwarder
+
+
+_decoder = msgspec.json.Decoder(Aggregate)
+
+
+def parent_of(participant_id: str) -> str:
+    """Who a participant's packages come from, so where its receipts go."""
+    from secxfer.trust.ids import Role, role_of
+
+    role = role_of(participant_id)
+    if role is Role.MUNICIPALITY:
+        return f"fed-{participant_id[4:6]}"
+    if role is Role.FEDERATION:
+        return "central"
+    if role is Role.CENTRAL:
+        return "agency"
+    raise UsageError(f"{participant_id!r} receives no packages, so it has no receipts to forward")
+
+
+def is_below(participant_id: str, ancestor: str) -> bool:
+    """Whether ``participant_id`` receives packages through ``ancestor`` (strictly below it)."""
+    from secxfer.trust.ids import Role, role_of
+
+    role = role_of(participant_id)
+    if role in (Role.ROOT, Role.AGENCY) or participant_id == ancestor:
+        return False
+    if ancestor == "agency":
+        return True
+    if ancestor == "central":
+        return role in (Role.FEDERATION, Role.MUNICIPALITY)
+    if ancestor.startswith("fed-"):
+        return role is Role.MUNICIPALITY and participant_id[4:6] == ancestor[4:]
+    return False
+
+
+def verify_aggregate(raw: bytes, directory, *, me: str) -> Verified:
+    """Verify an aggregate addressed to ``me`` by a participant directly below ``me``."""
+    verified = verify_signed(raw, _decoder, kind=AGGREGATE_KIND, directory=directory)
+    aggregate = verified.document
+    assert isinstance(aggregate, Aggregate)
+    if aggregate.format != FORMAT:
+        raise FormatError(f"unsupported aggregate format {aggregate.format!r}")
+    if aggregate.recipient != me or parent_of(aggregate.forwarder) != me:
+        raise UsageError(
+            f"aggregate from {aggregate.forwarder!r} is addressed to {aggregate.recipient!r}, not to {me!r} from below",
+            hint="collect each return medium at the participant it is addressed to",
+        )
+    if len(aggregate.items) > AGGREGATE_MAX_ITEMS:
+        raise FormatError(f"aggregate from {aggregate.forwarder!r} lists more than {AGGREGATE_MAX_ITEMS} items")
+    return verified
+
+
+def forward(period: str, *, key, home: Path, out: Path, operator: str | None = None,
+            now: dt.datetime | None = None, rng=None) -> list[Path]:
+    """Put this participant's evidence for ``period`` on the return medium under ``out``.
+
+    A relay writes one signed aggregate of every stored receipt and report of the
+    period to its parent; a municipality writes each of its own receipts to the
+    receipt's addressee. Logged (``receipts-forwarded`` / ``receipt-sent``) and
+    checkpointed. Returns the files written (or already there).
+    """
+    import hashlib
+
+    from secxfer.ledger import oplog
+    from secxfer.ledger.checkpoint import checkpoint_log
+
+    from secxfer.ledger.evidence import trusted_directory
+    from secxfer.ledger.returns import write_sealed
+    from secxfer.ledger.store import LedgerHome
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    me = key.participant_id
+    parent = parent_of(me)
+    who = oplog.resolve_operator(operator, me)
+    LedgerHome(home).bind(me)
+    directory = trusted_directory(home, now)
+    stored = [raw for _, raw in LedgerHome(home).evidence(period)]
+    if not stored:
+        raise UsageError(f"nothing recorded here for {period}", hint="check the period and --home")
+    if me.startswith("mun-"):
+        from secxfer.ledger.receipts import Receipt, verify_receipt
+
+        written = []
+        for raw in stored:
+            receipt = verify_receipt(raw, directory).document
+            assert isinstance(receipt, Receipt)
+            if receipt.issuer == me:
+                path = write_sealed(
+                    out, kind=RECEIPT_KIND, signed=raw, author=me, recipient=receipt.sender, period=period,
+                    rehearsal=receipt.rehearsal, directory=directory, now=now, rng=rng,
+                )
+                oplog.append(home, op="receipt-sent", who=who, now=now, facts={
+                    "period": period, "receipt_sha256": hashlib.sha256(raw).hexdigest(), "file": path.name,
+                    "to": receipt.sender})
+                written.append(path)
+        checkpoint_log(home, key)
+        return written
+    aggregate = Aggregate(forwarder=me, recipient=parent, period=period, created=now, items=tuple(stored))
+    signed = sign_model(AGGREGATE_KIND, aggregate, key)
+    path = write_sealed(out, kind=AGGREGATE_KIND, signed=signed, author=me, recipient=parent, period=period,
+                        rehearsal=False, directory=directory, now=now, rng=rng)
+    oplog.append(home, op="receipts-forwarded", who=who, now=now, facts={
+        "period": period, "items": len(stored), "aggregate_sha256": hashlib.sha256(signed).hexdigest(),
+        "file": path.name, "to": parent})
+    checkpoint_log(home, key)
+    return [path]

@@ -1,0 +1,107 @@
+"""Collect receipts and aggregates from a return medium into the home's evidence.
+
+Every file is decrypted with the collector's key, every document in it verified
+against the key directory before it is kept: a receipt must be signed by the issuer
+it names and addressed to the collector; an aggregate must come from directly below
+and may only carry documents by its forwarder or by participants below the
+forwarder. Whatever fails is rejected by name and reason and never stored; whatever
+verifies is stored once (content-addressed), so collecting twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secxfer.errors import FormatError, SecxferError, SignatureError
+from secxfer.ledger.aggregate import Aggregate, is_below, verify_aggregate
+from secxfer.ledger.evidence import AGGREGATE_KIND, RECEIPT_KIND, REPORT_KIND, Verified, kind_of, trusted_directory
+from secxfer.ledger.receipts import verify_receipt
+from secxfer.ledger.reports import verify_report
+from secxfer.ledger.returns import find_returns, open_sealed
+from secxfer.ledger.store import LedgerHome
+
+
+@dataclass
+class CollectResult:
+    files: int = 0
+    stored: int = 0
+    already: int = 0
+    periods: set[str] = field(default_factory=set)
+    rejected: list[str] = field(default_factory=list)
+
+
+def verify_item(raw: bytes, directory) -> Verified:
+    """Verify a receipt or hop report by its kind (anything else is refused)."""
+    kind = kind_of(raw)
+    if kind == RECEIPT_KIND:
+        return verify_receipt(raw, directory)
+    if kind == REPORT_KIND:
+        return verify_report(raw, directory)
+    raise FormatError(f"a {kind!r} document is neither a receipt nor a hop report")
+
+
+def _period(verified: Verified) -> str:
+    return verified.document.period  # type: ignore[attr-defined]
+
+
+def _keep(ledger: LedgerHome, verified: Verified, result: CollectResult) -> None:
+    if ledger.keep(verified, _period(verified)):
+        result.stored += 1
+        result.periods.add(_period(verified))
+    else:
+        result.already += 1
+
+
+def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt.datetime | None = None) -> CollectResult:
+    """Read every return file addressed to ``key``'s participant under ``path``.
+
+    Logged (``receipts-collected``) and checkpointed; rejections are listed in the
+    result, never stored.
+    """
+    from secxfer.ledger import oplog
+    from secxfer.ledger.checkpoint import checkpoint_log
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    me = key.participant_id
+    who = oplog.resolve_operator(operator, me)
+    LedgerHome(home).bind(me)
+    directory = trusted_directory(home, now)
+    ledger = LedgerHome(home)
+    result = CollectResult()
+    for file in find_returns(path, me):
+        result.files += 1
+        try:
+            raw = open_sealed(file, key)
+            kind = kind_of(raw)
+            if kind == AGGREGATE_KIND:
+                _take_aggregate(raw, file, directory, me, ledger, result)
+                continue
+            verified = verify_item(raw, directory)
+            if verified.kind != RECEIPT_KIND or verified.document.sender != me:  # type: ignore[attr-defined]
+                raise SignatureError("a single file on a return medium must be a receipt addressed to you")
+            _keep(ledger, verified, result)
+        except SecxferError as error:
+            result.rejected.append(f"{file.parent.parent.name}/{file.name}: {error}")
+    oplog.append(home, op="receipts-collected", who=who, now=now, facts={
+        "files": result.files, "stored": result.stored, "already": result.already, "rejected": len(result.rejected),
+        "periods": ",".join(sorted(result.periods))})
+    checkpoint_log(home, key)
+    return result
+
+
+def _take_aggregate(raw: bytes, file: Path, directory, me: str, ledger: LedgerHome, result: CollectResult) -> None:
+    aggregate = verify_aggregate(raw, directory, me=me).document
+    assert isinstance(aggregate, Aggregate)
+    for number, item in enumerate(aggregate.items):
+        where = f"{file.name} item {number}"
+        try:
+            verified = verify_item(item, directory)
+            if verified.signer != aggregate.forwarder and not is_below(verified.signer, aggregate.forwarder):
+                raise SignatureError(f"{verified.signer!r} is not below {aggregate.forwarder!r}, who forwarded it")
+            if _period(verified) != aggregate.period:
+                raise FormatError(f"it is for {_period(verified)}, the aggregate for {aggregate.period}")
+            _keep(ledger, verified, result)
+        except SecxferError as error:
+            result.rejected.append(f"{where} (from {aggregate.forwarder}): {error}")

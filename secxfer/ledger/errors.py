@@ -1,0 +1,38 @@
+"""Errors of the ledger wing, each a subclass of the shared tree in ``secxfer.errors``."""
+
+from __future__ import annotations
+
+from secxfer.errors import IntegrityError, OperationalError
+
+
+class LogTamperedError(IntegrityError):
+    """The operations log is not the history its entries and checkpoints promise."""
+
+    default_hint = (
+        "keep the log file and its checkpoints as they are, compare with the checkpoints "
+        "carried up on media, and report the incident"
+    )
+
+
+class LogForkError(LogTamperedError):
+    """Two signed checkpoints of one log that cannot both be true: two histories."""
+
+    default_hint = "the log was rewritten after a checkpoint was handed over; report the incident"
+
+
+class ReconciliationError(IntegrityError):
+    """Receipts and reports contradict each other or the agency's commitment."""
+
+    default_hint = "see docs/operations.md, 'The monthly close', for what to do per problem"
+
+
+class IncompleteError(OperationalError):
+    """The chain is not complete yet: receipts or reports are still missing."""
+
+    default_hint = "collect the missing receipts (secxfer receipts collect) or chase the named participants"
+
+
+class PurgeRefusedError(OperationalError):
+    """Outputs cannot be removed yet: onward delivery is not confirmed."""
+
+    default_hint = "collect the missing receipts first (secxfer receipts collect), then purge again"

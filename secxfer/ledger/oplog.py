@@ -1,0 +1,246 @@
+"""The tamper-evident operations log: who did what, when, with which hashes and counts.
+
+One JSON object per line in ``<home>/ledger/oplog.jsonl`` (docs/ledger.md §4). Entry
+``seq`` carries ``prev``, the RFC 6962 Merkle tree hash of entries ``0 … seq-1``, so
+every entry is chained to the whole history before it, and the log as a whole is a
+Merkle tree whose signed checkpoints (secxfer.ledger.checkpoint) can be carried up
+on media and compared. Entries hold no personal data — an operator name, ids,
+periods, hashes, counts — never a row, a name from a row or an address.
+
+Appends are crash-safe: one ``write`` of a complete line under an exclusive lock,
+then fsync. A crash can leave at most a torn last line; the next append moves those
+bytes to a side file ``oplog.torn-<seq>-<hash>``, records that in a ``log-recovered``
+entry and carries on, so nothing is silently dropped; ``verify_log`` reports a torn
+line it finds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+
+from secxfer.errors import SecxferError, UsageError
+from secxfer.fsutil import atomic_write, fsync_dir
+from secxfer.ledger.store import LedgerHome
+from secxfer.ledger.tlog import entry_hash, tree_root
+from secxfer.models import Model
+from secxfer.trust.codec import decode_strict, encode
+from secxfer.trust.entries import AwareDatetime
+
+OPERATIONS = frozenset({
+    "key-generated", "directory-imported", "sealed", "relayed", "opened", "seal-failed", "relay-failed",
+    "open-failed", "report-written", "receipt-made", "receipt-sent", "receipts-collected", "receipts-forwarded",
+    "output-deleted", "log-recovered",
+})
+OPERATOR_ENV = "SECXFER_OPERATOR"
+ENTRY_MAX_BYTES = 16 * 1024
+FACTS_MAX = 32
+_OPERATOR = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
+_FACT_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+Fact = str | int | bool | list[int]
+
+
+class LogEntry(Model, kw_only=True):
+    seq: int
+    prev: bytes  # Merkle tree hash of entries 0 … seq-1
+    at: AwareDatetime
+    who: str  # operator name
+    op: str
+    facts: dict[str, Fact] = {}
+
+
+_decoder = msgspec.json.Decoder(LogEntry)
+
+
+def resolve_operator(explicit: str | None, participant_id: str) -> str:
+    """--operator, else $SECXFER_OPERATOR, else the participant id; checked for shape."""
+    name = explicit or os.environ.get(OPERATOR_ENV) or participant_id
+    if not _OPERATOR.fullmatch(name) or name != name.strip():
+        raise UsageError(
+            f"operator name {name!r} is not 1-64 printable characters",
+            hint=f"pass --operator NAME or set {OPERATOR_ENV}",
+        )
+    return name
+
+
+def _check_facts(facts: Mapping[str, Fact]) -> dict[str, Fact]:
+    if len(facts) > FACTS_MAX:
+        raise UsageError(f"a log entry takes at most {FACTS_MAX} facts")
+    for key, value in facts.items():
+        if not _FACT_KEY.fullmatch(key):
+            raise UsageError(f"log fact name {key!r} is not valid")
+        if isinstance(value, tuple):
+            raise UsageError(f"log fact {key!r}: use a list, not a tuple")
+    return {k: facts[k] for k in sorted(facts)}
+
+
+@contextlib.contextmanager
+def _locked(ledger: LedgerHome) -> Iterator[None]:
+    ledger.ensure()
+    with open(ledger.root / ".oplog.lock", "a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks on this platform
+            yield
+            return
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _split(data: bytes) -> tuple[list[bytes], bytes]:
+    """Complete lines and the torn tail after the last newline (empty if none)."""
+    cut = data.rfind(b"\n") + 1
+    lines = data[:cut].split(b"\n")[:-1] if cut else []
+    return lines, data[cut:]
+
+
+def append(home: Path, *, op: str, who: str, facts: Mapping[str, Fact] | None = None,
+           now: dt.datetime | None = None) -> LogEntry:
+    """Append one entry (fsynced before returning); recover a torn last line first."""
+    if op not in OPERATIONS:
+        raise UsageError(f"unknown log operation {op!r}")
+    clean = _check_facts(facts or {})
+    now = now or dt.datetime.now(dt.timezone.utc)
+    ledger = LedgerHome(home)
+    with _locked(ledger):
+        data = ledger.log_path.read_bytes() if ledger.log_path.exists() else b""
+        lines, torn = _split(data)
+        if torn:
+            lines.append(_recover(ledger, lines, torn, len(data), who, now))
+        return _write(ledger, lines, op, who, clean, now)
+
+
+def _write(ledger: LedgerHome, lines: list[bytes], op: str, who: str, facts: dict, now: dt.datetime) -> LogEntry:
+    entry = LogEntry(seq=len(lines), prev=tree_root([entry_hash(x) for x in lines]), at=now, who=who, op=op, facts=facts)
+    line = encode(entry)
+    if len(line) > ENTRY_MAX_BYTES:
+        raise UsageError(f"log entry for {op!r} is too large")
+    fd = os.open(ledger.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, line + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    lines.append(line)
+    return entry
+
+
+def _recover(ledger: LedgerHome, lines: list[bytes], torn: bytes, length: int, who: str, now: dt.datetime) -> bytes:
+    """Keep a torn tail in a side file, cut it from the log, and log that we did."""
+    digest = hashlib.sha256(torn).hexdigest()
+    side = ledger.root / f"oplog.torn-{len(lines)}-{digest[:16]}"
+    if not side.exists():
+        atomic_write(side, torn)
+    fd = os.open(ledger.log_path, os.O_WRONLY)
+    try:
+        os.ftruncate(fd, length - len(torn))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_dir(ledger.root)
+    facts = {"torn_bytes": len(torn), "torn_sha256": digest, "kept_as": side.name}
+    _write(ledger, lines, "log-recovered", who, facts, now)
+    return lines.pop()
+
+
+@dataclass
+class LogCheck:
+    """Outcome of :func:`verify_log`: the entries that hold and every problem found."""
+
+    entries: int = 0
+    root: bytes = b""
+    problems: list[str] = field(default_factory=list)
+    leaf_hashes: list[bytes] = field(default_factory=list)
+    checkpoints: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def read_entries(home: Path) -> tuple[list[bytes], bytes]:
+    """The log's complete lines and its torn tail (nothing verified)."""
+    path = LedgerHome(home).log_path
+    return _split(path.read_bytes() if path.exists() else b"")
+
+
+def check_lines(lines: list[bytes], torn: bytes = b"") -> LogCheck:
+    """Check sequence numbers and hash links of log lines; report the first break precisely.
+
+    An edited entry k breaks the link in entry k+1; a removed or reordered entry breaks
+    the sequence; a torn tail is reported with its length. Checking stops at the
+    first broken link, since nothing after it can be trusted to be the same history.
+    """
+    check = LogCheck()
+    hashes: list[bytes] = []
+    for number, line in enumerate(lines):
+        try:
+            entry = decode_strict(line, _decoder, what=f"log entry {number}", max_bytes=ENTRY_MAX_BYTES)
+        except SecxferError as error:
+            check.problems.append(f"entry {number} (line {number + 1}) is damaged or edited: {error}")
+            break
+        if entry.seq != number:
+            check.problems.append(
+                f"line {number + 1} holds entry {entry.seq}, expected {number}: entries were removed or reordered"
+            )
+            break
+        if entry.prev != tree_root(hashes):
+            what = f"entry {number - 1} was edited or replaced" if number else "the first entry is not a first entry"
+            check.problems.append(f"entry {number} does not continue the log before it: {what}")
+            break
+        hashes.append(entry_hash(line))
+    check.entries = len(hashes)
+    check.leaf_hashes = hashes
+    check.root = tree_root(hashes)
+    if torn:
+        check.problems.append(
+            f"torn last line after entry {len(lines) - 1}: {len(torn)} bytes without a newline "
+            "(a crash during an append; the next append keeps them aside and records it)"
+        )
+    return check
+
+
+def verify_log(home: Path, *, directory=None) -> LogCheck:
+    """Verify the log's chain and every checkpoint kept in the home against it.
+
+    With a ``directory``, each checkpoint's signature is verified too. A checkpoint
+    for more entries than the log holds means entries were cut off the end.
+    """
+    from secxfer.ledger.checkpoint import check_against_log
+
+    lines, torn = read_entries(home)
+    check = check_lines(lines, torn)
+    check_against_log(home, check, directory=directory)
+    return check
+
+
+def require_log(home: Path) -> LogCheck:
+    """The raising form of :func:`verify_log`: LogTamperedError (exit 3) naming every problem.
+
+    Checkpoint signatures are verified when the home trusts a key directory.
+    """
+    from secxfer.ledger.evidence import trusted_directory
+    from secxfer.ledger.errors import LogTamperedError
+
+    if not LedgerHome(home).log_path.exists():
+        raise UsageError(f"no operations log in {str(home)!r}", hint="check --home")
+    try:
+        directory = trusted_directory(home, dt.datetime.now(dt.timezone.utc))
+    except SecxferError:
+        directory = None
+    check = verify_log(home, directory=directory)
+    if not check.ok:
+        raise LogTamperedError(f"the operations log does not verify: {'; '.join(check.problems)}")
+    return check

@@ -1,0 +1,231 @@
+"""Signed receipts: what a recipient says it did with a package (accepted, or why not).
+
+A receipt is made by whoever received a package — a municipality that opened it, a
+relay that split it — and is signed by that participant and sealed (age) to the
+package's sender, like a signed delivery notice. An accepted receipt names the exact
+encrypted file (SHA-256), the signed manifest it verified, the rows per annex and,
+for a municipality, the leaf of the agency's commitment it checked its rows against,
+so the agency can prove end to end that each municipality got exactly its rows.
+
+A failed receipt's disposition comes from the error's class (:data:`DISPOSITIONS`);
+what it says about the package then comes from the outer signature file if that
+verifies, else from unverified claims (``claims_verified`` false).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from secxfer.errors import (
+    ConsentError,
+    ExpiredError,
+    IntegrityError,
+    NoIdentityMatchError,
+    NotForUsError,
+    ProvenanceError,
+    ReplayError,
+    RevokedKeyError,
+    RollbackError,
+    SecxferError,
+    SignatureError,
+)
+from secxfer.ledger.evidence import RECEIPT_KIND, LeafFacts, Verified, verify_signed
+from secxfer.models import Model
+from secxfer.trust.entries import AwareDatetime
+from secxfer.trust.errors import UnknownParticipantError
+
+FORMAT = "secxfer-receipt-v1"
+ACCEPTED = "accepted"
+DETAIL_MAX_CHARS = 300
+
+# First match wins: subclasses before their parents.
+DISPOSITIONS: tuple[tuple[type[SecxferError], str], ...] = (
+    (ReplayError, "replayed"),
+    (NotForUsError, "not-for-us"),
+    (NoIdentityMatchError, "not-for-us"),
+    (RevokedKeyError, "revoked-key"),
+    (ExpiredError, "expired"),
+    (RollbackError, "rollback-refused"),
+    (ConsentError, "consent-refused"),
+    (ProvenanceError, "provenance-failed"),
+    (SignatureError, "signature-failed"),
+    (UnknownParticipantError, "signature-failed"),
+    (IntegrityError, "integrity-failed"),
+)
+FAILURES = tuple(sorted({name for _, name in DISPOSITIONS}))
+
+_NAME = re.compile(
+    r"(REHEARSAL_)?([0-9]{4}-[0-9]{2}(?:_[0-9]{4}-[0-9]{2})?)_([a-z0-9-]{2,20})_to_([a-z0-9-]{2,20})_[0-9a-f]{8}\.age"
+)
+
+
+class Receipt(Model, kw_only=True):
+    format: str = FORMAT
+    issuer: str  # who received the package and signs this
+    sender: str  # who sent it: the receipt is sealed to this participant
+    action: str  # "open" or "relay"
+    disposition: str  # "accepted" or one of FAILURES
+    detail: str = ""  # the error message of a failure (ids, codes and hashes only)
+    claims_verified: bool  # package facts come from verified signatures
+    period: str
+    rehearsal: bool
+    package_id: str  # "" when a failure left it unknown
+    file_name: str
+    encrypted_sha256: bytes
+    manifest_sha256: bytes | None = None
+    delivery_id: str | None = None
+    origin_package_id: str | None = None
+    rows: tuple[int, int, int] | None = None
+    leaves: tuple[LeafFacts, ...] = ()
+    created: AwareDatetime
+
+    @property
+    def author(self) -> str:
+        return self.issuer
+
+    @property
+    def accepted(self) -> bool:
+        return self.disposition == ACCEPTED
+
+
+_decoder = msgspec.json.Decoder(Receipt)
+
+
+def disposition_for(error: BaseException) -> str:
+    """The documented disposition for an error raised while receiving a package."""
+    for cls, name in DISPOSITIONS:
+        if isinstance(error, cls):
+            return name
+    raise TypeError(f"{type(error).__name__} is not a receiving failure")
+
+
+@dataclass(frozen=True)
+class PackageFacts:
+    """What a verified package says about itself (taken while it is open, before it closes)."""
+
+    sender: str
+    period: str
+    rehearsal: bool
+    package_id: str
+    file_name: str
+    encrypted_sha256: bytes
+    manifest_sha256: bytes
+    delivery_id: str
+    origin_package_id: str
+    merkle_root: bytes
+    rows: tuple[int, int, int]
+    leaves: tuple[LeafFacts, ...]
+
+
+def package_facts(pkg) -> PackageFacts:
+    """Facts of a verified ``chain.package.ReceivedPackage``; leaf hashes recomputed here."""
+    manifest, commitment = pkg.manifest, pkg.chain.commitment
+    return PackageFacts(
+        sender=manifest.sender,
+        period=manifest.period,
+        rehearsal=manifest.rehearsal,
+        package_id=manifest.package_id,
+        file_name=pkg.path.name,
+        encrypted_sha256=pkg.sha256,
+        manifest_sha256=pkg.chain.payload_hashes[-1],
+        delivery_id=commitment.delivery_id,
+        origin_package_id=pkg.chain.origin.package_id,
+        merkle_root=commitment.merkle_root,
+        rows=tuple(f.rows for f in sorted(manifest.files, key=lambda f: f.annex)),  # type: ignore[arg-type]
+        leaves=tuple(LeafFacts(code=c.leaf.code, rows=c.leaf.rows, leaf_sha256=c.leaf.digest()) for c in pkg.leaves),
+    )
+
+
+def accepted_receipt(facts: PackageFacts, *, issuer: str, action: str, now: dt.datetime) -> Receipt:
+    """The receipt for a verified package. A municipality's names its leaf; a relay's
+    names none (its hop report lists them)."""
+    return Receipt(
+        issuer=issuer,
+        sender=facts.sender,
+        action=action,
+        disposition=ACCEPTED,
+        claims_verified=True,
+        period=facts.period,
+        rehearsal=facts.rehearsal,
+        package_id=facts.package_id,
+        file_name=facts.file_name,
+        encrypted_sha256=facts.encrypted_sha256,
+        manifest_sha256=facts.manifest_sha256,
+        delivery_id=facts.delivery_id,
+        origin_package_id=facts.origin_package_id,
+        rows=facts.rows,
+        leaves=facts.leaves if action == "open" else (),
+        created=now,
+    )
+
+
+def failure_receipt(path: Path, error: BaseException, *, issuer: str, action: str, directory, now: dt.datetime) -> Receipt | None:
+    """The receipt for a package that failed to open or relay; None if its sender is unknown.
+
+    Sender, period and package id come from the outer signature file when it verifies,
+    else from that file unverified, else from the package's name.
+    """
+    path = Path(path)
+    claims = _claims(path, directory)
+    if claims is None:
+        return None
+    sender, period, rehearsal, package_id, verified = claims
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return Receipt(
+        issuer=issuer,
+        sender=sender,
+        action=action,
+        disposition=disposition_for(error),
+        detail=str(error)[:DETAIL_MAX_CHARS],
+        claims_verified=verified,
+        period=period,
+        rehearsal=rehearsal,
+        package_id=package_id,
+        file_name=path.name,
+        encrypted_sha256=digest.digest(),
+        created=now,
+    )
+
+
+def _claims(path: Path, directory) -> tuple[str, str, bool, str, bool] | None:
+    from secxfer.chain import media
+    from secxfer.chain.manifest import decode_outer
+    from secxfer.chain.package import verify_outer
+    from secxfer.trust.signing import SignedDocument
+
+    try:
+        s = verify_outer(path, directory)
+        return s.sender, s.period, s.rehearsal, s.package_id, True
+    except SecxferError:
+        pass
+    try:
+        s = decode_outer(SignedDocument.decode(media.read_sidecar(path), max_bytes=64 * 1024).payload)
+        return s.sender, s.period, s.rehearsal, s.package_id, False
+    except SecxferError:
+        pass
+    match = _NAME.fullmatch(path.name)
+    if match is None:
+        return None
+    rehearsal, slug, sender, _recipient = match.groups()
+    return sender, slug.replace("_", ".."), bool(rehearsal), "", False
+
+
+def verify_receipt(raw: bytes, directory) -> Verified:
+    """Verify a signed receipt (by its issuer's key) and decode it strictly."""
+    verified = verify_signed(raw, _decoder, kind=RECEIPT_KIND, directory=directory)
+    receipt = verified.document
+    assert isinstance(receipt, Receipt)
+    if receipt.format != FORMAT or receipt.disposition not in (ACCEPTED, *FAILURES):
+        from secxfer.errors import FormatError
+
+        raise FormatError(f"receipt by {receipt.issuer!r} has an unknown format or disposition {receipt.disposition!r}")
+    return verified

@@ -1,0 +1,185 @@
+"""Seal, relay and open with their paper trail: reports, receipts, log entries, checkpoints.
+
+These are the functions the CLI and the demo call. Each runs the pure chain function
+of the same name and then, around it:
+
+* seal — signs the agency's hop report; logs ``sealed`` and ``report-written``;
+* relay — signs a hop report and an ``accepted`` receipt for the package received;
+  logs ``relayed``, ``report-written``, ``receipt-made``;
+* open — signs an ``accepted`` receipt naming the leaf the rows were verified against;
+  logs ``opened`` and ``receipt-made``;
+* a relay or open that fails authentication signs a receipt whose disposition names
+  the failure (``replayed``, ``not-for-us``, …), logs ``…-failed``, and re-raises.
+
+Reports and receipts are kept in the home's evidence; with ``receipts_out`` the
+receipt is also sealed to the sender onto that return medium (``receipt-sent``).
+Every call ends with a signed checkpoint of the operations log, unless the log does
+not verify (then ``notify`` is told, and nothing is signed over a broken history).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+
+from secxfer.errors import IntegrityError, SecxferError
+from secxfer.ledger import oplog
+from secxfer.ledger.evidence import RECEIPT_KIND, REPORT_KIND, sign_model
+from secxfer.ledger.receipts import PackageFacts, Receipt, accepted_receipt, disposition_for, failure_receipt, package_facts
+from secxfer.ledger.reports import HopReport, relay_report, seal_report
+from secxfer.ledger.store import LedgerHome
+
+Notify = Callable[[str], None]
+
+
+class LedgerWarning(UserWarning):
+    """The operation succeeded but its paper trail is incomplete (see the message)."""
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, LedgerWarning, stacklevel=3)
+
+
+class _Trail:
+    """The ledger side of one operation by one participant."""
+
+    def __init__(self, *, key, home: Path, operator: str | None, now: dt.datetime | None, notify: Notify | None):
+        self.key = key
+        self.me = key.participant_id
+        self.home = Path(home)
+        self.now = now or dt.datetime.now(dt.timezone.utc)
+        self.who = oplog.resolve_operator(operator, self.me)
+        self.notify = notify or _warn
+        self.ledger = LedgerHome(home)
+        self.ledger.bind(self.me)
+        self._directory = None
+
+    def log(self, op: str, **facts) -> None:
+        oplog.append(self.home, op=op, who=self.who, facts=facts, now=self.now)
+
+    def keep(self, kind: str, document: HopReport | Receipt) -> tuple[str, bytes]:
+        """Sign, verify against the directory, store; return the SHA-256 (hex) and the signed bytes."""
+        from secxfer.ledger.collect import verify_item
+
+        raw = sign_model(kind, document, self.key)
+        verified = verify_item(raw, self.directory())
+        self.ledger.keep(verified, document.period)
+        return verified.sha256.hex(), raw
+
+    def directory(self):
+        """The directory trusted in this home now (read once per operation)."""
+        if self._directory is None:
+            from secxfer.ledger.evidence import trusted_directory
+
+            self._directory = trusted_directory(self.home, self.now)
+        return self._directory
+
+    def receipt(self, receipt: Receipt, receipts_out: Path | None) -> None:
+        digest, raw = self.keep(RECEIPT_KIND, receipt)
+        self.log("receipt-made", period=receipt.period, package_id=receipt.package_id, receipt_sha256=digest,
+                 disposition=receipt.disposition, to=receipt.sender)
+        if receipts_out is not None:
+            from secxfer.ledger.returns import write_sealed
+
+            path = write_sealed(receipts_out, kind=RECEIPT_KIND, signed=raw, author=self.me, recipient=receipt.sender,
+                                period=receipt.period, rehearsal=receipt.rehearsal, directory=self.directory(), now=self.now)
+            self.log("receipt-sent", period=receipt.period, receipt_sha256=digest, file=path.name, to=receipt.sender)
+
+    def failed(self, action: str, package: Path, error: IntegrityError, facts: PackageFacts | None,
+               receipts_out: Path | None) -> None:
+        """Log a failed relay/open and make the receipt saying so; never mask ``error``."""
+        try:
+            self.log(f"{action}-failed", file=Path(package).name, disposition=disposition_for(error))
+            if facts is not None:
+                receipt = msgspec.structs.replace(
+                    accepted_receipt(facts, issuer=self.me, action=action, now=self.now),
+                    disposition=disposition_for(error), detail=str(error)[:300], leaves=(),
+                )
+            else:
+                receipt = failure_receipt(package, error, issuer=self.me, action=action, directory=self.directory(), now=self.now)
+            if receipt is None:
+                self.notify(f"no receipt for {Path(package).name!r}: its sender cannot be told from the file")
+            else:
+                self.receipt(receipt, receipts_out)
+            self.checkpoint()
+        except (SecxferError, OSError) as secondary:
+            self.notify(f"the failure was not fully recorded: {secondary}")
+
+    def checkpoint(self) -> None:
+        from secxfer.ledger.checkpoint import checkpoint_log
+
+        problem = checkpoint_log(self.home, self.key)
+        if problem is not None:
+            self.notify(problem)
+
+
+def seal(*, key, home: Path, operator: str | None = None, notify: Notify | None = None, **kwargs):
+    """:func:`secxfer.chain.seal.seal` plus the agency's signed hop report and log entries."""
+    from secxfer.chain.seal import seal as chain_seal
+
+    trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
+    result = chain_seal(key=key, home=home, now=trail.now, **kwargs)
+    package = result.package
+    trail.ledger.note_output({"type": "package", "period": result.period, "path": str(package.path),
+                              "recipient": package.recipient, "package_id": package.package_id, "sha256": package.sha256.hex()})
+    trail.log("sealed", period=result.period, package_id=package.package_id, sha256=package.sha256.hex(),
+              rows_read=list(result.rows_read), rows_sealed=list(result.rows_sealed), rows_withheld=result.withheld_rows,
+              covered=result.covered, rehearsal=result.rehearsal)
+    digest, _ = trail.keep(REPORT_KIND, seal_report(result, reporter=trail.me, now=trail.now))
+    trail.log("report-written", period=result.period, report_sha256=digest)
+    trail.checkpoint()
+    return result
+
+
+def relay(package: Path, *, key, home: Path, operator: str | None = None, receipts_out: Path | None = None,
+          notify: Notify | None = None, **kwargs):
+    """:func:`secxfer.chain.relay.relay` plus hop report, receipt to the sender and log entries."""
+    from secxfer.chain.relay import relay as chain_relay
+
+    trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
+    seen: list[PackageFacts] = []
+    try:
+        result = chain_relay(package, key=key, home=home, now=trail.now, observe=lambda p: seen.append(package_facts(p)), **kwargs)
+    except IntegrityError as error:
+        trail.failed("relay", package, error, seen[0] if seen else None, receipts_out)
+        raise
+    facts = seen[0]
+    for written in result.outputs:
+        trail.ledger.note_output({"type": "package", "period": facts.period, "path": str(written.path),
+                                  "recipient": written.recipient, "package_id": written.package_id,
+                                  "sha256": written.sha256.hex()})
+    trail.log("relayed", period=facts.period, package_id=facts.package_id, sha256=facts.encrypted_sha256.hex(),
+              rows_in=list(result.rows_in), rows_out=list(result.rows_out), outputs=len(result.outputs),
+              rows_withheld=sum(sum(r) for r in result.withheld.values()))
+    digest, _ = trail.keep(REPORT_KIND, relay_report(result, facts, reporter=trail.me, now=trail.now))
+    trail.log("report-written", period=facts.period, report_sha256=digest)
+    trail.receipt(accepted_receipt(facts, issuer=trail.me, action="relay", now=trail.now), receipts_out)
+    trail.checkpoint()
+    return result
+
+
+def open_package(package: Path, *, key, home: Path, out: Path, operator: str | None = None,
+                 receipts_out: Path | None = None, notify: Notify | None = None, **kwargs):
+    """:func:`secxfer.chain.open.open_package` plus a signed receipt to the sender and log entries."""
+    from secxfer.chain.open import open_package as chain_open
+
+    trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
+    seen: list[PackageFacts] = []
+    try:
+        result = chain_open(package, key=key, home=home, out=out, now=trail.now,
+                            observe=lambda p: seen.append(package_facts(p)), **kwargs)
+    except IntegrityError as error:
+        trail.failed("open", package, error, seen[0] if seen else None, receipts_out)
+        raise
+    facts = seen[0]
+    trail.ledger.note_output({"type": "opened", "period": facts.period, "path": str(Path(out)),
+                              "package_id": facts.package_id, "files": [p.name for p in result.files]})
+    trail.log("opened", period=facts.period, package_id=facts.package_id, sha256=facts.encrypted_sha256.hex(),
+              rows=list(result.rows), files=len(result.files))
+    trail.receipt(accepted_receipt(facts, issuer=trail.me, action="open", now=trail.now), receipts_out)
+    trail.checkpoint()
+    return result

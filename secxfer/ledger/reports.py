@@ -1,0 +1,191 @@
+"""Hop reports: what each seal and relay did with the rows, in counts that add up.
+
+Every seal (agency) and relay (central, a federation) signs one report per package it
+handled: the package it received (none for a seal), the rows in, one output per
+next-hop package with the insurer codes it carries, and every row held back with its
+reason and code. Per annex:
+
+    rows_in = Σ outputs.rows + Σ withheld.rows
+
+and every output's rows equal the sum of its codes' leaves. The leaves are the
+agency's commitment as this hop verified it (code, rows, leaf hash), which is what
+lets a reconciliation compare a municipality's receipt with what the agency sealed.
+Reports hold no personal data: ids, codes, counts and hashes only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from secxfer.errors import ProvenanceError
+from secxfer.ledger.evidence import REPORT_KIND, LeafFacts, Verified, verify_signed
+from secxfer.models import Model
+from secxfer.trust.entries import AwareDatetime
+
+FORMAT = "secxfer-hop-report-v1"
+ANNEXES = range(3)
+
+
+class ReportInput(Model, kw_only=True):
+    """The package a relay received."""
+
+    package_id: str
+    sender: str
+    file_name: str
+    encrypted_sha256: bytes
+    manifest_sha256: bytes
+
+
+class ReportOutput(Model, kw_only=True):
+    """One package this hop wrote for a next-hop recipient."""
+
+    recipient: str
+    package_id: str
+    file_name: str
+    encrypted_sha256: bytes
+    manifest_sha256: bytes
+    rows: tuple[int, int, int]
+    codes: tuple[str, ...]
+
+
+class Withheld(Model, kw_only=True):
+    """Rows of one insurer code held back, and why (``no-consent``, ``consent-withdrawn``)."""
+
+    code: str
+    reason: str
+    rows: tuple[int, int, int]
+
+
+class HopReport(Model, kw_only=True):
+    format: str = FORMAT
+    reporter: str
+    action: str  # "seal" or "relay"
+    period: str
+    rehearsal: bool
+    delivery_id: str
+    origin_package_id: str  # the agency's package this delivery started as
+    merkle_root: bytes
+    input: ReportInput | None = None
+    rows_in: tuple[int, int, int]
+    outputs: tuple[ReportOutput, ...]
+    withheld: tuple[Withheld, ...] = ()
+    leaves: tuple[LeafFacts, ...]
+    created: AwareDatetime
+
+    @property
+    def author(self) -> str:
+        return self.reporter
+
+
+_decoder = msgspec.json.Decoder(HopReport)
+
+
+def _output(written, codes) -> ReportOutput:
+    return ReportOutput(
+        recipient=written.recipient, package_id=written.package_id, file_name=written.path.name,
+        encrypted_sha256=written.sha256, manifest_sha256=written.manifest_sha256, rows=written.rows,
+        codes=tuple(codes),
+    )
+
+
+def seal_report(result, *, reporter: str, now: dt.datetime) -> HopReport:
+    """The agency's report for a ``chain.seal.SealResult``."""
+    from secxfer.chain.seal import NO_CONSENT
+
+    leaves = tuple(
+        LeafFacts(code=code, rows=rows, leaf_sha256=result.leaf_sha256[code])
+        for code, rows in sorted(result.per_insurer.items())
+    )
+    return HopReport(
+        reporter=reporter, action="seal", period=result.period, rehearsal=result.rehearsal,
+        delivery_id=result.delivery_id, origin_package_id=result.package.package_id,
+        merkle_root=result.merkle_root, rows_in=result.rows_read,
+        outputs=(_output(result.package, (leaf.code for leaf in leaves)),),
+        withheld=tuple(Withheld(code=c, reason=NO_CONSENT, rows=r) for c, r in sorted(result.withheld.items())),
+        leaves=leaves, created=now,
+    )
+
+
+def relay_report(result, pkg_facts, *, reporter: str, now: dt.datetime) -> HopReport:
+    """A relay's report for a ``chain.relay.RelayResult``.
+
+    ``pkg_facts`` (:class:`~secxfer.ledger.receipts.PackageFacts`) describes the package
+    it received; each output carries the received leaves of its recipient's scope that
+    were not withheld.
+    """
+    from secxfer.chain.relay import CONSENT_WITHDRAWN
+
+    held = set(result.withheld)
+    outputs = []
+    for written in result.outputs:
+        codes = [leaf.code for leaf in pkg_facts.leaves if leaf.code not in held and _in_scope(written.recipient, leaf.code)]
+        outputs.append(_output(written, codes))
+    return HopReport(
+        reporter=reporter, action="relay", period=pkg_facts.period, rehearsal=pkg_facts.rehearsal,
+        delivery_id=pkg_facts.delivery_id, origin_package_id=pkg_facts.origin_package_id,
+        merkle_root=pkg_facts.merkle_root,
+        input=ReportInput(
+            package_id=pkg_facts.package_id, sender=pkg_facts.sender, file_name=pkg_facts.file_name,
+            encrypted_sha256=pkg_facts.encrypted_sha256, manifest_sha256=pkg_facts.manifest_sha256,
+        ),
+        rows_in=result.rows_in, outputs=tuple(outputs),
+        withheld=tuple(Withheld(code=c, reason=CONSENT_WITHDRAWN, rows=r) for c, r in sorted(result.withheld.items())),
+        leaves=pkg_facts.leaves, created=now,
+    )
+
+
+def _in_scope(recipient: str, code: str) -> bool:
+    if recipient.startswith("fed-"):
+        return code[:2] == recipient[4:]
+    return recipient == f"mun-{code}"
+
+
+def balance_problems(report: HopReport) -> list[str]:
+    """Why ``report``'s counts do not add up (empty when they do).
+
+    Checks rows in = Σ out + Σ withheld per annex; each output's rows = Σ of its
+    codes' leaves; every leaf is sent or withheld exactly once.
+    """
+    problems = []
+    out = [sum(o.rows[a] for o in report.outputs) for a in ANNEXES]
+    held = [sum(w.rows[a] for w in report.withheld) for a in ANNEXES]
+    if any(report.rows_in[a] != out[a] + held[a] for a in ANNEXES):
+        problems.append(
+            f"rows in {tuple(report.rows_in)} ≠ rows out {tuple(out)} + withheld {tuple(held)}"
+        )
+    leaves = {leaf.code: leaf for leaf in report.leaves}
+    placed: dict[str, str] = {}
+    for output in report.outputs:
+        for code in output.codes:
+            if code in placed:
+                problems.append(f"{code} is sent both to {placed[code]} and to {output.recipient}")
+            placed[code] = output.recipient
+        if any(c not in leaves for c in output.codes):
+            problems.append(f"output to {output.recipient} carries codes outside the commitment")
+            continue
+        expected = [sum(leaves[c].rows[a] for c in output.codes) for a in ANNEXES]
+        if list(output.rows) != expected:
+            problems.append(f"output to {output.recipient} has rows {tuple(output.rows)}, its leaves add up to {tuple(expected)}")
+    for withheld in report.withheld:
+        if withheld.code in leaves:
+            if withheld.code in placed:
+                problems.append(f"{withheld.code} is both sent and withheld")
+            placed[withheld.code] = "withheld"
+            if withheld.rows != leaves[withheld.code].rows:
+                problems.append(f"withheld rows of {withheld.code} differ from its leaf")
+    unplaced = sorted(set(leaves) - set(placed))
+    if unplaced:
+        problems.append(f"{len(unplaced)} code(s) neither sent nor withheld: {', '.join(unplaced[:5])}")
+    return problems
+
+
+def verify_report(raw: bytes, directory) -> Verified:
+    """Verify a signed hop report (by its reporter's key) and decode it strictly."""
+    verified = verify_signed(raw, _decoder, kind=REPORT_KIND, directory=directory)
+    report = verified.document
+    assert isinstance(report, HopReport)
+    if report.format != FORMAT or report.action not in ("seal", "relay"):
+        raise ProvenanceError(f"hop report by {report.reporter!r} has an unknown format or action")
+    return verified
