@@ -27,10 +27,10 @@ def run(args: list[str]) -> int:
     from typer._click import exceptions as click_exc  # typer >= 0.28 vendors click
     from typer.main import get_command
 
-    from secxfer.cli.app import app
+    from secxfer.cli.app import build_app
     from secxfer.errors import EXIT_OPERATIONAL, EXIT_USAGE, SecxferError
 
-    command = get_command(app)
+    command = get_command(build_app(args))
     try:
         result = command.main(args=args, prog_name="secxfer", standalone_mode=False)
     except SecxferError as error:

@@ -1,27 +1,48 @@
-"""The root typer app; each wing's commands live in their own module and register here."""
+"""The root typer app; each wing's commands live in their own module and register here.
+
+Start-up is dominated by imports and by typer turning every command's signature into
+click parameters, so :func:`build_app` registers only the module that owns the
+command being run (``COMMAND_MODULES``); help, completion and any name it does not
+know get every module, so ``secxfer --help`` always lists every command.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
 
 from secxfer import __version__
 
-app = typer.Typer(
-    name="secxfer",
-    help=(
-        "Signed, encrypted, verifiable transfer of Specified Skilled Worker records "
-        "(別紙1-3) from the agency through central and the prefectural federations to "
-        "municipalities, on removable media.\n\n"
-        "Exit codes: 0 ok, 1 operational failure, 2 usage, 3 authentication/integrity "
-        "failure, 4 input data rejected."
-    ),
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    add_completion=True,
-    rich_markup_mode=None,
+HELP = (
+    "Signed, encrypted, verifiable transfer of Specified Skilled Worker records "
+    "(別紙1-3) from the agency through central and the prefectural federations to "
+    "municipalities, on removable media.\n\n"
+    "Exit codes: 0 ok, 1 operational failure, 2 usage, 3 authentication/integrity "
+    "failure, 4 input data rejected."
 )
+# Every command module, in the order their commands are listed in --help.
+MODULES = ("domain_cmd", "calendar_cmd", "age_cmd", "keys_cmd", "directory_cmd", "chain_cmd", "ledger_cmd", "demo_cmd")
+# Top-level command or group -> the module that registers it. Only a shortcut: a name
+# missing here (or a stale entry) falls back to registering every module.
+COMMAND_MODULES = {
+    "validate": "domain_cmd",
+    "sample": "domain_cmd",
+    "calendar": "calendar_cmd",
+    "age": "age_cmd",
+    "keys": "keys_cmd",
+    "directory": "directory_cmd",
+    "seal": "chain_cmd",
+    "relay": "chain_cmd",
+    "open": "chain_cmd",
+    "verify": "chain_cmd",
+    "inspect": "chain_cmd",
+    "media": "chain_cmd",
+    "demo": "demo_cmd",
+}
 
 
 def _version(value: bool) -> None:
@@ -30,7 +51,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", "-V", help="Print the version and exit.", callback=_version, is_eager=True)
@@ -39,20 +59,54 @@ def _root(
     """secxfer command line."""
 
 
-def _register() -> None:
-    from secxfer.cli import (
-        age_cmd,
-        calendar_cmd,
-        chain_cmd,
-        demo_cmd,
-        directory_cmd,
-        domain_cmd,
-        keys_cmd,
-        ledger_cmd,
+def _new_app() -> typer.Typer:
+    app = typer.Typer(
+        name="secxfer",
+        help=HELP,
+        no_args_is_help=True,
+        pretty_exceptions_show_locals=False,
+        add_completion=True,
+        rich_markup_mode=None,
     )
+    app.callback()(_root)
+    return app
 
-    for module in (domain_cmd, calendar_cmd, age_cmd, keys_cmd, directory_cmd, chain_cmd, ledger_cmd, demo_cmd):
-        module.register(app)
+
+def _register(app: typer.Typer, modules: Sequence[str]) -> None:
+    for name in modules:
+        importlib.import_module(f"secxfer.cli.{name}").register(app)
 
 
-_register()
+def registered_names(app: typer.Typer) -> set[str]:
+    """Top-level command and group names registered on ``app``."""
+    names = {info.name or info.callback.__name__ for info in app.registered_commands}  # type: ignore[union-attr]
+    return names | {info.name or info.typer_instance.info.name for info in app.registered_groups}  # type: ignore[union-attr]
+
+
+def _command_name(args: Sequence[str]) -> str | None:
+    """The command the arguments name (root options take no values), or None."""
+    return next((arg for arg in args if not arg.startswith("-")), None)
+
+
+def build_app(args: Sequence[str] | None = None) -> typer.Typer:
+    """The root app with what ``args`` needs: the owning module of its command, or every module."""
+    completing = any(key.startswith("_SECXFER_COMPLETE") for key in os.environ)
+    module = None if args is None or completing else COMMAND_MODULES.get(_command_name(args) or "")
+    if module is not None:
+        app = _new_app()
+        _register(app, [module])
+        if _command_name(args or ()) in registered_names(app):
+            return app
+    app = _new_app()
+    _register(app, MODULES)
+    return app
+
+
+def __getattr__(name: str):
+    # ``secxfer.cli.app.app``: the complete app, built on first use (importing this
+    # module no longer imports every command module).
+    if name == "app":
+        app = build_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(name)
