@@ -11,6 +11,7 @@ from secxfer.chain.manifest import OUTER_KIND, OuterStatement, decode_outer
 from secxfer.chain.package import verify_outer
 from secxfer.chain.trustlink import directory_for_checks
 from secxfer.errors import IntegrityError, NotFoundError, SecxferError
+from secxfer.limits import MEDIA_INDEX_MAX_BYTES, OUTER_MAX_BYTES
 from secxfer.trust.signing import SignedDocument
 
 
@@ -38,7 +39,7 @@ def inspect_package(package: Path) -> list[str]:
     kinds = [s.type for s in header.stanzas]
     lines.append(f"age v1 file, {len(kinds)} recipient stanza(s): {', '.join(kinds)}")
     try:
-        doc = SignedDocument.decode(media.read_sidecar(package), kind=OUTER_KIND, max_bytes=64 * 1024)
+        doc = SignedDocument.decode(media.read_sidecar(package), kind=OUTER_KIND, max_bytes=OUTER_MAX_BYTES)
         outer = decode_outer(doc.payload)
         lines += [
             "outer statement (NOT verified; use 'secxfer verify'):",
@@ -66,9 +67,11 @@ class MediaReport:
         self.lines.append(f"FAIL {line}")
 
 
-def _medium_folders(path: Path) -> list[Path]:
+def _medium_folders(path: Path, report: MediaReport) -> list[Path]:
     if (path / media.INDEX_NAME).exists() or any(path.glob("*.age")):
         return [path]
+    for link in sorted(p for p in path.iterdir() if p.is_symlink()):
+        report.fail(f"{link.name}: symbolic link (not followed)")
     return sorted(p for p in path.iterdir() if p.is_dir() and not p.is_symlink())
 
 
@@ -83,7 +86,7 @@ def verify_media(path: Path, *, home: Path, directory_file: Path | None = None) 
         raise NotFoundError(f"{str(path)!r} is not a folder")
     directory = directory_for_checks(home, directory_file, dt.datetime.now(dt.timezone.utc))
     report = MediaReport()
-    for folder in _medium_folders(path):
+    for folder in _medium_folders(path, report):
         _verify_medium(folder, directory, report)
     report.lines.append(f"{report.packages} package(s) checked, {report.failures} problem(s)")
     return report
@@ -95,11 +98,12 @@ def _verify_medium(folder: Path, directory, report: MediaReport) -> None:
 
     index_path = folder / media.INDEX_NAME
     listed: dict[str, media.IndexEntry] = {}
-    if not index_path.is_file():
+    if not index_path.exists() and not index_path.is_symlink():
         report.fail(f"{folder.name}: no {media.INDEX_NAME}")
     else:
         try:
-            doc = SignedDocument.decode(index_path.read_bytes(), kind=media.INDEX_KIND)
+            raw = media.read_medium_file(index_path, "medium index", MEDIA_INDEX_MAX_BYTES)
+            doc = SignedDocument.decode(raw, kind=media.INDEX_KIND, max_bytes=MEDIA_INDEX_MAX_BYTES)
             index = media.decode_index(doc.payload)
             sender = directory.participant(index.sender)
             signature = doc.signatures[0] if len(doc.signatures) == 1 else None

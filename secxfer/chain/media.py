@@ -10,17 +10,20 @@ most 64 characters).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 import msgspec
 
-from secxfer.errors import FormatError, IntegrityError, NotFoundError
+from secxfer.errors import FormatError, IntegrityError, NotFoundError, OperationalError
 from secxfer.fsutil import TEMP_PREFIX, atomic_output, atomic_write, check_free_space
+from secxfer.limits import MEDIA_INDEX_MAX_BYTES, OUTER_MAX_BYTES, PACKAGE_MAX_BYTES
 from secxfer.models import Model
 
 INDEX_NAME = "SECXFER-INDEX.json"
@@ -89,6 +92,48 @@ def file_sha256(path: Path) -> tuple[int, bytes]:
     return size, h.digest()
 
 
+def open_medium_file(path: Path, what: str, max_bytes: int) -> BinaryIO:
+    """Open a file found on a medium for reading: never through a symbolic link (a link
+    on a medium could point anywhere on this machine), only a regular file, at most
+    ``max_bytes`` long (checked before anything is read)."""
+    path = Path(path)
+    try:
+        if not hasattr(os, "O_NOFOLLOW") and path.is_symlink():
+            raise OSError(errno.ELOOP, "symbolic link")
+        # O_NONBLOCK: a named pipe must not stall the open; it is refused below
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise NotFoundError(f"no {what} at {str(path)!r}") from None
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            raise
+        raise IntegrityError(
+            f"{what} {path.name!r} is a symbolic link; links on media are never followed",
+            hint="copy the file itself onto the medium",
+        ) from None
+    handle = os.fdopen(fd, "rb")
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+        handle.close()
+        problem = "is not a regular file" if not stat.S_ISREG(info.st_mode) else f"is larger than {max_bytes} bytes"
+        raise FormatError(f"{what} {path.name!r} {problem}")
+    return handle
+
+
+def read_medium_file(path: Path, what: str, max_bytes: int) -> bytes:
+    """The bytes of a small file on a medium (see :func:`open_medium_file`)."""
+    with open_medium_file(path, what, max_bytes) as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:  # grew while being read
+        raise FormatError(f"{what} {Path(path).name!r} is larger than {max_bytes} bytes")
+    return data
+
+
+def open_package_file(path: Path) -> BinaryIO:
+    """Open an encrypted package for reading (no links, at most 4 GiB − 1)."""
+    return open_medium_file(path, "package", PACKAGE_MAX_BYTES)
+
+
 def write_encrypted(
     path: Path, encrypt: Callable[[BinaryIO], object], *, expected_size: int
 ) -> tuple[int, bytes]:
@@ -97,6 +142,11 @@ def write_encrypted(
     Refuses to overwrite, checks free space first, and only reports success after
     the bytes on the medium hash to what was written (media fail silently).
     """
+    if path.parent.is_symlink():
+        raise OperationalError(
+            f"{str(path.parent)!r} is a symbolic link; secxfer never writes through links",
+            hint="write to a folder on the medium itself",
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     check_free_space(path.parent, expected_size + 64 * 1024)
 
@@ -119,12 +169,12 @@ def write_sidecar(path: Path, signed_outer: bytes) -> None:
 
 def read_sidecar(path: Path) -> bytes:
     sidecar = Path(str(path) + SIDECAR_SUFFIX)
-    if not sidecar.is_file() or sidecar.is_symlink():
+    if not sidecar.exists() and not sidecar.is_symlink():
         raise NotFoundError(
             f"no outer signature {sidecar.name!r} beside {path.name!r}",
             hint="copy the .sig file that came with the package onto the same folder",
         )
-    return sidecar.read_bytes()
+    return read_medium_file(sidecar, "outer signature", OUTER_MAX_BYTES)
 
 
 def write_index(folder: Path, signed_index: bytes) -> None:
@@ -139,7 +189,8 @@ def read_index_unverified(folder: Path) -> MediaIndex | None:
     if not path.is_file():
         return None
     try:
-        return decode_index(SignedDocument.decode(path.read_bytes(), kind=INDEX_KIND).payload)
+        raw = read_medium_file(path, "medium index", MEDIA_INDEX_MAX_BYTES)
+        return decode_index(SignedDocument.decode(raw, kind=INDEX_KIND, max_bytes=MEDIA_INDEX_MAX_BYTES).payload)
     except IntegrityError:
         return None
 

@@ -41,6 +41,7 @@ from secxfer.chain.verify import (
     verify_leaves,
 )
 from secxfer.errors import FormatError, IntegrityError, ReplayError, SignatureError
+from secxfer.limits import OUTER_MAX_BYTES
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.signing import SignedDocument, sign_document, verify
 
@@ -268,7 +269,7 @@ def receive(
     chain_home = ChainHome(home)
     scratch = chain_home.scratch()
     try:
-        with open(path, "rb") as handle:
+        with media.open_package_file(path) as handle:
             reader = HashingReader(handle)
             decrypt_to_scratch([me.encryption_identity], reader, scratch)
             while reader.read(1 << 20):
@@ -310,7 +311,7 @@ def verify_outer(path: Path, directory) -> OuterStatement:
 
     Needs no secret key: anyone holding the directory can check a medium.
     """
-    doc = SignedDocument.decode(media.read_sidecar(path), kind=OUTER_KIND, max_bytes=64 * 1024)
+    doc = SignedDocument.decode(media.read_sidecar(path), kind=OUTER_KIND, max_bytes=OUTER_MAX_BYTES)
     if len(doc.signatures) != 1:
         raise SignatureError("an outer signature file must carry exactly one signature")
     statement = decode_outer(doc.payload)
