@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
 from secxfer.trust.ids import Role
 
 CONSENT_FILED = dt.date(2020, 4, 1)
@@ -74,6 +76,8 @@ def build_network(
     from secxfer.trust.enrollment import enroll
     from secxfer.trust.root import new_root, sign_root
     from secxfer.trust.secret_keys import generate_participant, save_secret_key
+    from secxfer.trust.codec import encode
+    from secxfer.trust.excerpt import Excerpter
     from secxfer.trust.store import TrustStore
 
     now = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
@@ -122,15 +126,22 @@ def build_network(
         store.pin_root(signed_root, now=now)
     store.import_directory(signed_directory, now=now)
     state_file = store.path.read_bytes()
+    state = store.load()
+    excerpter = Excerpter(state.directory)
     for secret in core + municipalities:
         home = workdir / "homes" / secret.participant_id
         if home == first_home:
             continue
         target = TrustStore(home)
         target.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Every home trusts the same verified state: copying its bytes saves
-        # re-verifying 1,800 entries per home; later packages update each on its own.
-        target.path.write_bytes(state_file)
+        # Every home trusts the same verified state: copying it saves re-verifying
+        # 1,800 entries per home; later packages update each on its own. A
+        # municipality only ever receives excerpts, so it starts with its own.
+        if secret.role is Role.MUNICIPALITY:
+            own = msgspec.structs.replace(state, directory=excerpter.excerpt([secret.participant_id]))
+            target.path.write_bytes(encode(own))
+        else:
+            target.path.write_bytes(state_file)
     return Network(
         workdir=workdir, secrets=secrets, signed_root=signed_root, signed_directory=signed_directory,
         bundle=store.export_bundle(), directory_version=1, without_consent=no_consent,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from base64 import b64encode
 from datetime import date, timedelta
 
 import msgspec
@@ -16,6 +17,7 @@ from test_trust_support import (
     example_key,
     example_root,
     fresh,
+    signed_anyway,
     signed_small,
     small_directory,
     small_root,
@@ -32,7 +34,9 @@ from secxfer.trust import (
     verify_directory,
 )
 from secxfer.trust.authoring import draft_bytes, find_key, load_draft, next_version, sign_draft
+from secxfer.merkle import merkle_root
 from secxfer.trust.codec import encode
+from secxfer.trust.directory_file import DirectoryFile, DirectoryLeaf, leaf_digest, read_directory_file
 from secxfer.trust.errors import RootChainError, ScopeError, ThresholdError, UnknownParticipantError
 from secxfer.trust.kinds import KIND_DIRECTORY
 from secxfer.trust.root import decode_root_unverified
@@ -174,17 +178,29 @@ def test_directory_must_belong_to_the_trusted_root_version():
 
 
 def _signed_payload(fields: dict) -> bytes:
-    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
-    return sign_document(KIND_DIRECTORY, payload, ROOT_SIGNERS)
+    return signed_anyway(fields)
+
+
+def _resigned(file: DirectoryFile, header_fields: dict | None = None) -> bytes:
+    """``file`` with its header (optionally edited) signed again by the roots."""
+    header = json.loads(file.header.payload)
+    payload = json.dumps(header | (header_fields or {}), separators=(",", ":")).encode()
+    signed = SignedDocument.decode(sign_document(KIND_DIRECTORY, payload, ROOT_SIGNERS))
+    return msgspec.structs.replace(file, header=signed).encode()
 
 
 def test_unknown_fields_in_a_signed_directory_are_refused():
-    fields = json.loads(encode(small_directory()))
+    file = read_directory_file(signed_small())
     with pytest.raises(FormatError, match="unknown field"):
-        verify_directory(_signed_payload(fields | {"backdoor": True}), ROOT, now=NOW)
-    fields["participants"][0]["is_admin"] = True
+        verify_directory(_resigned(file, {"backdoor": True}), ROOT, now=NOW)
+    fields = json.loads(file.leaves[0].participant) | {"is_admin": True}
+    leaves = (DirectoryLeaf(participant=json.dumps(fields, separators=(",", ":")).encode()), *file.leaves[1:])
+    root_hash = merkle_root([leaf_digest(leaf) for leaf in leaves])
+    tampered = msgspec.structs.replace(file, leaves=leaves)
     with pytest.raises(FormatError, match="unknown field"):
-        verify_directory(_signed_payload(fields), ROOT, now=NOW)
+        verify_directory(_resigned(tampered, {"entries_root": b64encode(root_hash).decode()}), ROOT, now=NOW)
+    with pytest.raises(FormatError, match="unknown field"):
+        verify_directory(tampered.encode().replace(b'"proofs":null', b'"proofs":null,"more":1'), ROOT, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -221,7 +237,7 @@ def test_drafts_are_signed_separately_and_combined():
     directory = small_directory()
     draft = draft_bytes(directory)
     assert load_draft(draft) == directory
-    assert SignedDocument.decode(draft).signatures == ()
+    assert read_directory_file(draft).header.signatures == ()
     combined = draft
     from secxfer.trust import add_signatures
 

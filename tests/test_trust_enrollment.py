@@ -7,7 +7,17 @@ from base64 import b64encode
 from datetime import date, timedelta
 
 import pytest
-from test_trust_support import NOW, T0, example_card, example_key, fresh, signed_small, small_directory, small_root
+from test_trust_support import (
+    NOW,
+    T0,
+    example_card,
+    example_key,
+    fresh,
+    signed_anyway,
+    signed_small,
+    small_directory,
+    small_root,
+)
 
 from secxfer.errors import ExpiredError, FormatError, SignatureError, UsageError
 from secxfer.trust import (
@@ -25,7 +35,7 @@ from secxfer.trust.codec import encode
 from secxfer.trust.enrollment import Enrollment, read_enrollment
 from secxfer.trust.entries import Consent
 from secxfer.trust.errors import ScopeError, UnknownParticipantError
-from secxfer.trust.kinds import KIND_DIRECTORY, KIND_ENROLLMENT
+from secxfer.trust.kinds import KIND_ENROLLMENT
 from secxfer.trust.signing import sign_document
 
 ROOT = small_root()
@@ -67,8 +77,7 @@ def _directory_with(replaced_pid: str, enrollment: bytes) -> bytes:
     for participant in fields["participants"]:
         if participant["id"] == replaced_pid:
             participant["consent"] = {"filed_on": "2020-04-01", "withdrawn_on": None}
-    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
-    return sign_document(KIND_DIRECTORY, payload, ROOT_SIGNERS)
+    return signed_anyway(fields)
 
 
 def test_the_authorities_own_draft_verifies():
@@ -94,9 +103,8 @@ def test_consent_must_match_the_federations_latest_enrollment():
     for participant in fields["participants"]:
         if participant["id"] == "mun-271004":  # enrolled without consent; the root claims one
             participant["consent"] = {"filed_on": "2020-04-01", "withdrawn_on": None}
-    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
     with pytest.raises(SignatureError, match="latest enrollment"):
-        verify_directory(sign_document(KIND_DIRECTORY, payload, ROOT_SIGNERS), ROOT, now=NOW)
+        verify_directory(signed_anyway(fields), ROOT, now=NOW)
 
 
 def test_a_key_not_in_any_enrollment_is_refused():
@@ -142,9 +150,8 @@ def test_enrollment_by_a_revoked_federation_key():
     fields = json.loads(encode(repaired))
     old = enroll(example_key("fed-13"), example_card("mun-131016"), filed_on=date(2020, 4, 1), now=T0)
     fields["enrollments"].insert(0, b64encode(old).decode())
-    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
     with pytest.raises(SignatureError, match="revoked key"):
-        verify_directory(sign_document(KIND_DIRECTORY, payload, ROOT_SIGNERS), ROOT, now=NOW + timedelta(days=1))
+        verify_directory(signed_anyway(fields), ROOT, now=NOW + timedelta(days=1))
 
 
 def test_enrollment_outside_the_federation_keys_window_is_refused():

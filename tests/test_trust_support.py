@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from secxfer.trust import (
     sign_directory,
     sign_root,
 )
+from secxfer.trust.directory_file import build_file
 from secxfer.trust.ids import role_of
 
 REPO = Path(__file__).resolve().parent.parent
@@ -101,6 +103,16 @@ def small_directory(
 
 def signed_small(directory: Directory | None = None, signers=("root-1", "root-2")) -> bytes:
     return sign_directory(directory or small_directory(), [example_key(r) for r in signers])
+
+
+def signed_anyway(directory: Directory | dict, signers=("root-1", "root-2")) -> bytes:
+    """What a careless root holder would publish: ``directory`` (a value, or its fields as
+    JSON-ready dict) root-signed WITHOUT the content checks that sign_directory runs."""
+    import msgspec
+
+    if isinstance(directory, dict):
+        directory = msgspec.json.decode(json.dumps(directory, ensure_ascii=False).encode(), type=Directory)
+    return build_file(directory, [example_key(r) for r in signers]).encode()
 
 
 def signed_small_root(**kwargs) -> bytes:

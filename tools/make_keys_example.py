@@ -26,9 +26,11 @@ from secxfer.trust import (
     enroll,
     generate_participant,
     make_card,
+    make_excerpt,
     municipality_id,
     new_directory,
     new_root,
+    read_directory_file,
     save_secret_key,
     sign_directory,
     sign_root,
@@ -42,6 +44,7 @@ EXPIRES = datetime(2036, 1, 1, 0, 0, tzinfo=timezone.utc)
 ROOT_HOLDERS = ("root-1", "root-2", "root-3")
 ROOT_THRESHOLD = 2
 DIRECTORY_SIGNERS = ("root-1", "root-2")
+EXCERPT_FOR = "mun-131016"
 
 # code -> (consent filed on, withdrawn on); None: enrolled without a 委任状
 MUNICIPALITIES: dict[str, tuple[date, date | None] | None] = {
@@ -72,8 +75,13 @@ Contents:
 * `cards/<id>.card` — public key cards (self-signed)
 * `enrollments/<mun-id>.enrollment` — enrollments signed by each municipality's federation
 * `root.json` — root v1: root-1, root-2, root-3, threshold 2, expires 2036-01-01
-* `directory.json` — key directory v1 signed by root-1 and root-2, expires 2036-01-01
-* `trust-bundle.json` — root chain + directory, as carried inside packages
+* `directory.json` — key directory v1: header signed by root-1 and root-2 (expires
+  2036-01-01) and every entry
+* `directory-excerpt-mun-131016.json` — an excerpt of it: the same signed header and
+  the entries of mun-131016, fed-13, agency and central with their inclusion proofs,
+  as a package to 千代田区 carries it
+* `trust-bundle.json` — root chain + full directory, as carried inside packages to
+  central and the federations
 
 Participants: 3 root holders, agency, central, all 47 federations (fed-01..fed-47)
 and these municipalities:
@@ -145,6 +153,8 @@ def make_keys_example(out: Path) -> None:
     signed_directory = sign_directory(directory, [secrets[r] for r in DIRECTORY_SIGNERS])
     write("directory.json", signed_directory)
     write("trust-bundle.json", make_bundle([signed_root], signed_directory))
+    excerpt = make_excerpt(read_directory_file(signed_directory), [EXCERPT_FOR])
+    write(f"directory-excerpt-{EXCERPT_FOR}.json", excerpt.encode())
 
     rows = "\n".join(
         f"| mun-{code} | {directory.participant(f'mun-{code}').name} | {_consent_text(consent)} |"

@@ -1,39 +1,63 @@
 """Where the chain meets the trust store: the bundle a package carries, and which directory to use.
 
-Every package carries its sender's trust bundle (roots since the first, current signed
-directory). A receiver brings it through its trust store's rules: newer roots and a
-newer directory are imported; an older directory is not an attack by itself (the
-sender may simply not have updated yet), so the newer one trusted here is used; the
-same version with other bytes is refused (a fork). Verified directories are cached
-per process by the hash of their signed bytes, so a relay or the national demo does
-not re-verify the same 1,800-entry document for every package.
+Every package carries its sender's trust bundle: roots since the first, and the key
+directory — in full to central and the federations (relays need every entry below
+them), as an excerpt to a municipality (its own entry, its federation's, agency's and
+central's, with their proofs: a few KiB instead of megabytes). A receiver brings the
+bundle through its trust store's rules: newer roots and a newer directory are
+imported, a full directory replaces an excerpt of the same version; an older
+directory is not an attack by itself (the sender may simply not have updated yet),
+so the newer one trusted here is used; the same version under another signed header
+is refused (a fork).
+
+Per process, what a home's trust state yields (the verified directory, the full
+bundle, the excerpt cutter) is cached by the state file's content, so a relay
+cutting an excerpt per recipient or the national demo opening 1,741 packages does
+not re-read or re-verify the same 1,800-entry directory each time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import zlib
+from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
 
-import msgspec
-
 from secxfer.errors import ExpiredError, FormatError, NotFoundError
+from secxfer.trust.directory import Directory, verify_directory
+from secxfer.trust.directory_file import decode_header
 from secxfer.trust.errors import NotPinnedError
-from secxfer.trust.store import TrustStore, current_root, read_bundle
-from secxfer.trust.directory import verify_directory
-from secxfer.trust.signing import SignedDocument
+from secxfer.trust.excerpt import Excerpter, same_header
+from secxfer.trust.store import (
+    BUNDLE_MAX_BYTES,
+    TrustBundle,
+    TrustState,
+    TrustStore,
+    apply_bundle,
+    current_root,
+    make_bundle,
+    pin_root,
+    read_bundle,
+    read_state,
+)
 
-_verified: dict[bytes, object] = {}
+PACK_CACHE_MIN_BYTES = 64 * 1024  # smaller bundles (excerpts) are cheaper to compress than to cache
+EXCERPT_STATES_KEPT = 4
+
 _packed: dict[bytes, bytes] = {}
 
 
 def pack_bundle(bundle: bytes) -> bytes:
     """The bundle as stored in a package's ``trust`` entry: zlib (RFC 1950) compressed.
 
-    The directory is the largest part of most packages; compressing it once per
-    process and reusing the result keeps relaying to hundreds of recipients cheap.
+    A full directory is the largest part of a relay's packages; compressing it once
+    per process and reusing the result keeps relaying to 47 federations cheap.
     """
+    if len(bundle) < PACK_CACHE_MIN_BYTES:
+        return zlib.compress(bundle, 6)
     digest = hashlib.sha256(bundle).digest()
     packed = _packed.get(digest)
     if packed is None:
@@ -44,8 +68,6 @@ def pack_bundle(bundle: bytes) -> bytes:
 
 def unpack_bundle(packed: bytes) -> bytes:
     """Inverse of :func:`pack_bundle`, bounded so a crafted entry cannot exhaust memory."""
-    from secxfer.trust.store import BUNDLE_MAX_BYTES
-
     inflater = zlib.decompressobj()
     try:
         bundle = inflater.decompress(packed, BUNDLE_MAX_BYTES + 1)
@@ -56,25 +78,65 @@ def unpack_bundle(packed: bytes) -> bytes:
     return bundle
 
 
-class _VersionOnly(msgspec.Struct):
-    version: int
+class _Trusted:
+    """One stored trust state and what the chain derives from it (verified once)."""
+
+    def __init__(self, state: TrustState) -> None:
+        self.state = state
+        self._directory: Directory | None = None
+        self._bundle: bytes | None = None
+        self._excerpter: Excerpter | None = None
+
+    def directory(self, now: dt.datetime) -> Directory:
+        if self.state.directory is None:
+            raise NotFoundError("no key directory has been imported here", hint="secxfer directory import FILE")
+        if self._directory is None:
+            self._directory = verify_directory(self.state.directory, current_root(self.state), now=now)
+        elif now >= self._directory.expires:
+            raise ExpiredError(f"key directory v{self._directory.version} expired at {self._directory.expires.isoformat()}")
+        return self._directory
+
+    def bundle(self, only: Iterable[str] | None) -> bytes:
+        roots = (*self.state.previous_roots, self.state.root)
+        if only is None:
+            if self._bundle is None:
+                self._bundle = make_bundle(roots, self.state.directory)
+            return self._bundle
+        if self._excerpter is None:
+            self._excerpter = Excerpter(self.state.directory)
+        return make_bundle(roots, self._excerpter.excerpt(only))
 
 
-def _directory_version(signed_directory: bytes) -> int:
-    payload = SignedDocument.decode(signed_directory).payload
-    return msgspec.json.decode(payload, type=_VersionOnly).version
+# state file identity -> content digest; content digest -> derived state. Full
+# directories are few and costly (kept in their own slot); excerpts are many and cheap.
+_digest_of: OrderedDict[tuple, bytes] = OrderedDict()
+_full: dict[bytes, _Trusted] = {}
+_excerpts: OrderedDict[bytes, _Trusted] = OrderedDict()
 
 
-def _verified_directory(signed: bytes, root, now: dt.datetime):
-    digest = hashlib.sha256(signed).digest() + root.version.to_bytes(4, "big")
-    directory = _verified.get(digest)
-    if directory is None:
-        directory = verify_directory(signed, root, now=now)
-        _verified.clear()  # keep one: the newest in use
-        _verified[digest] = directory
-    elif now >= directory.expires:
-        raise ExpiredError(f"key directory v{directory.version} expired at {directory.expires.isoformat()}")
-    return directory
+def _trusted(store: TrustStore) -> _Trusted:
+    st = os.stat(store.path)
+    stamp = (str(store.path), st.st_ino, st.st_size, st.st_mtime_ns)
+    digest = _digest_of.get(stamp)
+    found = (_full.get(digest) or _excerpts.get(digest)) if digest else None
+    if found is not None:
+        return found
+    data = store.path.read_bytes()
+    digest = hashlib.sha256(data).digest()
+    found = _full.get(digest) or _excerpts.get(digest)
+    if found is None:
+        found = _Trusted(read_state(data, what=f"trust store {str(store.path)!r}"))
+        if found.state.directory is not None and not found.state.directory.is_excerpt:
+            _full.clear()
+            _full[digest] = found
+        else:
+            _excerpts[digest] = found
+            while len(_excerpts) > EXCERPT_STATES_KEPT:
+                _excerpts.popitem(last=False)
+    _digest_of[stamp] = digest
+    while len(_digest_of) > 4 * EXCERPT_STATES_KEPT:
+        _digest_of.popitem(last=False)
+    return found
 
 
 def _store(home: Path, anchor: bytes | None, now: dt.datetime) -> TrustStore:
@@ -89,45 +151,65 @@ def _store(home: Path, anchor: bytes | None, now: dt.datetime) -> TrustStore:
     return store
 
 
-def current_bundle(home: Path, now: dt.datetime, *, anchor: bytes | None = None):
-    """This installation's bundle (bytes) and its verified current directory."""
-    store = _store(home, anchor, now)
-    state = store.load()
-    if state.directory is None:
-        raise NotFoundError("no key directory has been imported here", hint="secxfer directory import FILE")
-    return store.export_bundle(), _verified_directory(state.directory, current_root(state), now)
+def current_bundle(
+    home: Path, now: dt.datetime, *, anchor: bytes | None = None, only: Iterable[str] | None = None
+) -> tuple[bytes, Directory]:
+    """This installation's bundle for an outgoing package, and its verified directory.
+
+    ``only=None``: the full directory; else an excerpt for those participants (plus
+    their federations, agency and central), e.g. ``only=[recipient]`` for a package to
+    a municipality. The directory returned is always the full one trusted here:
+    sending needs every entry, so a home holding only an excerpt cannot send.
+    """
+    trusted = _trusted(_store(home, anchor, now))
+    directory = trusted.directory(now)
+    if directory.is_excerpt:
+        raise NotFoundError(
+            f"this installation holds only an excerpt of key directory v{directory.version}; sending needs the full one",
+            hint="import the full directory (secxfer directory import FILE) from your parent organisation",
+        )
+    return trusted.bundle(only), directory
 
 
-def load_bundle_into_store(home: Path, bundle_bytes: bytes, now: dt.datetime, *, anchor: bytes | None = None):
+def _worth_importing(state: TrustState, bundle: TrustBundle) -> bool:
+    """Whether a carried bundle could change this state (else the stored directory is used)."""
+    if len(bundle.roots) > len(state.previous_roots) + 1 or state.directory is None:
+        return True
+    version = decode_header(bundle.directory).version
+    if version != state.highest_directory_version:
+        return version > state.highest_directory_version
+    if not same_header(state.directory, bundle.directory):
+        return True  # the same version under another header: the store refuses the fork
+    return state.directory.is_excerpt and bundle.directory != state.directory
+
+
+def load_bundle_into_store(home: Path, bundle_bytes: bytes, now: dt.datetime, *, anchor: bytes | None = None) -> Directory:
     """Import a carried bundle by the store's rules; return the newest trusted directory."""
     store = _store(home, anchor, now)
-    state = store.load()
-    bundle = read_bundle(bundle_bytes)
-    if bundle.directory != state.directory and (
-        state.directory is None or _directory_version(bundle.directory) >= state.highest_directory_version
-        or len(bundle.roots) > len(state.previous_roots) + 1
-    ):
+    trusted = _trusted(store)
+    if _worth_importing(trusted.state, read_bundle(bundle_bytes)):
         store.import_bundle(bundle_bytes, now)
-        state = store.load()
-    return _verified_directory(state.directory, current_root(state), now)
+        trusted = _trusted(store)
+    return trusted.directory(now)
 
 
-def newest_bundle(home: Path, carried: bytes, now: dt.datetime):
+def newest_bundle(home: Path, carried: bytes, now: dt.datetime) -> tuple[bytes, Directory]:
     """The bundle a relay forwards: its own current one (never older than what it received)."""
     return current_bundle(home, now)
 
 
-def directory_for_checks(home: Path, directory_file: Path | None, now: dt.datetime):
+def directory_for_checks(home: Path, directory_file: Path | None, now: dt.datetime) -> Directory:
     """The directory for key-less checks: a given bundle file (its first root is the
-    anchor the user chose by passing it), else this installation's trust store."""
+    anchor the user chose by passing it), else this installation's trust store (full
+    or an excerpt)."""
     if directory_file is None:
-        return current_bundle(home, now)[1]
+        return _trusted(_store(home, None, now)).directory(now)
     path = Path(directory_file)
     if not path.is_file():
         raise NotFoundError(f"no key directory file at {str(path)!r}")
-    bundle = read_bundle(path.read_bytes())
-    from secxfer.trust.store import apply_bundle, pin_root
-
-    state = pin_root(bundle.roots[0], now=now)
-    _, directory = apply_bundle(state, path.read_bytes(), now)
+    data = path.read_bytes()
+    bundle = read_bundle(data)
+    if not bundle.roots:
+        raise FormatError("the key directory bundle carries no root")
+    _, directory = apply_bundle(pin_root(bundle.roots[0], now=now), data, now)
     return directory

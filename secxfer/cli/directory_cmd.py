@@ -80,10 +80,10 @@ def _editable(path: Path):
     """The directory in a draft file; refuses a signed one (bump it to a new version first)."""
     from secxfer.errors import UsageError
     from secxfer.trust.authoring import load_draft
-    from secxfer.trust.signing import SignedDocument
+    from secxfer.trust.drafts import signature_count
 
     data = _read(path)
-    if SignedDocument.decode(data).signatures:
+    if signature_count(data)[2]:
         raise UsageError(
             f"{str(path)!r} is signed; editing it would publish a second, different v{load_draft(data).version}",
             hint=f"start the next version: secxfer directory bump {path} --out DRAFT",
@@ -285,17 +285,17 @@ def sign(
 ) -> None:
     """Root holder: check a draft and sign it offline into a signature file."""
     from secxfer.trust.authoring import sign_draft
+    from secxfer.trust.drafts import signature_count
     from secxfer.trust.fingerprint import document_fingerprint
-    from secxfer.trust.signing import SignedDocument
 
     draft = _read(file)
     secret = load_key(key, passphrase_fd)
     signature = sign_draft(draft, [secret])
     target = out or file.with_name(f"{file.name}.{secret.participant_id}.sig")
     _write(target, signature, overwrite=False)
-    document = SignedDocument.decode(draft)
+    kind, payload, _ = signature_count(draft)
     typer.echo(_summary(draft))
-    typer.echo(f"signed {document.kind} (fingerprint {document_fingerprint(document.payload)}) as {secret.participant_id}")
+    typer.echo(f"signed {kind} (fingerprint {document_fingerprint(payload)}) as {secret.participant_id}")
     typer.echo(f"wrote {target}; combine with: secxfer directory combine {file} {target}")
 
 
@@ -303,16 +303,15 @@ def _summary(data: bytes) -> str:
     from secxfer.trust.authoring import load_draft
     from secxfer.trust.kinds import KIND_ROOT
     from secxfer.trust.render import describe_directory, describe_root
-    from secxfer.trust.root import decode_root_unverified
-    from secxfer.trust.signing import SignedDocument
-
+    from secxfer.trust.drafts import signature_count
     from secxfer.trust.fingerprint import document_fingerprint
+    from secxfer.trust.root import decode_root_unverified
 
-    document = SignedDocument.decode(data)
-    if document.kind == KIND_ROOT:
-        lines = describe_root(decode_root_unverified(data)[1], signed_by=len(document.signatures))
-        return "\n".join([*lines, f"  fingerprint: {document_fingerprint(document.payload)}"])
-    return "\n".join(describe_directory(load_draft(data), at=_when(None), signatures=len(document.signatures))[:2])
+    kind, payload, signatures = signature_count(data)
+    if kind == KIND_ROOT:
+        lines = describe_root(decode_root_unverified(data)[1], signed_by=signatures)
+        return "\n".join([*lines, f"  fingerprint: {document_fingerprint(payload)}"])
+    return "\n".join(describe_directory(load_draft(data), at=_when(None), signatures=signatures)[:2])
 
 
 @directory_app.command("combine")
@@ -322,15 +321,15 @@ def combine(
     out: Annotated[Path | None, typer.Option("--out", help="Where to write (default: FILE, in place).")] = None,
 ) -> None:
     """Merge separately made signatures into one signed document."""
-    from secxfer.trust.signing import SignedDocument, add_signatures
+    from secxfer.trust.drafts import add_signatures, signature_count
 
     combined = _read(file)
     for path in signatures:
         combined = add_signatures(combined, _read(path))
     target = out or file
     _write(target, combined, overwrite=out is None)
-    document = SignedDocument.decode(combined)
-    typer.echo(f"wrote {target}: {document.kind} with {len(document.signatures)} signature(s)")
+    kind, _, count = signature_count(combined)
+    typer.echo(f"wrote {target}: {kind} with {count} signature(s)")
 
 
 @directory_app.command("verify")
@@ -351,25 +350,28 @@ def verify(
 
 @directory_app.command("show")
 def show(
-    file: Annotated[Path, typer.Argument(help="A directory or root file (draft or signed; NOT verified here).")],
+    file: Annotated[Path, typer.Argument(help="A directory (full or excerpt), bundle or root file; NOT verified here.")],
     participant_id: Annotated[str | None, typer.Option("--id", help="Show one participant's keys.")] = None,
     at: At = None,
 ) -> None:
     """Print a readable table of a directory (or a root). Use 'verify' to check signatures."""
     from secxfer.trust.authoring import load_draft
+    from secxfer.trust.drafts import signature_count
     from secxfer.trust.kinds import KIND_ROOT
     from secxfer.trust.render import describe_directory, describe_keys, safe
-    from secxfer.trust.signing import SignedDocument
+    from secxfer.trust.store import is_bundle, read_bundle
 
     data = _read(file)
-    document = SignedDocument.decode(data)
+    if is_bundle(data):
+        data = read_bundle(data).directory.encode()
+    kind, _, signatures = signature_count(data)
     typer.echo("(contents shown as found, not verified)", err=True)
-    if document.kind == KIND_ROOT:
+    if kind == KIND_ROOT:
         typer.echo(_summary(data))
         return
     directory = load_draft(data)
     if participant_id is None:
-        typer.echo("\n".join(describe_directory(directory, at=_when(at), signatures=len(document.signatures))))
+        typer.echo("\n".join(describe_directory(directory, at=_when(at), signatures=signatures)))
         return
     participant = directory.participant(participant_id)
     typer.echo(f"{participant.id} {participant.role.value} {safe(participant.name)}")
@@ -378,7 +380,7 @@ def show(
 
 @directory_app.command("import")
 def import_command(
-    file: Annotated[Path, typer.Argument(help="A signed directory or a trust bundle.")],
+    file: Annotated[Path, typer.Argument(help="A signed directory (full or excerpt) or a trust bundle.")],
     roots: Annotated[
         list[Path] | None,
         typer.Option("--root", help="Signed root file(s), oldest first: pins the first if nothing is pinned yet."),
@@ -389,7 +391,6 @@ def import_command(
     from secxfer.trust.fingerprint import document_fingerprint
     from secxfer.trust.render import describe_changes
     from secxfer.trust.root import decode_root_unverified
-    from secxfer.trust.signing import SignedDocument
     from secxfer.trust.store import TrustStore, is_bundle
 
     store = TrustStore(home)
@@ -403,11 +404,7 @@ def import_command(
         store.update_roots(root_bytes, now=now)
     old = _trusted_directory(store, now)
     data = _read(file)
-    if is_bundle(data):
-        new = store.import_bundle(data, now)
-    else:
-        SignedDocument.decode(data)
-        new = store.import_directory(data, now)
+    new = store.import_bundle(data, now) if is_bundle(data) else store.import_directory(data, now)
     typer.echo("\n".join(describe_changes(old, new)))
     typer.echo(f"trusted: root v{store.current_root().version}, key directory v{new.version} (expires {new.expires.isoformat()})")
 

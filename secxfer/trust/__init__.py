@@ -1,9 +1,11 @@
 """The trust wing: participant keys, key cards, the signed key directory, the trust store.
 
 Modelled on TUF: signed bytes stay bytes and are verified before decoding; the
-directory is signed by a threshold of root keys; roots rotate by a chain of
-versions; a pure state machine (``store``) refuses rollback, freeze and skipped
-roots. Beyond TUF, federations sign the enrollment of their own municipalities.
+directory's header is signed by a threshold of root keys and commits to every entry
+by a Merkle root, so an excerpt of a few entries verifies on its own; roots rotate
+by a chain of versions; a pure state machine (``store``) refuses rollback, freeze
+and skipped roots. Beyond TUF, federations sign the enrollment of their own
+municipalities.
 """
 
 from secxfer.trust.authoring import (
@@ -23,8 +25,10 @@ from secxfer.trust.authoring import (
 )
 from secxfer.trust.cards import KeyCard, card_fingerprint, make_card, verify_card
 from secxfer.trust.directory import Directory, verify_directory
+from secxfer.trust.directory_file import DirectoryFile, read_directory_file
 from secxfer.trust.enrollment import Enrollment, enroll
 from secxfer.trust.entries import Consent, KeyEntry, Participant
+from secxfer.trust.excerpt import Excerpter, make_excerpt
 from secxfer.trust.errors import ScopeError, ThresholdError, UnknownParticipantError
 from secxfer.trust.ids import Role, municipality_id
 from secxfer.trust.root import Root, new_root, sign_root, verify_root
@@ -36,16 +40,17 @@ from secxfer.trust.secret_keys import (
     save_secret_key,
 )
 from secxfer.trust.signing import Signature, SignedDocument, VerificationResult, sign, threshold_check, verify
-from secxfer.trust.store import TrustState, TrustStore, apply_bundle, apply_directory, apply_root
+from secxfer.trust.store import TrustState, TrustStore, apply_bundle, apply_directory, apply_root, export_bundle
 
 __all__ = [
-    "Consent", "Directory", "Enrollment", "KeyCard", "KeyEntry", "Participant", "ParticipantSecret",
+    "Consent", "Directory", "DirectoryFile", "Enrollment", "Excerpter", "KeyCard", "KeyEntry", "Participant", "ParticipantSecret",
     "Role", "Root", "ScopeError", "Signature", "SignedDocument", "ThresholdError", "TrustState",
     "TrustStore", "UnknownParticipantError", "VerificationResult",
     "add_enrollment", "add_enrollments", "add_participant", "add_participants", "add_signatures",
     "apply_bundle", "apply_directory", "apply_root", "card_fingerprint", "draft_bytes", "enroll",
-    "generate_participant", "load_draft", "load_secret_key", "make_card", "municipality_id",
+    "export_bundle", "generate_participant", "load_draft", "load_secret_key", "make_card", "make_excerpt",
+    "municipality_id",
     "new_directory", "new_root", "next_version", "passphrase_from_env_or_fd", "record_consent",
     "revoke_key", "save_secret_key", "sign", "sign_directory", "sign_draft", "sign_root",
-    "threshold_check", "verify", "verify_card", "verify_directory", "verify_root",
+    "read_directory_file", "threshold_check", "verify", "verify_card", "verify_directory", "verify_root",
 ]

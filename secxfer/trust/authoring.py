@@ -1,9 +1,10 @@
 """Building and signing key directories (the directory authority's and root holders' side).
 
 A directory is edited as a value (every function returns a new ``Directory``) and
-kept between steps as an unsigned draft: a ``SignedDocument`` with no signatures.
-Each root holder signs the draft offline (:func:`sign_draft`), and the separately
-made signatures are merged (:func:`add_signatures`) into the published document.
+kept between steps as an unsigned draft: its full directory file with an unsigned
+header. Each root holder signs the draft offline (:func:`sign_draft`), and the
+separately made signatures are merged (:func:`add_signatures`) into the published
+file (see ``drafts``). Excerpts are never edited.
 Batch forms (``add_participants``, ``add_enrollments``) build a national directory of
 ~1,800 participants in one pass.
 """
@@ -15,23 +16,26 @@ from datetime import date, datetime
 from typing import Literal
 
 import msgspec
-import nacl.signing
 
-from secxfer.errors import FormatError, UsageError
+from secxfer.errors import UsageError
 from secxfer.trust.agekeys import public_key_from_text
 from secxfer.trust.cards import KeyCard, verify_card
-from secxfer.trust.codec import encode
-from secxfer.trust.directory import Directory, check_directory, decode_directory_payload, enrollment_heads
+from secxfer.trust.directory_model import Directory, enrollment_heads
+from secxfer.trust.drafts import (  # noqa: F401 (part of authoring's public face)
+    add_signatures,
+    draft_bytes,
+    load_draft,
+    sign_directory,
+    sign_draft,
+)
 from secxfer.trust.enrollment import enroll, read_enrollment, verify_enrollment
 from secxfer.trust.entries import KeyEntry, Participant
 from secxfer.trust.errors import ScopeError, UnknownParticipantError
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.ids import Role, federation_of
-from secxfer.trust.kinds import KIND_DIRECTORY, KIND_ROOT
 from secxfer.trust.names import default_name
-from secxfer.trust.root import decode_root_unverified, new_root, root_draft
+from secxfer.trust.root import new_root, root_draft
 from secxfer.trust.secret_keys import ParticipantSecret
-from secxfer.trust.signing import SignedDocument, Signer, add_signatures, sign_document
 
 Label = Literal["main", "backup"]
 
@@ -78,6 +82,11 @@ def start_directory(
 
 def next_version(directory: Directory, *, issued: datetime, expires: datetime, root_version: int | None = None) -> Directory:
     """The next version of ``directory`` to edit: version + 1, new issue and expiry times."""
+    if directory.is_excerpt:
+        raise UsageError(
+            f"key directory v{directory.version} here is an excerpt: the next version is made from the full one",
+            hint="start from the full signed directory file",
+        )
     return msgspec.structs.replace(
         directory,
         version=directory.version + 1,
@@ -294,43 +303,6 @@ def find_key(participant: Participant, text: str) -> bytes:
             hint="see 'secxfer directory show FILE --id ID' for its keys",
         )
     return matches[0]
-
-
-# -- drafts and signatures ---------------------------------------------------------------
-
-
-def draft_bytes(directory: Directory) -> bytes:
-    """The unsigned draft of ``directory`` (a signed document with no signatures)."""
-    return SignedDocument(kind=KIND_DIRECTORY, payload=encode(directory)).encode()
-
-
-def load_draft(data: bytes) -> Directory:
-    """The directory inside a draft or signed file, decoded strictly and NOT verified.
-
-    For editing only; trust a directory only through verify_directory or the trust store.
-    """
-    return decode_directory_payload(SignedDocument.decode(data, kind=KIND_DIRECTORY).payload)
-
-
-def sign_directory(directory: Directory, root_secrets_or_signers: Iterable[Signer | nacl.signing.SigningKey]) -> bytes:
-    """Check ``directory`` (check_directory) and sign it; return the signed document's bytes."""
-    check_directory(directory)
-    return sign_document(KIND_DIRECTORY, encode(directory), root_secrets_or_signers)
-
-
-def sign_draft(draft: bytes, signers: Iterable[Signer | nacl.signing.SigningKey]) -> bytes:
-    """Sign a root or directory draft's exact payload (after checking its content).
-
-    Returns a document carrying only the new signatures; merge with add_signatures.
-    """
-    document = SignedDocument.decode(draft)
-    if document.kind == KIND_DIRECTORY:
-        check_directory(decode_directory_payload(document.payload))
-    elif document.kind == KIND_ROOT:
-        decode_root_unverified(draft)
-    else:
-        raise FormatError(f"only root and directory drafts are signed here, not {document.kind!r}")
-    return sign_document(document.kind, document.payload, signers)
 
 
 __all__ = [

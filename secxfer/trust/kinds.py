@@ -14,5 +14,9 @@ TEST_KEY_MARKER = "TEST KEY - NOT FOR PRODUCTION USE - anyone may hold a copy of
 
 KIND_KEY_CARD = "secxfer/key-card"
 KIND_ROOT = "secxfer/root"
-KIND_DIRECTORY = "secxfer/directory"
+KIND_DIRECTORY = "secxfer/directory-header"  # the root-signed header of a key directory
 KIND_ENROLLMENT = "secxfer/enrollment"
+
+DIRECTORY_FORMAT = "secxfer/directory-v2"
+DIRECTORY_LEAF_LABEL = b"secxfer-directory-leaf-v1\x00"  # Merkle leaves of the key directory
+BUNDLE_FORMAT = "secxfer/trust-bundle-v2"

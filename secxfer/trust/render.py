@@ -60,7 +60,8 @@ def describe_directory(directory: Directory, *, at: datetime, signatures: int | 
     lines = [
         f"key directory v{directory.version} (root v{directory.root_version}{signed}): "
         f"issued {directory.issued.isoformat()}, expires {directory.expires.isoformat()}",
-        f"{len(directory.participants)} participants, {len(directory.enrollments)} enrollments",
+        f"{len(directory.participants)} participants, {len(directory.enrollments)} enrollments"
+        + (" (an EXCERPT: only these entries of the signed directory)" if directory.is_excerpt else ""),
         "",
         f"{'id':<11} {'role':<12} {'code':<6} {'parent':<6} {'consent':<22} {'keys':<6} name",
     ]
@@ -101,13 +102,16 @@ def describe_changes(old: Directory | None, new: Directory) -> list[str]:
         lines.append(f"expires {old.expires.isoformat()} -> {new.expires.isoformat()}")
     before = {p.id: p for p in old.participants}
     after = {p.id: p for p in new.participants}
-    for pid in sorted(after.keys() - before.keys()):
-        lines.append(f"added {pid} ({safe(after[pid].name)})")
-    for pid in sorted(before.keys() - after.keys()):
-        lines.append(f"removed {pid}")
+    if old.is_excerpt or new.is_excerpt:
+        # an excerpt lacks most entries: absent is not removed, so compare what both hold
+        if before.keys() != after.keys():
+            lines.append("excerpt: only the entries present in both are compared")
+    else:
+        lines += [f"added {pid} ({safe(after[pid].name)})" for pid in sorted(after.keys() - before.keys())]
+        lines += [f"removed {pid}" for pid in sorted(before.keys() - after.keys())]
     for pid in sorted(before.keys() & after.keys()):
         lines += [f"{pid}: {change}" for change in _participant_changes(before[pid], after[pid])]
-    if len(new.enrollments) != len(old.enrollments):
+    if len(new.enrollments) != len(old.enrollments) and not (old.is_excerpt or new.is_excerpt):
         lines.append(f"enrollments {len(old.enrollments)} -> {len(new.enrollments)}")
     return lines or ["no change"]
 

@@ -6,12 +6,14 @@ The rules are a pure state machine over ``TrustState`` (no I/O), after TUF's cli
 * root versions are walked one by one, each signed by the old and the new threshold;
   intermediate roots may have expired, the final one may not (freeze);
 * a directory must be signed by a threshold of the current root, not be expired, and
-  never be older than the newest version seen here (rollback); the same version with
-  different bytes is refused as well.
+  never be older than the newest version seen here (rollback); the same version under
+  another signed header is refused as well. Versions are the header's: a full
+  directory and an excerpt of it are the same version, and a store keeps the most it
+  has of that version (full over excerpt; excerpts of it merged).
 
 ``TrustStore`` wraps the machine with atomic persistence under ``HOME/trust/``. Every
-package carries the sender's roots and directory as a ``TrustBundle``; receivers
-import it through these same rules.
+package carries the sender's roots and directory (full, or an excerpt for a
+municipality) as a ``TrustBundle``; receivers import it through these same rules.
 """
 
 from __future__ import annotations
@@ -31,15 +33,20 @@ from secxfer.fsutil import atomic_write
 from secxfer.limits import DIRECTORY_MAX_BYTES
 from secxfer.models import Model
 from secxfer.trust.codec import decode_strict, encode
-from secxfer.trust.directory import Directory, check_current, check_directory, open_directory, verify_directory
+from secxfer.trust.consistency import check_directory
+from secxfer.trust.directory import check_current, open_directory, verify_directory
+from secxfer.trust.directory_file import DirectoryFile, read_content, read_directory_file
+from secxfer.trust.directory_model import Directory
 from secxfer.trust.entries import require_aware
 from secxfer.trust.errors import NotPinnedError, RootChainError
+from secxfer.trust.excerpt import make_excerpt, merge_excerpts, same_header
+from secxfer.trust.kinds import BUNDLE_FORMAT
 from secxfer.trust.root import ROOT_MAX_BYTES, Root, decode_root_unverified, verify_root
 
 HOME_ENV = "SECXFER_HOME"
 ROOT_CHAIN_MAX = 64
-# signed bytes are base64 inside a bundle (4/3), plus room for the JSON around them
-BUNDLE_MAX_BYTES = (DIRECTORY_MAX_BYTES + ROOT_CHAIN_MAX * ROOT_MAX_BYTES) * 4 // 3 + 64 * 1024
+# signed roots are base64 inside a bundle (4/3); the directory file is embedded as it is
+BUNDLE_MAX_BYTES = DIRECTORY_MAX_BYTES + ROOT_CHAIN_MAX * ROOT_MAX_BYTES * 4 // 3 + 64 * 1024
 STATE_MAX_BYTES = BUNDLE_MAX_BYTES
 
 SignedRoot = Annotated[bytes, msgspec.Meta(max_length=ROOT_MAX_BYTES)]
@@ -47,20 +54,20 @@ SignedRoot = Annotated[bytes, msgspec.Meta(max_length=ROOT_MAX_BYTES)]
 
 class TrustState(Model, kw_only=True):
     """What is trusted: the current root (signed bytes), the roots before it since the
-    pin, the current directory (signed bytes) and the newest directory version seen."""
+    pin, the current directory (full or an excerpt) and the newest directory version seen."""
 
     root: SignedRoot
     previous_roots: Annotated[tuple[SignedRoot, ...], msgspec.Meta(max_length=ROOT_CHAIN_MAX)] = ()
-    directory: bytes | None = None
+    directory: DirectoryFile | None = None
     highest_directory_version: int = 0
 
 
 class TrustBundle(Model, kw_only=True):
-    """The roots since the first and the current signed directory, as carried in packages."""
+    """The roots since the first and the current directory (full or an excerpt), as carried in packages."""
 
-    format: Literal["secxfer/trust-bundle-v1"] = "secxfer/trust-bundle-v1"
+    format: Literal["secxfer/trust-bundle-v2"] = BUNDLE_FORMAT
     roots: Annotated[tuple[SignedRoot, ...], msgspec.Meta(max_length=ROOT_CHAIN_MAX)]
-    directory: bytes
+    directory: DirectoryFile
 
 
 _STATE = msgspec.json.Decoder(TrustState)
@@ -127,29 +134,44 @@ def _require_unexpired(root: Root, now: datetime) -> None:
         )
 
 
-def apply_directory(state: TrustState, signed_directory_bytes: bytes, now: datetime) -> tuple[TrustState, Directory]:
-    """Accept a signed directory under the current root, or raise.
+def apply_directory(
+    state: TrustState, directory_file: bytes | DirectoryFile, now: datetime
+) -> tuple[TrustState, Directory]:
+    """Accept a directory file (full or excerpt) under the current root, or raise.
 
-    Security: threshold of current root keys over the exact bytes; no version older
-    than the newest seen (RollbackError), nor the same version with other bytes; not
-    expired (ExpiredError), and its content checked as in verify_directory. The same
-    bytes again leave the state unchanged.
+    Security: threshold of current root keys over the header's exact bytes; entries
+    proven against it; no version older than the newest seen (RollbackError), nor
+    the same version under another signed header; not expired (ExpiredError); the
+    content checked as in verify_directory. For the version already trusted: the
+    same file again changes nothing; a full directory replaces an excerpt; an
+    excerpt leaves a full directory in place, and adds its entries to an excerpt.
+    Returns the new state and the directory now current in it.
     """
     root = current_root(state)
     _require_unexpired(root, now)
-    signed = bytes(signed_directory_bytes)
-    directory = open_directory(signed, root)
+    file = read_directory_file(directory_file)
+    directory = open_directory(file, root)
+    stored = state.directory
     if directory.version < state.highest_directory_version:
         raise RollbackError(
             f"key directory v{directory.version} is older than v{state.highest_directory_version} already trusted here"
         )
-    if directory.version == state.highest_directory_version and signed != state.directory:
+    same_version = directory.version == state.highest_directory_version
+    if same_version and (stored is None or not same_header(stored, file)):
         raise RollbackError(f"key directory v{directory.version} differs from the v{directory.version} trusted here")
     check_current(directory, root, now=now)
-    if signed == state.directory:
+    if file == stored:
         return state, directory
     check_directory(directory)
-    return msgspec.structs.replace(state, directory=signed, highest_directory_version=directory.version), directory
+    if not same_version or stored is None:
+        return msgspec.structs.replace(state, directory=file, highest_directory_version=directory.version), directory
+    if not stored.is_excerpt:
+        return state, verify_directory(stored, root, now=now)
+    if file.is_excerpt:
+        file = merge_excerpts(stored, file)
+        directory = read_content(file)[1]
+        check_directory(directory)
+    return msgspec.structs.replace(state, directory=file), directory
 
 
 def current_directory(state: TrustState, now: datetime) -> Directory:
@@ -164,16 +186,22 @@ def current_directory(state: TrustState, now: datetime) -> Directory:
     return verify_directory(state.directory, root, now=now)
 
 
-def make_bundle(signed_roots: Iterable[bytes], signed_directory: bytes) -> bytes:
-    """A trust bundle from signed roots (oldest first) and a signed directory (not verified here)."""
-    return encode(TrustBundle(roots=tuple(map(bytes, signed_roots)), directory=bytes(signed_directory)))
+def make_bundle(signed_roots: Iterable[bytes], directory_file: bytes | DirectoryFile) -> bytes:
+    """A trust bundle from signed roots (oldest first) and a directory file (not verified here)."""
+    return encode(TrustBundle(roots=tuple(map(bytes, signed_roots)), directory=read_directory_file(directory_file)))
 
 
-def export_bundle(state: TrustState) -> bytes:
-    """The bundle a sender puts into a package: its roots and current directory."""
+def export_bundle(state: TrustState, *, only: Iterable[str] | None = None) -> bytes:
+    """The bundle a sender puts into a package: its roots and current directory.
+
+    ``only=None``: the directory as trusted here (full at agency, central and the
+    federations). Else an excerpt holding those participants, their federations,
+    agency and central (see ``excerpt.excerpt_ids``).
+    """
     if state.directory is None:
         raise NotFoundError("no key directory to export", hint="import one first: secxfer directory import FILE")
-    return make_bundle((*state.previous_roots, state.root), state.directory)
+    directory = state.directory if only is None else make_excerpt(state.directory, only)
+    return make_bundle((*state.previous_roots, state.root), directory)
 
 
 def is_bundle(data: bytes) -> bool:
@@ -194,6 +222,11 @@ def apply_bundle(state: TrustState, bundle_bytes: bytes, now: datetime) -> tuple
 
 
 # -- persistence --------------------------------------------------------------------
+
+
+def read_state(data: bytes, *, what: str = "trust store") -> TrustState:
+    """Parse a stored trust state strictly (it was verified when it was written)."""
+    return decode_strict(data, _STATE, what=what, max_bytes=STATE_MAX_BYTES)
 
 
 def default_home() -> Path:
@@ -235,7 +268,7 @@ class TrustStore:
             data = self.path.read_bytes()
         except FileNotFoundError:
             raise NotPinnedError(f"no trust store at {str(self.folder)!r}") from None
-        return decode_strict(data, _STATE, what=f"trust store {str(self.path)!r}", max_bytes=STATE_MAX_BYTES)
+        return read_state(data, what=f"trust store {str(self.path)!r}")
 
     def _save(self, old: TrustState | None, new: TrustState) -> None:
         if new != old:
@@ -279,11 +312,11 @@ class TrustStore:
             self._save(old, new)
             return current_root(new)
 
-    def import_directory(self, signed_directory_bytes: bytes, now: datetime | None = None) -> Directory:
-        """Import a signed directory; the same one again is a no-op, an older one RollbackError."""
+    def import_directory(self, directory_file: bytes, now: datetime | None = None) -> Directory:
+        """Import a directory file (full or excerpt); the same one again is a no-op, an older one RollbackError."""
         with self._locked():
             old = self.load()
-            new, directory = apply_directory(old, signed_directory_bytes, now or _utc_now())
+            new, directory = apply_directory(old, directory_file, now or _utc_now())
             self._save(old, new)
             return directory
 
@@ -302,16 +335,16 @@ class TrustStore:
         """The trusted directory, verified again at ``now`` (raises when expired)."""
         return current_directory(self.load(), now or _utc_now())
 
-    def export_bundle(self) -> bytes:
-        """This installation's roots and directory, to put into an outgoing package."""
-        return export_bundle(self.load())
+    def export_bundle(self, *, only: Iterable[str] | None = None) -> bytes:
+        """This installation's roots and directory (or an excerpt for ``only``), for an outgoing package."""
+        return export_bundle(self.load(), only=only)
 
 
-def verify_offline(signed_directory: bytes, signed_roots: Iterable[bytes], *, now: datetime) -> Directory:
+def verify_offline(directory_file: bytes, signed_roots: Iterable[bytes], *, now: datetime) -> Directory:
     """Verify a directory against root files given by hand (the first is pinned, the
     rest walked in order), without touching any trust store."""
     roots = [bytes(r) for r in signed_roots]
     if not roots:
         raise UsageError("at least one root file is needed to verify a directory")
     state = apply_roots(pin_root(roots[0], now=now), roots[1:], now)
-    return verify_directory(signed_directory, current_root(state), now=now)
+    return verify_directory(directory_file, current_root(state), now=now)
