@@ -22,7 +22,7 @@ from secxfer.chain import media
 from secxfer.chain.home import ChainHome
 from secxfer.chain.manifest import Manifest, Parent
 from secxfer.chain.package import ReceivedPackage, WrittenPackage, receive, write_index, write_package, written_from_index
-from secxfer.chain.trustlink import newest_bundle
+from secxfer.chain.trustlink import current_bundle, newest_bundle
 from secxfer.errors import ConsentError, UsageError
 
 CONSENT_WITHDRAWN = "consent-withdrawn"
@@ -145,7 +145,9 @@ def relay(
                 outputs.append(existing)
                 continue
             written = write_package(
-                folder=folder, sender=key, directory=directory, bundle=bundle,
+                folder=folder, sender=key, directory=directory,
+                # a municipality gets an excerpt: its entry, its federation's, agency's, central's
+                bundle=bundle if str(me.role) == "central" else current_bundle(home, now, only=[recipient])[0],
                 previous=pkg.chain.envelopes, manifest=manifest,
                 leaves=[pkg.leaves[p] for p in positions], files=files, rng=rng,
             )
