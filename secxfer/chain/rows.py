@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from secxfer.errors import ProvenanceError
 
 NEWLINES = {"crlf": b"\r\n", "lf": b"\n"}
+# Groups of at least _MANY_ROWS rows are skipped a block at a time (no Python work per row).
+_MANY_ROWS = 1024
+_BLOCK = 1 << 20
 
 
 def newline_bytes(name: str) -> bytes:
@@ -35,6 +38,13 @@ def group_spans(
     step = len(newline)
     for count in counts:
         group_start = pos
+        while count >= _MANY_ROWS:  # big group: count whole blocks in C, find rows only in the last
+            block = bytes(buffer[pos : min(pos + _BLOCK, end)])
+            found = block.count(newline)
+            if found == 0 or found >= count:
+                break
+            pos += block.rfind(newline) + step
+            count -= found
         for _ in range(count):
             hit = buffer.find(newline, pos, end)
             if hit < 0:
