@@ -6,8 +6,10 @@ Layout of the work folder (see README):
     homes/<id>/                                     each participant's installation
     source/                                         the generated annex CSVs
     media/<from>-to-<to>/                           one medium per hop and recipient
+    returns/<from>-to-<to>/receipts/                return media: receipts and aggregates going up
     opened/<id>/                                    what each municipality opened
-    demo-summary.json                               period and reconciled counts
+    demo-summary.json                               period, reconciled counts, reconciliation
+    status.txt, status.json                         the agency's status table for the period
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import msgspec
 
 from secxfer.errors import OutputExistsError, UsageError
 
+OPERATOR = "demo-operator"
 SHOWCASE = ("131016", "141003", "011002", "012131", "271004", "401307")
 NO_CONSENT_SHARE = 0.03
 
@@ -70,11 +73,10 @@ def run_demo(
     rehearsal: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """Run seal → relay (central, every federation) → open (every municipality) on test keys."""
-    from secxfer.chain.open import open_package
-    from secxfer.chain.relay import relay
-    from secxfer.chain.seal import seal
+    """Run seal → relay (central, every federation) → open (every municipality) on test keys,
+    then return receipts up the chain and reconcile the period at the agency."""
     from secxfer.domain.period import tokyo_today
+    from secxfer.ledger.recorded import open_package, relay, seal
     from secxfer.domain.sample import generate_sample
     from secxfer.network import build_network
 
@@ -99,11 +101,12 @@ def run_demo(
     def key(pid: str):
         return network.secrets[pid]
 
-    media = workdir / "media"
+    media, returns = workdir / "media", workdir / "returns"
     sealed = seal(annex_files=files, period=period, key=key("agency"), home=network.home("agency"),
-                  out=media, rehearsal=rehearsal, now=now)
+                  out=media, rehearsal=rehearsal, now=now, operator=OPERATOR)
     say(f"seal: {sum(sealed.rows_sealed)} rows sealed, {sealed.withheld_rows} withheld (no consent)")
-    central = relay(sealed.package.path, key=key("central"), home=network.home("central"), out=media, now=now)
+    central = relay(sealed.package.path, key=key("central"), home=network.home("central"), out=media, now=now,
+                    operator=OPERATOR)
     say(f"relay central: {len(central.outputs)} federation packages")
 
     per_federation: dict[str, int] = {}
@@ -113,13 +116,14 @@ def run_demo(
     packages = 1 + len(central.outputs)
     for n, fed_package in enumerate(central.outputs, 1):
         result = relay(fed_package.path, key=key(fed_package.recipient), home=network.home(fed_package.recipient),
-                       out=media, now=now)
+                       out=media, now=now, operator=OPERATOR)
         per_federation[fed_package.recipient] = sum(fed_package.rows)
         relayed_withheld.update({c: sum(r) for c, r in result.withheld.items()})
         packages += len(result.outputs)
         for out in result.outputs:
             pid = out.recipient
-            opened = open_package(out.path, key=key(pid), home=network.home(pid), out=workdir / "opened" / pid, now=now)
+            opened = open_package(out.path, key=key(pid), home=network.home(pid), out=workdir / "opened" / pid, now=now,
+                                  operator=OPERATOR, receipts_out=returns)
             per_municipality[pid] = sum(out.rows)
             opened_rows[pid] = sum(opened.rows)
         say(f"relay+open {n}/{len(central.outputs)}: {fed_package.recipient} → {len(result.outputs)} municipalities")
@@ -144,12 +148,75 @@ def run_demo(
         "packages": packages,
         "reconciled": rows_read == total_opened + total_withheld,
     }
+    say("receipts: every federation collects its municipalities' receipts and forwards them to central")
+    summary["reconciliation"] = return_receipts(network, period=sealed.period, returns=returns, now=now, say=say)
     (workdir / "demo-summary.json").write_bytes(msgspec.json.format(msgspec.json.encode(summary), indent=2) + b"\n")
     if not summary["reconciled"]:
         from secxfer.errors import ProvenanceError
 
         raise ProvenanceError(f"demo does not reconcile: read {rows_read}, opened {total_opened}, withheld {total_withheld}")
+    if not summary["reconciliation"]["complete"]:
+        from secxfer.ledger.errors import ReconciliationError
+
+        raise ReconciliationError(f"the agency cannot reconcile the demo: {summary['reconciliation']['problems'][:3]}")
     return DemoResult(workdir=workdir, summary=summary, seconds=time.perf_counter() - started)
+
+
+def return_receipts(network, *, period: str, returns: Path, now: dt.datetime, say: Callable[[str], None]) -> dict:
+    """Federations → central → agency: collect and forward receipts; reconcile at the agency.
+
+    Writes the agency's status table to ``status.txt`` / ``status.json`` and returns the
+    summary's ``reconciliation`` section.
+    """
+    from secxfer.ledger.aggregate import forward
+    from secxfer.ledger.collect import collect
+    from secxfer.ledger.status import status
+
+    refused: list[str] = []
+    collected = 0
+    for pid in sorted(p for p in network.secrets if p.startswith("fed-")):
+        result = collect(returns, key=network.secrets[pid], home=network.home(pid), now=now, operator=OPERATOR)
+        collected += result.stored
+        refused += result.rejected
+        forward(period, key=network.secrets[pid], home=network.home(pid), out=returns, now=now, operator=OPERATOR)
+    result = collect(returns, key=network.secrets["central"], home=network.home("central"), now=now, operator=OPERATOR)
+    refused += result.rejected
+    forward(period, key=network.secrets["central"], home=network.home("central"), out=returns, now=now, operator=OPERATOR)
+    say(f"receipts: central kept {result.stored} documents and forwarded one aggregate to the agency")
+    result = collect(returns, key=network.secrets["agency"], home=network.home("agency"), now=now, operator=OPERATOR)
+    refused += result.rejected
+    view = status(network.home("agency"), period, now=now)
+    document = view.to_json()
+    (network.workdir / "status.json").write_bytes(msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n")
+    (network.workdir / "status.txt").write_text("\n".join(view.lines()) + "\n", encoding="utf-8")
+    rec = view.reconciliation
+    return {
+        "viewer": "agency",
+        "complete": view.complete,
+        "delivery_id": rec.delivery_id,
+        "deadline": document["deadline"],
+        "days_left": document["days_left"],
+        "municipalities_confirmed": sum(1 for s in rec.municipalities if s.state == "confirmed"),
+        "municipalities": len(rec.municipalities),
+        "states": document["counts"],
+        "documents_kept_by_agency": result.stored,
+        "receipts_kept_by_federations": collected,
+        "refused": refused,
+        "problems": document["problems"],
+    }
+
+
+def status_excerpt(workdir: Path, limit: int = 60) -> list[str]:
+    """The status table as the demo prints it: all of it when short, else relays and
+    any municipality not confirmed (the full table is in ``status.txt``)."""
+    lines = (Path(workdir) / "status.txt").read_text(encoding="utf-8").splitlines()
+    if len(lines) <= limit:
+        return lines
+    kept = [x for x in lines if not x.startswith("mun-") or " confirmed " not in x]
+    hidden = len(lines) - len(kept)
+    at = next(i for i, x in enumerate(kept) if x == "")
+    at = kept.index("", at + 1)
+    return kept[:at] + [f"… and {hidden} municipalities confirmed (full table: {Path(workdir) / 'status.txt'})"] + kept[at:]
 
 
 def stderr_progress(message: str) -> None:
@@ -171,6 +238,11 @@ def repeat_commands(result: DemoResult) -> list[str]:
             f"SECXFER_HOME={w}/try-home secxfer open {w}/media/{fed}-to-{some}/*.age --key {w}/keys/{some}.key --out {w}/try-open",
             f"secxfer keys age-identity {w}/keys/{some}.key > id.txt && age -d -i id.txt {w}/media/{fed}-to-{some}/*.age | head -c 200 | xxd | head",
         ]
+    lines += [
+        f"secxfer status {result.summary['period']} --home {w}/homes/agency",
+        f"secxfer reconcile {result.summary['period']} --home {w}/homes/agency",
+        f"secxfer log verify --home {w}/homes/central",
+    ]
     return lines
 
 

@@ -11,7 +11,9 @@ HELP = """Run one month through the whole chain on TEST keys and generated data.
 
 The agency seals, central relays to all 47 federations, each federation relays to
 its municipalities, and every municipality opens its package; the counts must
-reconcile (rows read = rows opened + rows withheld for lack of consent).
+reconcile (rows read = rows opened + rows withheld for lack of consent). Then the
+receipts go back up (municipality → federation → central → agency) and the agency
+reconciles the period and prints its status table.
 
 Example: secxfer demo --workdir /tmp/demo --municipalities all --rows 20000 --seed 7
 """
@@ -29,7 +31,7 @@ def register(app: typer.Typer) -> None:
         period: Annotated[str | None, typer.Option("--period", help="Data month (default: last month).")] = None,
         rehearsal: Annotated[bool, typer.Option("--rehearsal", help="Mark the delivery as a REHEARSAL.")] = False,
     ) -> None:
-        from secxfer.demo import repeat_commands, run_demo, stderr_progress
+        from secxfer.demo import repeat_commands, run_demo, status_excerpt, stderr_progress
         from secxfer.errors import UsageError
 
         if municipalities == "all":
@@ -51,6 +53,11 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"  rows withheld  {s['rows_withheld']:>8}  (no 委任状: {len(s['withheld_per_code'])} codes)")
         typer.echo(f"  rows opened    {s['rows_opened']:>8}  by {s['municipalities_opened']} municipalities")
         typer.echo(f"  reconciled     {'yes' if s['reconciled'] else 'NO'}")
+        r = s["reconciliation"]
+        typer.echo(f"receipts back at the agency: {r['municipalities_confirmed']} of {r['municipalities']} municipalities "
+                   f"confirmed; reconciliation {'PASSED' if r['complete'] else 'FAILED'}")
+        for line in status_excerpt(result.workdir):
+            typer.echo(f"  {line}")
         typer.echo(f"summary: {result.workdir / 'demo-summary.json'}")
         typer.echo("repeat a step by hand:")
         for line in repeat_commands(result):
