@@ -16,7 +16,9 @@ from secxfer.cli._common import (
     note,
     resolve_home,
     trust_anchor,
+    warn,
 )
+from secxfer.cli.ledger_cmd import OperatorOption
 
 KeyOption = Annotated[Path, typer.Option("--key", "-k", help="Your participant key file (<id>.key).")]
 
@@ -66,13 +68,14 @@ def register(app: typer.Typer) -> None:
         home: HomeOption = None,
         passphrase_fd: PassphraseFdOption = None,
         root: RootOption = None,
+        operator: OperatorOption = None,
     ) -> None:
-        from secxfer.chain.seal import seal
+        from secxfer.ledger.recorded import seal
 
         result = seal(
             annex_files={1: annex1, 2: annex2, 3: annex3}, period=period, key=load_key(key, passphrase_fd),
             home=resolve_home(home), out=out, rehearsal=rehearsal, profile=profile,
-            anchor=trust_anchor(resolve_home(home), root, key),
+            anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
         )
         if rehearsal:
             note(banner(["REHEARSAL (試験) - not a production delivery"]))
@@ -89,12 +92,13 @@ def register(app: typer.Typer) -> None:
         home: HomeOption = None,
         passphrase_fd: PassphraseFdOption = None,
         root: RootOption = None,
+        operator: OperatorOption = None,
     ) -> None:
-        from secxfer.chain.relay import relay
+        from secxfer.ledger.recorded import relay
 
         result = relay(
             package, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out,
-            anchor=trust_anchor(resolve_home(home), root, key),
+            anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
         )
         if result.rehearsal:
             note(banner(["REHEARSAL (試験) - not a production delivery"]))
@@ -112,12 +116,13 @@ def register(app: typer.Typer) -> None:
         home: HomeOption = None,
         passphrase_fd: PassphraseFdOption = None,
         root: RootOption = None,
+        operator: OperatorOption = None,
     ) -> None:
-        from secxfer.chain.open import open_package
+        from secxfer.ledger.recorded import open_package
 
         result = open_package(
             package, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out, utf8=utf8,
-            anchor=trust_anchor(resolve_home(home), root, key),
+            anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
         )
         lines = [
             f"{'REHEARSAL (試験) - ' if result.rehearsal else ''}period {result.period} for {result.recipient}",
