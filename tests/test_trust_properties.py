@@ -5,16 +5,19 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_trust_support import NOW, example_card, example_key, signed_small, small_root
+from test_trust_support import NOW, example_card, example_key, signed_small, signed_small_root, small_root
 
 from secxfer.errors import IntegrityError
-from secxfer.trust import sign_root, verify_card, verify_directory, verify_root
+from secxfer.trust import make_excerpt, read_directory_file, sign_root, verify_card, verify_directory, verify_root
 from secxfer.trust.signing import signing_input
+from secxfer.trust.store import apply_bundle, make_bundle, pin_root
 
 ROOT = small_root()
 SIGNED_DIRECTORY = signed_small()  # exactly the threshold (2 of 3) signed it
 SIGNED_ROOT = sign_root(ROOT, [example_key("root-1"), example_key("root-2")])
 CARD = example_card("mun-131016")
+EXCERPT_BUNDLE = make_bundle([signed_small_root()], make_excerpt(read_directory_file(SIGNED_DIRECTORY), ["mun-141003"]))
+PINNED = pin_root(signed_small_root(), now=NOW)
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -42,6 +45,14 @@ def _refused(check, mutated: bytes, original: bytes) -> None:
 def test_any_mutation_of_a_signed_directory_fails(data):
     mutated = data.draw(mutations(SIGNED_DIRECTORY))
     _refused(lambda b: verify_directory(b, ROOT, now=NOW), mutated, SIGNED_DIRECTORY)
+
+
+@FAST
+@given(st.data())
+def test_any_mutation_of_an_excerpt_bundle_fails(data):
+    apply_bundle(PINNED, EXCERPT_BUNDLE, NOW)  # the original is accepted
+    mutated = data.draw(mutations(EXCERPT_BUNDLE))
+    _refused(lambda b: apply_bundle(PINNED, b, NOW), mutated, EXCERPT_BUNDLE)
 
 
 @FAST
