@@ -244,3 +244,17 @@ def require_log(home: Path) -> LogCheck:
     if not check.ok:
         raise LogTamperedError(f"the operations log does not verify: {'; '.join(check.problems)}")
     return check
+
+
+def record(home: Path | None, op: str, *, facts: Mapping[str, Fact], participant: str | None = None,
+           operator: str | None = None) -> LogEntry:
+    """Log one operation done outside the chain (key generated, directory imported).
+
+    ``home`` None means the default home. The operator falls back to the participant
+    (given, or the one the home acts for), else ``unknown``.
+    """
+    from secxfer.chain.home import default_home
+
+    where = Path(home) if home is not None else default_home()
+    who = resolve_operator(operator, participant or LedgerHome(where).participant() or "unknown")
+    return append(where, op=op, who=who, facts=facts)
