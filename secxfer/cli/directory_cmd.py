@@ -407,6 +407,9 @@ def import_command(
     new = store.import_bundle(data, now) if is_bundle(data) else store.import_directory(data, now)
     typer.echo("\n".join(describe_changes(old, new)))
     typer.echo(f"trusted: root v{store.current_root().version}, key directory v{new.version} (expires {new.expires.isoformat()})")
+    from secxfer.ledger.oplog import record
+
+    record(store.home, "directory-imported", facts={"version": new.version, "root_version": store.current_root().version})
 
 
 def _trusted_directory(store, now):

@@ -63,6 +63,9 @@ def generate(
     protection = "TEST KEY, unprotected" if test_key else "passphrase-protected"
     typer.echo(f"wrote {key_path} ({protection}) and {card_path}")
     typer.echo(f"fingerprint: {fingerprint}")
+    from secxfer.ledger.oplog import record
+
+    record(None, "key-generated", participant=participant_id, facts={"participant": participant_id, "fingerprint": fingerprint, "test_key": test_key})
 
 
 @keys_app.command("show")
