@@ -75,3 +75,111 @@ def test_a_big_group_is_found_exactly():
         rows.group_spans(data, 0, len(data), b"\r\n", [50_001])
     with pytest.raises(ProvenanceError):
         rows.group_spans(data, 0, len(data), b"\r\n", [49_999])
+
+
+# --- age: decryption reads ahead on a thread -------------------------------------
+
+import io  # noqa: E402
+import threading  # noqa: E402
+
+from secxfer.age import _crypto, stream  # noqa: E402
+from secxfer.age._io import Source  # noqa: E402
+from secxfer.age._labels import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, TAG_SIZE  # noqa: E402
+from secxfer.age._pipeline import ReadAhead  # noqa: E402
+from secxfer.age.errors import AgePayloadError  # noqa: E402
+
+AEAD = _crypto.payload_aead(bytes(16), bytes(16))
+BATCH = 2
+
+
+def _sealed(size: int) -> bytes:
+    out = bytearray()
+    stream.encrypt(AEAD, Source(io.BytesIO(bytes(size))), out.extend)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("chunks", [BATCH, 2 * BATCH, 2 * BATCH + 1, 3 * BATCH - 1])
+def test_payloads_ending_exactly_on_a_batch_open(chunks):
+    # Full final chunks: the last batch is full and only the empty read after it says "final".
+    sealed = _sealed(chunks * CHUNK_SIZE)
+    assert len(sealed) == chunks * ENCRYPTED_CHUNK_SIZE
+    opened = bytearray()
+    assert stream.decrypt(AEAD, Source(io.BytesIO(sealed)), opened.extend, batch_chunks=BATCH) == chunks * CHUNK_SIZE
+    assert opened == bytes(chunks * CHUNK_SIZE)
+
+
+@pytest.mark.parametrize("cut", [BATCH * ENCRYPTED_CHUNK_SIZE, 2 * BATCH * ENCRYPTED_CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE])
+def test_truncation_at_a_batch_or_chunk_boundary_fails(cut):
+    sealed = _sealed(3 * BATCH * CHUNK_SIZE + 10)
+    with pytest.raises(AgePayloadError):
+        stream.decrypt(AEAD, Source(io.BytesIO(sealed[:cut])), lambda view: None, batch_chunks=BATCH)
+
+
+def test_an_empty_final_chunk_after_a_full_batch_fails():
+    sealed = _sealed(BATCH * CHUNK_SIZE)
+    forged = sealed + bytes(TAG_SIZE)
+    with pytest.raises(AgePayloadError):
+        stream.decrypt(AEAD, Source(io.BytesIO(forged)), lambda view: None, batch_chunks=BATCH)
+
+
+class _FailingReader(io.RawIOBase):
+    """Serves ``good`` bytes, then fails as a broken medium would."""
+
+    def __init__(self, good: bytes) -> None:
+        self._data = io.BytesIO(good)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._data.readinto(buffer)
+        if n == 0:
+            raise OSError(5, "Input/output error")
+        return n
+
+
+def test_a_read_error_on_the_reader_thread_reaches_the_caller():
+    sealed = _sealed(5 * BATCH * CHUNK_SIZE)
+    with pytest.raises(OSError, match="Input/output"):
+        stream.decrypt(AEAD, Source(_FailingReader(sealed[: 3 * BATCH * ENCRYPTED_CHUNK_SIZE])), lambda v: None,
+                       batch_chunks=BATCH)
+
+
+class _EndlessPipe(io.RawIOBase):
+    """A pipe whose writer stalls forever after some tampered bytes."""
+
+    def __init__(self, first: bytes) -> None:
+        self._first = io.BytesIO(first)
+        self.release = threading.Event()
+        self.gave_up = False  # set if nobody released the stall: the caller waited on it
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._first.readinto(buffer)
+        if n:
+            return n
+        if not self.release.wait(30):
+            self.gave_up = True
+        return 0
+
+
+def test_a_failure_does_not_wait_for_a_stalled_reader():
+    sealed = bytearray(_sealed(4 * BATCH * CHUNK_SIZE))
+    sealed[10] ^= 1  # the first batch fails to authenticate
+    pipe = _EndlessPipe(bytes(sealed[: 3 * BATCH * ENCRYPTED_CHUNK_SIZE]))
+    try:
+        with pytest.raises(AgePayloadError):
+            stream.decrypt(AEAD, Source(pipe), lambda view: None, batch_chunks=BATCH)
+        assert not pipe.gave_up  # decrypt returned while the reader was still blocked
+    finally:
+        pipe.release.set()
+
+
+def test_small_inputs_start_no_reader_thread():
+    reader = ReadAhead(Source(io.BytesIO(b"x" * 100)), 1024)
+    before = threading.active_count()
+    buffer, filled = reader.next()
+    assert (bytes(buffer[:filled]), threading.active_count()) == (b"x" * 100, before)
+    reader.close()

@@ -58,6 +58,9 @@ def _machine() -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # An installed secxfer has its bytecode cached; with caching disabled every child
+    # process would pay for compiling the package again, which no user does.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     mode = "quick" if args.quick else "full"
     settings = dict(MODES[mode])
     sections = args.only or list(SECTIONS)

@@ -1,11 +1,12 @@
-"""Write-behind: hand filled buffers to a sink on a background thread.
+"""Write-behind and read-ahead: move I/O off the thread that runs the AEAD.
 
 Sealing a batch (ChaCha20-Poly1305 in ``cryptography`` releases the GIL) and
 writing the previous one (a system call, also outside the GIL) then run on two
-cores at once. Memory stays constant: a fixed ring of ``depth`` buffers cycles
-between the producer and the writer. Small payloads never start the thread: the
-first batch is written synchronously and the thread starts only when a second
-batch follows.
+cores at once; so do opening a batch and reading (and, for a caller whose reader
+hashes what it reads, hashing) the next. Memory stays constant: a fixed ring of
+``depth`` buffers cycles between the two threads. Small payloads never start a
+thread: the first batch is read or written synchronously and the thread starts
+only when a second batch follows.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import queue
 import threading
 from collections.abc import Callable
 
-from secxfer.age._io import allocate
+from secxfer.age._io import Source, allocate, fill
 
 Sink = Callable[[memoryview], object]
 
@@ -85,3 +86,75 @@ class WriteBehind:
                 except BaseException as error:  # handed to the producer thread
                     self._error = error
             self._free.put(buffer)
+
+
+class ReadAhead:
+    """Fill buffers of ``buffer_size`` bytes from ``source`` in order, one batch ahead.
+
+    ``next()`` returns ``(buffer, filled)``; a buffer not filled completely is the
+    last one. Every buffer returned must be given back with ``release`` once used.
+    The reading thread starts only if the first buffer filled completely.
+    """
+
+    def __init__(self, source: Source, buffer_size: int, *, depth: int = 3) -> None:
+        self._source = source
+        self._size = buffer_size
+        self._depth = depth
+        self._started = False
+        self._ended = False
+        self._free: queue.SimpleQueue[memoryview | None] = queue.SimpleQueue()
+        self._full: queue.SimpleQueue[tuple[memoryview, int] | BaseException] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def next(self) -> tuple[memoryview, int]:
+        if self._ended:
+            return memoryview(b""), 0
+        if not self._started:
+            self._started = True
+            buffer = allocate(self._size)
+            filled = fill(self._source, buffer)
+            if filled < self._size:
+                self._ended = True
+            else:
+                for _ in range(self._depth):
+                    self._free.put(allocate(self._size))
+                self._thread = threading.Thread(target=self._run, name="secxfer-age-reader", daemon=True)
+                self._thread.start()
+            return buffer, filled
+        item = self._full.get()
+        if isinstance(item, BaseException):
+            self._ended = True
+            raise item
+        if item[1] < self._size:
+            self._ended = True
+        return item
+
+    def release(self, buffer: memoryview) -> None:
+        if self._thread is not None and len(buffer) == self._size:
+            self._free.put(buffer)
+
+    def close(self) -> None:
+        """Stop reading. Waits for the reader only when it has already finished or
+        will after the read in progress; a reader blocked on a slow pipe is left to
+        exit on its own (it is a daemon thread and owns nothing but its buffers)."""
+        self._stopping = True
+        if self._thread is not None:
+            self._free.put(None)
+            if self._ended:
+                self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            buffer = self._free.get()
+            if buffer is None or self._stopping:
+                return
+            try:
+                filled = fill(self._source, buffer)
+            except BaseException as error:  # handed to the consuming thread
+                self._full.put(error)
+                return
+            self._full.put((buffer, filled))
+            if filled < self._size:
+                return

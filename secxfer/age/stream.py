@@ -6,11 +6,13 @@ than 64 KiB or exactly full, and is empty only when the whole payload is empty;
 nothing may follow it. Because the flag is authenticated, truncation at a chunk
 boundary, reordering, dropping, duplicating and appending are all detected.
 
-Both directions work in constant memory: batches of chunks are read into one
-reused buffer and sealed or opened into a small ring of reused buffers with
+Both directions work in constant memory: batches of chunks are read into reused
+buffers and sealed or opened into a small ring of reused buffers with
 ``encrypt_into``/``decrypt_into``, written behind on a second thread (see
-:mod:`secxfer.age._pipeline`). The last chunk of each full batch is held back
-until the next read tells whether it is the final one.
+:mod:`secxfer.age._pipeline`). Decryption also reads ahead on a thread, so reading
+the input (and whatever the caller's reader does, such as hashing the ciphertext)
+overlaps opening the previous batch. When encrypting, the last chunk of each full
+batch is held back until the next read tells whether it is the final one.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from secxfer.age._labels import (
     TAG_SIZE,
 )
 from secxfer.age._limits import STREAM_BATCH_CHUNKS
-from secxfer.age._pipeline import WriteBehind
+from secxfer.age._pipeline import ReadAhead, WriteBehind
 from secxfer.age.errors import AgePayloadError
 
 ChunkObserver = Callable[[memoryview], object]
@@ -113,17 +115,21 @@ def decrypt(
     and trailing data; by then every write already handed to ``sink`` has
     finished. Returns the number of plaintext bytes.
     """
-    sealed_view = allocate(batch_chunks * ENCRYPTED_CHUNK_SIZE)
+    batch_bytes = batch_chunks * ENCRYPTED_CHUNK_SIZE
+    reader = ReadAhead(source, batch_bytes)
     output = WriteBehind(sink, batch_chunks * CHUNK_SIZE)
-    held = counter = total = 0
+    counter = total = 0
     try:
+        sealed_view, filled = reader.next()
         while True:
-            filled = held + fill(source, sealed_view[held:])
-            at_end = filled < len(sealed_view)
+            # A full batch is the last one only if nothing follows it; the reader
+            # has usually fetched the next batch already, so no chunk is held back.
+            following, following_filled = reader.next() if filled == batch_bytes else (sealed_view, 0)
+            at_end = following_filled == 0 or filled < batch_bytes
             if at_end:
                 sizes = _final_batch_sizes(filled, counter)
             else:
-                sizes = [ENCRYPTED_CHUNK_SIZE] * (batch_chunks - 1)
+                sizes = [ENCRYPTED_CHUNK_SIZE] * batch_chunks
             plain_view = output.buffer()
             start = out = 0
             for index, size in enumerate(sizes):
@@ -140,12 +146,13 @@ def decrypt(
                 out += plain_size
             output.submit(plain_view, out, more=not at_end)
             total += out
+            reader.release(sealed_view)
             if at_end:
                 output.close()
                 return total
-            sealed_view[:ENCRYPTED_CHUNK_SIZE] = sealed_view[start : start + ENCRYPTED_CHUNK_SIZE]
-            held = ENCRYPTED_CHUNK_SIZE
+            sealed_view, filled = following, following_filled
     finally:
+        reader.close()
         output.abort()
 
 
