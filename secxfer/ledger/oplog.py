@@ -111,6 +111,7 @@ def append(home: Path, *, op: str, who: str, facts: Mapping[str, Fact] | None = 
     """Append one entry (fsynced before returning); recover a torn last line first."""
     if op not in OPERATIONS:
         raise UsageError(f"unknown log operation {op!r}")
+    resolve_operator(who, who)
     clean = _check_facts(facts or {})
     now = now or dt.datetime.now(dt.timezone.utc)
     ledger = LedgerHome(home)
