@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +145,25 @@ def test_cards_and_keys_work_with_stock_age(cli, tmp_path, age_binary):
     sealed = subprocess.run([age_binary, "-r", recipient.strip()], input=b"secret rows", capture_output=True, check=True).stdout
     opened = subprocess.run([age_binary, "-d", "-i", "id.txt"], input=sealed, capture_output=True, check=True, cwd=tmp_path)
     assert opened.stdout == b"secret rows"
+
+
+def test_excerpts_through_the_cli(cli, tmp_path):
+    from secxfer.trust.store import TrustStore
+
+    example = Path(__file__).resolve().parent.parent / "keys-example"
+    excerpt, full, root = example / "directory-excerpt-mun-131016.json", example / "directory.json", example / "root.json"
+    shown, _ = cli("directory", "show", excerpt)
+    assert "EXCERPT" in shown and "mun-131016" in shown and "mun-141003" not in shown
+    out, _ = cli("directory", "verify", excerpt, "--root", root)
+    assert out.startswith("OK: key directory v1") and "4 participants" in out
+    home = tmp_path / "h"
+    cli("directory", "import", excerpt, "--root", root, "--home", home)
+    assert TrustStore(home).load().directory.is_excerpt
+    out, _ = cli("directory", "import", full, "--home", home)
+    assert "only the entries present in both" in out and not TrustStore(home).load().directory.is_excerpt
+    out, _ = cli("directory", "import", excerpt, "--home", home)  # the full one stays
+    assert "no change" in out and not TrustStore(home).load().directory.is_excerpt
+    table, _ = cli("directory", "show", example / "trust-bundle.json")
+    assert "mun-141003" in table and "EXCERPT" not in table
+    _, err = cli("directory", "bump", excerpt, "--out", tmp_path / "v2.json", code=EXIT_USAGE)
+    assert "excerpt" in err

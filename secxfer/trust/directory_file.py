@@ -35,6 +35,7 @@ from secxfer.trust.kinds import DIRECTORY_FORMAT, DIRECTORY_LEAF_LABEL, KIND_DIR
 from secxfer.trust.signing import SignedDocument, Signer, sign_document
 
 HEADER_MAX_BYTES = 4 * KIB
+SIGNED_HEADER_MAX_BYTES = 4 * HEADER_MAX_BYTES  # the header with up to SIGNATURES_MAX signatures
 PARTICIPANT_MAX_BYTES = 8 * KIB
 ENROLLMENTS_PER_PARTICIPANT_MAX = 64
 
@@ -157,7 +158,7 @@ def build_file(directory: Directory, signers: Iterable[Signer | nacl.signing.Sig
     """
     leaves = leaves_of(directory)
     payload = header_payload(directory, leaves)
-    header = SignedDocument.decode(sign_document(KIND_DIRECTORY, payload, signers), max_bytes=HEADER_MAX_BYTES * 4)
+    header = SignedDocument.decode(sign_document(KIND_DIRECTORY, payload, signers), max_bytes=SIGNED_HEADER_MAX_BYTES)
     return DirectoryFile(header=header, leaves=tuple(leaves))
 
 

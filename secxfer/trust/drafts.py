@@ -19,13 +19,17 @@ from secxfer.limits import DIRECTORY_MAX_BYTES
 from secxfer.trust import signing
 from secxfer.trust.consistency import check_directory
 from secxfer.trust.directory import decode_directory_payload
-from secxfer.trust.directory_file import HEADER_MAX_BYTES, build_file, is_directory_file, read_content, read_directory_file
+from secxfer.trust.directory_file import (
+    SIGNED_HEADER_MAX_BYTES,
+    build_file,
+    is_directory_file,
+    read_content,
+    read_directory_file,
+)
 from secxfer.trust.directory_model import Directory
 from secxfer.trust.kinds import KIND_DIRECTORY, KIND_ROOT
 from secxfer.trust.root import decode_root_unverified
 from secxfer.trust.signing import SignedDocument, Signer, sign_document
-
-SIGNED_HEADER_MAX_BYTES = 4 * HEADER_MAX_BYTES  # the header with up to SIGNATURES_MAX signatures
 
 
 def _refuse_excerpt(directory: Directory) -> None:
