@@ -170,3 +170,14 @@ def test_directory_for_checks_reads_an_excerpt_bundle_file(tmp_path):
     path.write_bytes(msgspec.json.encode(broken))
     with pytest.raises(FormatError, match="no root"):
         directory_for_checks(tmp_path / "nohome", path, NOW)
+
+
+def test_a_cached_directory_still_freezes(tmp_path):
+    from secxfer.errors import ExpiredError
+
+    home = _home(tmp_path, "fed-27", FULL2)
+    assert current_bundle(home, NOW)[1].version == 2  # verified once, then cached
+    with pytest.raises(ExpiredError, match="expired"):
+        current_bundle(home, V2.expires)
+    with pytest.raises(ExpiredError, match="expired"):
+        load_bundle_into_store(home, make_bundle([V1_ROOT], FULL2), V2.expires + timedelta(days=1))

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from secxfer.errors import ExpiredError, FormatError, NotFoundError
-from secxfer.trust.directory import Directory, verify_directory
+from secxfer.trust.directory import Directory
 from secxfer.trust.directory_file import decode_header
 from secxfer.trust.errors import NotPinnedError
 from secxfer.trust.excerpt import Excerpter, same_header
@@ -37,6 +37,7 @@ from secxfer.trust.store import (
     TrustState,
     TrustStore,
     apply_bundle,
+    current_directory,
     current_root,
     make_bundle,
     pin_root,
@@ -84,14 +85,18 @@ class _Trusted:
     def __init__(self, state: TrustState) -> None:
         self.state = state
         self._directory: Directory | None = None
+        self._root_expires = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
         self._bundle: bytes | None = None
         self._excerpter: Excerpter | None = None
 
     def directory(self, now: dt.datetime) -> Directory:
-        if self.state.directory is None:
-            raise NotFoundError("no key directory has been imported here", hint="secxfer directory import FILE")
+        """The stored directory, verified on first use; expiry (its own and the root's) checked each time."""
         if self._directory is None:
-            self._directory = verify_directory(self.state.directory, current_root(self.state), now=now)
+            self._directory = current_directory(self.state, now)  # raises if none, or frozen
+            self._root_expires = current_root(self.state).expires
+        elif now >= self._root_expires:
+            raise ExpiredError(f"the trusted root expired at {self._root_expires.isoformat()}",
+                               hint="obtain the next root version from the root key holders")
         elif now >= self._directory.expires:
             raise ExpiredError(f"key directory v{self._directory.version} expired at {self._directory.expires.isoformat()}")
         return self._directory
