@@ -167,6 +167,35 @@ def test_lost_package_is_named_with_where_the_chain_broke(base, tmp_path):
     assert view.to_json()["counts"]["relayed"] == 1 and not view.complete
 
 
+def test_status_counts_days_to_the_deadline_and_flags_overdue(base, tmp_path):
+    from secxfer.domain.calendar import deadline
+
+    world = World(base, tmp_path)
+    world.receipt_file("mun-131024").unlink()
+    world.collect_up()
+    due = deadline(PERIOD)
+    before = status(world.home("agency"), PERIOD, now=dt.datetime.combine(due, dt.time(0), dt.timezone.utc) - dt.timedelta(days=2))
+    assert before.days_left == 2 and not before.overdue and "(2 day(s) left)" in before.lines()[0]
+    after = status(world.home("agency"), PERIOD, now=dt.datetime.combine(due, dt.time(3), dt.timezone.utc) + dt.timedelta(days=3))
+    assert after.days_left == -3 and after.overdue and after.to_json()["overdue"] is True
+    assert "OVERDUE by 3 day(s)" in after.lines()[0]
+
+
+def test_ledger_holds_no_personal_data(base, tmp_path):
+    """Logs, receipts and reports carry ids, codes, counts and hashes: never a name or an address."""
+    network, root, _, _ = base
+    personal = set()
+    for path in sorted((root / "source").glob("*.csv")):
+        for line in path.read_bytes().decode("cp932").splitlines()[1:]:
+            fields = [f.strip('"') for f in line.split(",")]
+            personal.update(x for x in (fields[0], fields[2]) if len(x) >= 4)
+    assert len(personal) > 100
+    written = b"".join(p.read_bytes() for p in (root / "homes").glob("*/ledger/**/*") if p.is_file())
+    assert len(written) > 100_000
+    text = written.decode("utf-8", errors="replace")
+    assert not [x for x in personal if x in text]
+
+
 def test_a_federation_that_never_answers(base, tmp_path):
     world = World(base, tmp_path)
     world.collect_up(skip_feds={"fed-14"})

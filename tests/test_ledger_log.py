@@ -173,6 +173,19 @@ def test_log_refuses_bad_facts_and_operators(tmp_path, monkeypatch):
     assert not LedgerHome(tmp_path).log_path.exists()
 
 
+def test_no_checkpoint_is_signed_over_a_broken_log(tmp_path, net):
+    from secxfer.ledger.checkpoint import checkpoint_log, kept_checkpoints
+
+    fill(tmp_path, 3)
+    assert checkpoint_log(tmp_path, net.secrets["fed-13"]) is None and len(kept_checkpoints(tmp_path)) == 1
+    lines = lines_of(tmp_path)
+    write_lines(tmp_path, [lines[0], lines[2]])
+    fill(tmp_path, 1, start=3)
+    problem = checkpoint_log(tmp_path, net.secrets["fed-13"])
+    assert problem is not None and "no checkpoint signed" in problem and "removed or reordered" in problem
+    assert len(kept_checkpoints(tmp_path)) == 1
+
+
 # -- checkpoints -----------------------------------------------------------------------
 
 

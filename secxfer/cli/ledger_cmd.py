@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from secxfer.cli._common import HomeOption, PassphraseFdOption, load_key, resolve_home
+from secxfer.cli._common import HomeOption, PassphraseFdOption, load_key, resolve_home, warn
 
 OperatorOption = Annotated[
     str | None,
@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
         from secxfer.errors import IntegrityError
         from secxfer.ledger.collect import collect
 
-        result = collect(path, key=load_key(key, passphrase_fd), home=resolve_home(home), operator=operator)
+        result = collect(path, key=load_key(key, passphrase_fd), home=resolve_home(home), operator=operator, notify=warn)
         typer.echo(f"{result.files} file(s): {result.stored} document(s) kept, {result.already} already here, "
                    f"{len(result.rejected)} refused")
         for line in result.rejected:
@@ -111,7 +111,8 @@ def register(app: typer.Typer) -> None:
         """Write your receipts (a municipality) or one signed aggregate (a relay) for the period onto a return medium."""
         from secxfer.ledger.aggregate import forward
 
-        for path in forward(period, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out, operator=operator):
+        for path in forward(period, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out, operator=operator,
+                            notify=warn):
             typer.echo(str(path))
 
     log_app = typer.Typer(help="The tamper-evident operations log: verify, checkpoint, compare.", no_args_is_help=True)

@@ -11,6 +11,7 @@ withhold it (which reconciliation then names as missing).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -94,7 +95,7 @@ def verify_aggregate(raw: bytes, directory, *, me: str) -> Verified:
 
 
 def forward(period: str, *, key, home: Path, out: Path, operator: str | None = None,
-            now: dt.datetime | None = None, rng=None) -> list[Path]:
+            now: dt.datetime | None = None, rng=None, notify: Callable[[str], None] | None = None) -> list[Path]:
     """Put this participant's evidence for ``period`` on the return medium under ``out``.
 
     A relay writes one signed aggregate of every stored receipt and report of the
@@ -105,7 +106,6 @@ def forward(period: str, *, key, home: Path, out: Path, operator: str | None = N
     import hashlib
 
     from secxfer.ledger import oplog
-    from secxfer.ledger.checkpoint import checkpoint_log
 
     from secxfer.ledger.evidence import trusted_directory
     from secxfer.ledger.returns import write_sealed
@@ -136,7 +136,7 @@ def forward(period: str, *, key, home: Path, out: Path, operator: str | None = N
                     "period": period, "receipt_sha256": hashlib.sha256(raw).hexdigest(), "file": path.name,
                     "to": receipt.sender})
                 written.append(path)
-        checkpoint_log(home, key)
+        _checkpoint(home, key, notify)
         return written
     aggregate = Aggregate(forwarder=me, recipient=parent, period=period, created=now, items=tuple(stored))
     signed = sign_model(AGGREGATE_KIND, aggregate, key)
@@ -145,5 +145,14 @@ def forward(period: str, *, key, home: Path, out: Path, operator: str | None = N
     oplog.append(home, op="receipts-forwarded", who=who, now=now, facts={
         "period": period, "items": len(stored), "aggregate_sha256": hashlib.sha256(signed).hexdigest(),
         "file": path.name, "to": parent})
-    checkpoint_log(home, key)
+    _checkpoint(home, key, notify)
     return [path]
+
+
+def _checkpoint(home: Path, key, notify: Callable[[str], None] | None) -> None:
+    from secxfer.ledger.checkpoint import checkpoint_log
+    from secxfer.ledger.errors import warn
+
+    problem = checkpoint_log(home, key)
+    if problem is not None:
+        (notify or warn)(problem)

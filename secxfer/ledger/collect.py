@@ -11,11 +11,13 @@ verifies is stored once (content-addressed), so collecting twice changes nothing
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from secxfer.errors import FormatError, SecxferError, SignatureError
 from secxfer.ledger.aggregate import Aggregate, is_below, verify_aggregate
+from secxfer.ledger.errors import warn
 from secxfer.ledger.evidence import AGGREGATE_KIND, RECEIPT_KIND, REPORT_KIND, Verified, kind_of, trusted_directory
 from secxfer.ledger.receipts import verify_receipt
 from secxfer.ledger.reports import verify_report
@@ -54,7 +56,8 @@ def _keep(ledger: LedgerHome, verified: Verified, result: CollectResult) -> None
         result.already += 1
 
 
-def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt.datetime | None = None) -> CollectResult:
+def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt.datetime | None = None,
+            notify: Callable[[str], None] | None = None) -> CollectResult:
     """Read every return file addressed to ``key``'s participant under ``path``.
 
     Logged (``receipts-collected``) and checkpointed; rejections are listed in the
@@ -87,7 +90,9 @@ def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt
     oplog.append(home, op="receipts-collected", who=who, now=now, facts={
         "files": result.files, "stored": result.stored, "already": result.already, "rejected": len(result.rejected),
         "periods": ",".join(sorted(result.periods))})
-    checkpoint_log(home, key)
+    problem = checkpoint_log(home, key)
+    if problem is not None:
+        (notify or warn)(problem)
     return result
 
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
+
 from secxfer.errors import IntegrityError, OperationalError
+
+
+class LedgerWarning(UserWarning):
+    """An operation succeeded but its paper trail is incomplete (the message says why)."""
+
+
+def warn(message: str) -> None:
+    """Default ``notify`` of ledger functions: a LedgerWarning (the CLI prints its own line)."""
+    warnings.warn(message, LedgerWarning, stacklevel=3)
 
 
 class LogTamperedError(IntegrityError):

@@ -20,7 +20,6 @@ not verify (then ``notify`` is told, and nothing is signed over a broken history
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,20 +27,13 @@ import msgspec
 
 from secxfer.errors import IntegrityError, SecxferError
 from secxfer.ledger import oplog
+from secxfer.ledger.errors import warn
 from secxfer.ledger.evidence import RECEIPT_KIND, REPORT_KIND, sign_model
 from secxfer.ledger.receipts import PackageFacts, Receipt, accepted_receipt, disposition_for, failure_receipt, package_facts
 from secxfer.ledger.reports import HopReport, relay_report, seal_report
 from secxfer.ledger.store import LedgerHome
 
 Notify = Callable[[str], None]
-
-
-class LedgerWarning(UserWarning):
-    """The operation succeeded but its paper trail is incomplete (see the message)."""
-
-
-def _warn(message: str) -> None:
-    warnings.warn(message, LedgerWarning, stacklevel=3)
 
 
 class _Trail:
@@ -53,7 +45,7 @@ class _Trail:
         self.home = Path(home)
         self.now = now or dt.datetime.now(dt.timezone.utc)
         self.who = oplog.resolve_operator(operator, self.me)
-        self.notify = notify or _warn
+        self.notify = notify or warn
         self.ledger = LedgerHome(home)
         self.ledger.bind(self.me)
         self._directory = None
