@@ -69,6 +69,10 @@ def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt
     now = now or dt.datetime.now(dt.timezone.utc)
     me = key.participant_id
     who = oplog.resolve_operator(operator, me)
+    if not Path(path).is_dir():
+        from secxfer.errors import NotFoundError
+
+        raise NotFoundError(f"no return medium at {str(path)!r}")
     LedgerHome(home).bind(me)
     directory = trusted_directory(home, now)
     ledger = LedgerHome(home)

@@ -85,7 +85,7 @@ class Reconciliation:
         """
         done = ("confirmed", "withheld", "received") if self.viewer.startswith("mun-") else ("confirmed", "withheld")
         return (
-            bool(self.standings)
+            (bool(self.standings) or self.delivery_id is not None)
             and all(s.state in done for s in self.municipalities)
             and not any(p.severity in ("error", "open") for p in self.problems)
         )

@@ -114,7 +114,11 @@ def seal(*, key, home: Path, operator: str | None = None, notify: Notify | None 
     from secxfer.chain.seal import seal as chain_seal
 
     trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
-    result = chain_seal(key=key, home=home, now=trail.now, **kwargs)
+    try:
+        result = chain_seal(key=key, home=home, now=trail.now, **kwargs)
+    except SecxferError as error:
+        trail.log("seal-failed", period=str(kwargs.get("period", "")), error=type(error).__name__)
+        raise
     package = result.package
     trail.ledger.note_output({"type": "package", "period": result.period, "path": str(package.path),
                               "recipient": package.recipient, "package_id": package.package_id, "sha256": package.sha256.hex()})
