@@ -42,6 +42,11 @@ COMMAND_MODULES = {
     "inspect": "chain_cmd",
     "media": "chain_cmd",
     "demo": "demo_cmd",
+    "status": "ledger_cmd",
+    "reconcile": "ledger_cmd",
+    "receipts": "ledger_cmd",
+    "log": "ledger_cmd",
+    "purge": "ledger_cmd",
 }
 
 
