@@ -269,7 +269,7 @@ def test_aggregate_may_not_carry_documents_from_outside_the_forwarder(base, tmp_
 
     from secxfer.ledger.store import LedgerHome
 
-    LedgerHome(world.home("fed-14")).keep(Verified(kind=RECEIPT_KIND, signer="mun-131016", document=stray, raw=raw), PERIOD)
+    LedgerHome(world.home("fed-14")).keep([Verified(kind=RECEIPT_KIND, signer="mun-131016", document=stray, raw=raw)], PERIOD)
     forward(PERIOD, key=world.key("fed-14"), home=world.home("fed-14"), out=world.returns, now=NOW)
     result = collect(world.returns, key=world.key("central"), home=world.home("central"), now=NOW)
     (refused,) = result.rejected
@@ -306,7 +306,7 @@ def test_report_that_does_not_add_up(base, tmp_path):
     from secxfer.ledger.collect import verify_item
     from secxfer.ledger.store import LedgerHome
 
-    LedgerHome(world.home("agency")).keep(verify_item(raw, world.network_directory()), PERIOD)
+    LedgerHome(world.home("agency")).keep([verify_item(raw, world.network_directory())], PERIOD)
     world.collect_up()
     rec = reconcile_home(world.home("agency"), PERIOD, now=NOW)
     (problem,) = problems_of(rec, "unbalanced")

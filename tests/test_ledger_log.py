@@ -300,3 +300,17 @@ def test_consistency_proofs_hold_exactly_for_prefixes(size, data):
         other[data.draw(st.integers(0, old - 1))] = entry_hash(b"forked")
         with pytest.raises(LogForkError):
             verify_consistency(old, size, tree_root(other[:old]), tree_root(leaves), proof)
+
+
+def test_evidence_store_keeps_each_document_once_and_survives_a_torn_append(tmp_path, net):
+    from secxfer.ledger.evidence import Verified
+
+    store = LedgerHome(tmp_path)
+    docs = [Verified(kind="secxfer/receipt", signer="x", document=None, raw=b'{"n":%d}' % n) for n in range(3)]
+    assert store.keep(docs[:2], "2026-10") == 2 and store.keep(docs, "2026-10") == 1
+    path = store.evidence_path("2026-10")
+    path.write_bytes(path.read_bytes() + b'{"torn')  # a crash in the middle of an append
+    assert [raw for _, raw in store.evidence("2026-10")] == [d.raw for d in docs]
+    extra = Verified(kind="secxfer/receipt", signer="x", document=None, raw=b'{"n":9}')
+    assert store.keep([*docs, extra], "2026-10") == 1
+    assert path.read_bytes() == b"".join(d.raw + b"\n" for d in (*docs, extra))

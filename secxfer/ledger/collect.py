@@ -48,12 +48,8 @@ def _period(verified: Verified) -> str:
     return verified.document.period  # type: ignore[attr-defined]
 
 
-def _keep(ledger: LedgerHome, verified: Verified, result: CollectResult) -> None:
-    if ledger.keep(verified, _period(verified)):
-        result.stored += 1
-        result.periods.add(_period(verified))
-    else:
-        result.already += 1
+def _keep(pending: dict[str, list[Verified]], verified: Verified) -> None:
+    pending.setdefault(_period(verified), []).append(verified)
 
 
 def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt.datetime | None = None,
@@ -77,20 +73,27 @@ def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt
     directory = trusted_directory(home, now)
     ledger = LedgerHome(home)
     result = CollectResult()
+    pending: dict[str, list[Verified]] = {}
     for file in find_returns(path, me):
         result.files += 1
         try:
             raw = open_sealed(file, key)
             kind = kind_of(raw)
             if kind == AGGREGATE_KIND:
-                _take_aggregate(raw, file, directory, me, ledger, result)
+                _take_aggregate(raw, file, directory, me, pending, result)
                 continue
             verified = verify_item(raw, directory)
             if verified.kind != RECEIPT_KIND or verified.document.sender != me:  # type: ignore[attr-defined]
                 raise SignatureError("a single file on a return medium must be a receipt addressed to you")
-            _keep(ledger, verified, result)
+            _keep(pending, verified)
         except SecxferError as error:
             result.rejected.append(f"{file.parent.parent.name}/{file.name}: {error}")
+    for period, documents in sorted(pending.items()):
+        new = ledger.keep(documents, period)
+        result.stored += new
+        result.already += len(documents) - new
+        if new:
+            result.periods.add(period)
     oplog.append(home, op="receipts-collected", who=who, now=now, facts={
         "files": result.files, "stored": result.stored, "already": result.already, "rejected": len(result.rejected),
         "periods": ",".join(sorted(result.periods))})
@@ -100,7 +103,8 @@ def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt
     return result
 
 
-def _take_aggregate(raw: bytes, file: Path, directory, me: str, ledger: LedgerHome, result: CollectResult) -> None:
+def _take_aggregate(raw: bytes, file: Path, directory, me: str, pending: dict[str, list[Verified]],
+                    result: CollectResult) -> None:
     aggregate = verify_aggregate(raw, directory, me=me).document
     assert isinstance(aggregate, Aggregate)
     for number, item in enumerate(aggregate.items):
@@ -111,6 +115,6 @@ def _take_aggregate(raw: bytes, file: Path, directory, me: str, ledger: LedgerHo
                 raise SignatureError(f"{verified.signer!r} is not below {aggregate.forwarder!r}, who forwarded it")
             if _period(verified) != aggregate.period:
                 raise FormatError(f"it is for {_period(verified)}, the aggregate for {aggregate.period}")
-            _keep(ledger, verified, result)
+            _keep(pending, verified)
         except SecxferError as error:
             result.rejected.append(f"{where} (from {aggregate.forwarder}): {error}")

@@ -97,11 +97,11 @@ def load_evidence(home: Path, period: str, directory) -> Evidence:
     from secxfer.ledger.store import LedgerHome
 
     evidence = Evidence()
-    for path, raw in LedgerHome(home).evidence(period):
+    for where, raw in LedgerHome(home).evidence(period):
         try:
             verified = verify_item(raw, directory)
         except SecxferError as error:
-            evidence.invalid.append(f"{path.name}: {error}")
+            evidence.invalid.append(f"{where}: {error}")
             continue
         if isinstance(verified.document, HopReport):
             evidence.reports.append(verified.document)

@@ -59,7 +59,7 @@ class _Trail:
 
         raw = sign_model(kind, document, self.key)
         verified = verify_item(raw, self.directory())
-        self.ledger.keep(verified, document.period)
+        self.ledger.keep([verified], document.period)
         return verified.sha256.hex(), raw
 
     def directory(self):

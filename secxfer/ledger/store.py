@@ -3,26 +3,25 @@
     ledger/participant             the participant this home acts for (set on first use)
     ledger/oplog.jsonl             the operations log (secxfer.ledger.oplog)
     ledger/checkpoints/<size>.txt  signed checkpoints of that log
-    ledger/evidence/<period>/      verified signed receipts and hop reports, own and
-                                   collected, named <kind>-<SHA-256 of the bytes>.json
+    ledger/evidence/<period>.jsonl verified signed receipts and hop reports, own and
+                                   collected: one envelope per line, each kept once
     ledger/outputs.jsonl           outputs written here (packages, opened folders) and
                                    receipts sent, for ``secxfer purge``
 
-Evidence is content-addressed, so collecting the same receipt twice stores it once.
+Collecting the same receipt twice stores it once (documents are compared by hash).
 Nothing here holds personal data: ids, codes, counts, hashes and file names only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
 
 from secxfer.errors import UsageError
-from secxfer.fsutil import atomic_write
-from secxfer.ledger.evidence import RECEIPT_KIND, REPORT_KIND, Verified
-
-EVIDENCE_PREFIX = {RECEIPT_KIND: "receipt", REPORT_KIND: "report"}
+from secxfer.fsutil import atomic_write, fsync_dir
+from secxfer.ledger.evidence import Verified
 
 
 def period_slug(label: str) -> str:
@@ -31,16 +30,31 @@ def period_slug(label: str) -> str:
     return parse_period(label).slug
 
 
-def append_line(path: Path, record: dict) -> None:
-    """Append one JSON line and fsync it (a crash leaves at most a torn last line)."""
+def _append(path: Path, data: bytes) -> None:
+    """Append ``data`` in one write and fsync it (a crash leaves at most a torn last line)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    line = json.dumps(record, sort_keys=True, ensure_ascii=True).encode() + b"\n"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
-        os.write(fd, line)
+        os.write(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """Drop bytes after the last newline: an append a crash interrupted (its documents
+    are still on the medium and are simply collected again)."""
+    data = path.read_bytes()
+    keep = data.rfind(b"\n") + 1
+    if keep != len(data):
+        with open(path, "r+b") as handle:
+            handle.truncate(keep)
+            os.fsync(handle.fileno())
+
+
+def append_line(path: Path, record: dict) -> None:
+    """Append one JSON line and fsync it."""
+    _append(path, json.dumps(record, sort_keys=True, ensure_ascii=True).encode() + b"\n")
 
 
 def read_lines(path: Path) -> list[dict]:
@@ -91,25 +105,44 @@ class LedgerHome:
 
     # -- evidence ---------------------------------------------------------------------
 
-    def evidence_folder(self, period: str) -> Path:
-        return self.root / "evidence" / period_slug(period)
+    def evidence_path(self, period: str) -> Path:
+        return self.root / "evidence" / f"{period_slug(period)}.jsonl"
 
-    def keep(self, verified: Verified, period: str) -> bool:
-        """Store a verified receipt or report for ``period``; False if it was already here."""
-        folder = self.evidence_folder(period)
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = folder / f"{EVIDENCE_PREFIX[verified.kind]}-{verified.sha256.hex()}.json"
-        if path.exists():
-            return False
-        atomic_write(path, verified.raw)
-        return True
+    def evidence(self, period: str) -> list[tuple[str, bytes]]:
+        """Every stored document of ``period`` as (where, bytes), in the order kept.
 
-    def evidence(self, period: str) -> list[tuple[Path, bytes]]:
-        """Every stored document of ``period`` as (path, bytes), in name order."""
-        folder = self.evidence_folder(period)
-        if not folder.is_dir():
+        Only complete lines count: a torn last line (a crash while appending) is
+        never read, and the next :meth:`keep` cuts it off.
+        """
+        path = self.evidence_path(period)
+        if not path.is_file() or path.is_symlink():
             return []
-        return [(p, p.read_bytes()) for p in sorted(folder.glob("*.json")) if p.is_file() and not p.is_symlink()]
+        lines = path.read_bytes().split(b"\n")[:-1]
+        return [(f"{path.name} line {n}", line) for n, line in enumerate(lines, 1) if line]
+
+    def keep(self, documents: list[Verified], period: str) -> int:
+        """Append the verified documents not yet stored for ``period``; return how many were new.
+
+        One write and one fsync per batch, so collecting a country's receipts costs
+        one sync, not thousands. Envelopes are canonical JSON and hold no newline.
+        """
+        stored = {hashlib.sha256(raw).digest() for _, raw in self.evidence(period)}
+        new, seen = [], set()
+        for verified in documents:
+            if b"\n" in verified.raw:
+                raise ValueError("a signed document in canonical form holds no newline")
+            if verified.sha256 not in stored and verified.sha256 not in seen:
+                seen.add(verified.sha256)
+                new.append(verified.raw + b"\n")
+        if new:
+            path = self.evidence_path(period)
+            created = not path.exists()
+            if not created:
+                _cut_torn_tail(path)
+            _append(path, b"".join(new))
+            if created:
+                fsync_dir(path.parent)
+        return len(new)
 
     # -- outputs written here (for purge) ---------------------------------------------
 
