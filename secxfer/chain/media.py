@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import hmac
 import os
 import re
 import stat
@@ -54,8 +55,13 @@ class MediaIndex(Model, kw_only=True):
 _index_decoder = msgspec.json.Decoder(MediaIndex)
 
 
+def package_name_prefix(period_slug: str, sender: str, recipient: str, rehearsal: bool) -> str:
+    """What every package name for this period, sender and recipient starts with."""
+    return f"{'REHEARSAL_' if rehearsal else ''}{period_slug}_{sender}_to_{recipient}_"
+
+
 def package_file_name(period_slug: str, sender: str, recipient: str, package_id: str, rehearsal: bool) -> str:
-    name = f"{'REHEARSAL_' if rehearsal else ''}{period_slug}_{sender}_to_{recipient}_{package_id[:8]}.age"
+    name = f"{package_name_prefix(period_slug, sender, recipient, rehearsal)}{package_id[:8]}.age"
     if not SAFE_NAME.match(name):
         raise FormatError(f"package name {name!r} is not media-safe")
     return name
@@ -209,3 +215,44 @@ def encode_index(index: MediaIndex) -> bytes:
 def leftovers(folder: Path) -> list[str]:
     """Names of temporary files a crashed write left behind (never complete data)."""
     return sorted(p.name for p in Path(folder).iterdir() if p.name.startswith(TEMP_PREFIX))
+
+
+def complete_packages(folder: Path, prefix: str) -> list[str]:
+    """Packages in ``folder`` named ``prefix…`` that its index lists and that are intact."""
+    index = read_index_unverified(folder)
+    done = []
+    for entry in index.packages if index else ():
+        path = Path(folder) / entry.file_name
+        if entry.file_name.startswith(prefix) and path.is_file() and not path.is_symlink():
+            size, digest = file_sha256(path)
+            if size == entry.size and hmac.compare_digest(digest, entry.sha256):
+                done.append(entry.file_name)
+    return done
+
+
+def clear_interrupted(folder: Path, prefix: str) -> list[str]:
+    """Remove what an interrupted write of packages named ``prefix…`` left in ``folder``.
+
+    A package is complete only once the medium's index lists it (the index is written
+    last), so a package or outer signature by that name which the index does not list
+    is the remains of a crash, as is any temporary file for it or for the index. One
+    writer per medium folder: a concurrent writer's temporary files would go too.
+    Returns the names removed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    index = read_index_unverified(folder)
+    listed = {e.file_name for e in index.packages} if index else set()
+    removed = []
+    for item in sorted(folder.iterdir()):
+        name = item.name
+        if name.startswith(TEMP_PREFIX):
+            target = name[len(TEMP_PREFIX) + 17 :]  # ".secxfer-tmp-" + 16 hex + "-" + target name
+            stale = target.startswith(prefix) or target == INDEX_NAME
+        else:
+            stale = name.startswith(prefix) and name.removesuffix(SIDECAR_SUFFIX) not in listed
+        if stale and item.is_file() and not item.is_symlink():
+            item.unlink()
+            removed.append(name)
+    return removed

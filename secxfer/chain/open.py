@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable
@@ -46,12 +47,34 @@ def _to_utf8(data: bytes) -> bytes:
     return b"\xef\xbb\xbf" + data.decode("cp932").encode("utf-8")
 
 
-def _prepare_out(out: Path) -> None:
+def _staged_name(out: Path) -> re.Pattern[str]:
+    return re.compile(re.escape(TEMP_PREFIX) + r"[0-9a-f]{12}-" + re.escape(out.name) + r"\Z")
+
+
+def _prepare_out(out: Path, outputs: dict[str, bytes]) -> bool:
+    """Make way for ``outputs`` in ``out``; True if ``out`` already holds exactly them.
+
+    A run killed after its outputs were in place but before it recorded the package as
+    opened left them complete (they appear in one rename); its rerun only records. A
+    run killed earlier left a staging folder with plaintext: that goes now.
+    """
+    if out.parent.is_dir():
+        staged = _staged_name(out)
+        for leftover in out.parent.iterdir():
+            if staged.match(leftover.name) and leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover)
     if out.exists():
+        if out.is_dir() and not out.is_symlink() and any(out.iterdir()):
+            present = {p.name: p for p in out.iterdir()}
+            if present.keys() == outputs.keys() and all(
+                p.is_file() and not p.is_symlink() and p.read_bytes() == outputs[n] for n, p in present.items()
+            ):
+                return True
         if not out.is_dir() or any(out.iterdir()):
             raise OutputExistsError(f"{str(out)!r} exists and is not an empty folder")
         out.rmdir()
     out.parent.mkdir(parents=True, exist_ok=True)
+    return False
 
 
 def open_package(
@@ -85,21 +108,23 @@ def open_package(
         if Path(str(package) + media.SIDECAR_SUFFIX).is_file():
             verify_outer(package, pkg.directory)
             outer_checked = True
-        _prepare_out(out)
-        staging = out.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}-{out.name}"
-        staging.mkdir(mode=0o700)
-        try:
-            written = []
-            for annex, name in ANNEX_FILES.items():
-                data = bytes(pkg.entries[name].data)
-                atomic_write(staging / name, _to_utf8(data) if utf8 else data)
-                written.append(out / name)
-            os.replace(staging, out)
-            fsync_dir(out.parent)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                shutil.rmtree(staging)
-            raise
+        outputs = {}
+        for name in ANNEX_FILES.values():
+            data = bytes(pkg.entries[name].data)
+            outputs[name] = _to_utf8(data) if utf8 else data
+        written = [out / name for name in outputs]
+        if not _prepare_out(out, outputs):
+            staging = out.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}-{out.name}"
+            staging.mkdir(mode=0o700)
+            try:
+                for name, data in outputs.items():
+                    atomic_write(staging / name, data)
+                os.replace(staging, out)
+                fsync_dir(out.parent)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    shutil.rmtree(staging)
+                raise
         manifest = pkg.manifest
         ChainHome(home).remember(
             {"package_id": manifest.package_id, "sha256": pkg.sha256.hex(), "role": "open",

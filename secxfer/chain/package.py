@@ -120,6 +120,7 @@ def write_package(
     def encrypt(writer) -> None:
         encrypt_stream(recipients, container.ChunkStream(container.serialize(entries)), writer, rng=rng)
 
+    media.clear_interrupted(Path(folder), name)  # a rerun after a crash writes the same name again
     size, digest = media.write_encrypted(path, encrypt, expected_size=expected)
     outer = OuterStatement(
         file_name=name,

@@ -20,7 +20,7 @@ from secxfer.chain.manifest import Commitment, Manifest
 from secxfer.chain.package import WrittenPackage, write_index, write_package
 from secxfer.chain.provenance import SALT_BYTES, Leaf, build_tree, leaf_hash, rows_digest
 from secxfer.chain.trustlink import current_bundle
-from secxfer.errors import InputRejectedError, UsageError
+from secxfer.errors import InputRejectedError, OutputExistsError, UsageError
 
 NEWLINE_NAMES = {b"\r\n": "crlf", b"\n": "lf"}
 NO_CONSENT = "no-consent"
@@ -79,11 +79,14 @@ def seal(
     now: dt.datetime | None = None,
     rng: Callable[[int], bytes] = os.urandom,
     anchor: bytes | None = None,
+    again: bool = False,
 ) -> SealResult:
     """Validate the month's three annex CSVs and seal them into one package for central.
 
     Refuses (InputRejectedError, exit 4) if any row is rejected; nothing is written then.
     The package lands in ``out/agency-to-central/`` with its outer signature and index.
+    Refuses (OutputExistsError) when that medium already holds a complete package for
+    the period, unless ``again``: a rerun after a crash never makes a second delivery.
     """
     from secxfer.domain.period import parse_period
 
@@ -138,6 +141,15 @@ def seal(
     if len(central) != 1:
         raise UsageError("the directory must list exactly one central association")
     recipient = central[0].id
+    folder = media.medium_folder(out, key.participant_id, recipient)
+    prefix = media.package_name_prefix(the_period.slug, key.participant_id, recipient, rehearsal)
+    sealed = media.complete_packages(folder, prefix)
+    if sealed and not again:  # e.g. a rerun after a crash that came after the package was complete
+        raise OutputExistsError(
+            f"{str(folder)!r} already holds {sealed[0]!r}, sealed for {the_period.label}",
+            hint="deliver that package; to seal a second one for the same period on purpose, pass --again",
+        )
+    media.clear_interrupted(folder, prefix)  # what a crash before the index was written left
     sequence = ChainHome(home).next_sequences([recipient])[recipient]
     manifest = Manifest(
         hop=0,
@@ -156,7 +168,6 @@ def seal(
         leaves_sha256=b"",
     )
     files = {a: [prefixes[a - 1], *group_bytes[a]] for a in (1, 2, 3)}
-    folder = media.medium_folder(out, key.participant_id, recipient)
     written = write_package(
         folder=folder, sender=key, directory=directory, bundle=bundle, previous=(),
         manifest=manifest, leaves=carried, files=files, rng=rng,
