@@ -64,6 +64,7 @@ def register(app: typer.Typer) -> None:
         key: KeyOption,
         out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the outgoing medium.")],
         rehearsal: Annotated[bool, typer.Option("--rehearsal", help="Mark the delivery as a REHEARSAL (試験).")] = False,
+        again: Annotated[bool, typer.Option("--again", help="Seal although OUT already holds a package for the period.")] = False,
         profile: Annotated[str, typer.Option("--profile", help="Input profile of the CSVs.")] = "default",
         home: HomeOption = None,
         passphrase_fd: PassphraseFdOption = None,
@@ -74,7 +75,7 @@ def register(app: typer.Typer) -> None:
 
         result = seal(
             annex_files={1: annex1, 2: annex2, 3: annex3}, period=period, key=load_key(key, passphrase_fd),
-            home=resolve_home(home), out=out, rehearsal=rehearsal, profile=profile,
+            home=resolve_home(home), out=out, rehearsal=rehearsal, profile=profile, again=again,
             anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
         )
         if rehearsal:
