@@ -18,7 +18,7 @@ def main(argv: list[str]) -> int:
     action, folder, *rest = argv[1:]
     fixture = sealed.load(Path(folder))
     if action == "seal":
-        written = sealed.seal_package(fixture, Path(rest[0]))
+        written = sealed.seal_package(fixture, Path(rest[0]), streamed=True)
         print(written.path)
     elif action == "open":
         print(sealed.open_sealed(fixture, Path(rest[0]), Path(rest[1])))

@@ -1,8 +1,10 @@
 """Peak memory of the package layer and the age CLI, measured in a child process.
 
 Each operation runs under ``rss_launcher.py`` (see there why a launcher). Rows:
-seal = the sealed-package write path, open = decrypt + verify at central (both from
-:mod:`suite.sealed`), and ``secxfer age encrypt|decrypt`` of the same file; stock
+seal = the sealed-package write path with its input read from the file on demand
+(``FileChunks``; at the agency ``seal`` holds the month's rows in memory, which
+bounds it by the CSV row limit, not by this layer), open = decrypt + verify at
+central (both from :mod:`suite.sealed`), and ``secxfer age encrypt|decrypt`` of the same file; stock
 ``age`` for comparison; and the interpreter with the package layer imported, the
 floor every secxfer process starts from. ``anon`` is heap and buffers; ``file`` is
 mapped file pages, tmpfs included (the plaintext scratch file a package is parsed
@@ -57,7 +59,7 @@ def measure(sizes_mib: list[int], work: Path, peers: Peers, secxfer_cli: list[st
         folder.mkdir(parents=True)
         fx = sealed.build(folder, size_mib * MIB)
         medium = folder / "medium"
-        rows.append(_row("seal (sealed package write)", size_mib, launch([python, child, "seal", str(folder), str(medium)])))
+        rows.append(_row("seal (sealed package write, input read on demand)", size_mib, launch([python, child, "seal", str(folder), str(medium)])))
         package = next(medium.rglob("*.age"))
         rows.append(_row("open (decrypt + verify at central)", size_mib,
                          launch([python, child, "open", str(folder), str(package), str(folder / "central-home")])))

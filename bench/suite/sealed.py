@@ -98,8 +98,32 @@ def build(folder: Path, size: int) -> Fixture:
     return fixture
 
 
-def seal_package(fixture: Fixture, out: Path):
-    """Sign and encrypt the rows file as the agency's package for central (package layer only)."""
+class FileChunks:
+    """The plaintext file as a re-iterable series of 1 MiB chunks read on demand.
+
+    The package layer walks its data chunks more than once (size, hash, encryption);
+    each walk re-reads the file into one reused buffer, so nothing of the input stays
+    resident. Used where memory is measured; throughput maps the file instead.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._buffer = bytearray(MIB)
+
+    def __iter__(self):
+        # One buffer for every chunk: each consumer is done with a chunk before it asks for the next.
+        view = memoryview(self._buffer)
+        with self._path.open("rb", buffering=0) as handle:
+            while count := handle.readinto(view):
+                yield view[:count]
+
+
+def seal_package(fixture: Fixture, out: Path, *, streamed: bool = False):
+    """Sign and encrypt the rows file as the agency's package for central (package layer only).
+
+    ``streamed`` reads the rows from the file on demand (:class:`FileChunks`) instead
+    of mapping it, so the process's resident size shows the package layer alone.
+    """
     from secxfer.chain import media
     from secxfer.chain.manifest import Commitment, Manifest
     from secxfer.chain.package import write_package
@@ -127,7 +151,8 @@ def seal_package(fixture: Fixture, out: Path):
         recipient="central", recipient_keys=(), period="2026-10", sequence=1, created=fixture.now,
         rehearsal=False, directory_version=directory.version, commitment=commitment, files=(), leaves_sha256=b"",
     )
-    files = {1: [HEADER, rows], 2: [HEADER], 3: [HEADER]}
+    # The data file is the header then the rows: exactly the plaintext file.
+    files = {1: FileChunks(fixture.plain) if streamed else [HEADER, rows], 2: [HEADER], 3: [HEADER]}
     return write_package(
         folder=media.medium_folder(out, agency.participant_id, "central"), sender=agency, directory=directory,
         bundle=bundle, previous=(), manifest=manifest, leaves=carried, files=files,
