@@ -181,7 +181,8 @@ def return_receipts(network, *, period: str, returns: Path, now: dt.datetime, sa
         forward(period, key=network.secrets[pid], home=network.home(pid), out=returns, now=now, operator=OPERATOR)
     result = collect(returns, key=network.secrets["central"], home=network.home("central"), now=now, operator=OPERATOR)
     refused += result.rejected
-    forward(period, key=network.secrets["central"], home=network.home("central"), out=returns, now=now, operator=OPERATOR)
+    forward(period, key=network.secrets["central"], home=network.home("central"), out=returns, now=now,
+            operator=OPERATOR)
     say(f"receipts: central kept {result.stored} documents and forwarded one aggregate to the agency")
     result = collect(returns, key=network.secrets["agency"], home=network.home("agency"), now=now, operator=OPERATOR)
     refused += result.rejected
@@ -216,7 +217,8 @@ def status_excerpt(workdir: Path, limit: int = 60) -> list[str]:
     hidden = len(lines) - len(kept)
     at = next(i for i, x in enumerate(kept) if x == "")
     at = kept.index("", at + 1)
-    return kept[:at] + [f"… and {hidden} municipalities confirmed (full table: {Path(workdir) / 'status.txt'})"] + kept[at:]
+    note = f"… and {hidden} municipalities confirmed (full table: {Path(workdir) / 'status.txt'})"
+    return kept[:at] + [note] + kept[at:]
 
 
 def stderr_progress(message: str) -> None:

@@ -91,13 +91,15 @@ def register(app: typer.Typer) -> None:
         from secxfer.errors import IntegrityError
         from secxfer.ledger.collect import collect
 
-        result = collect(path, key=load_key(key, passphrase_fd), home=resolve_home(home), operator=operator, notify=warn)
+        result = collect(path, key=load_key(key, passphrase_fd), home=resolve_home(home), operator=operator,
+                         notify=warn)
         typer.echo(f"{result.files} file(s): {result.stored} document(s) kept, {result.already} already here, "
                    f"{len(result.rejected)} refused")
         for line in result.rejected:
             typer.echo(f"  REFUSED {line}")
         if result.rejected:
-            raise IntegrityError(f"{len(result.rejected)} receipt(s) or aggregate(s) refused", hint="report them to the sender; the rest was kept")
+            raise IntegrityError(f"{len(result.rejected)} receipt(s) or aggregate(s) refused",
+                                 hint="report them to the sender; the rest was kept")
 
     @receipts_app.command("forward")
     def forward_command(
@@ -130,7 +132,9 @@ def register(app: typer.Typer) -> None:
     def log_checkpoint_command(
         key: KeyOption,
         out: Annotated[Path, typer.Option("--out", "-o", help="Folder (e.g. a return medium) for the checkpoint.")],
-        since: Annotated[Path | None, typer.Option("--since", help="A checkpoint carried up before: also write the consistency proof from it.")] = None,
+        since: Annotated[
+            Path | None, typer.Option("--since", help="A checkpoint carried up before: also write the consistency proof.")
+        ] = None,
         home: HomeOption = None,
         passphrase_fd: PassphraseFdOption = None,
     ) -> None:

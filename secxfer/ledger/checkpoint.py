@@ -286,5 +286,6 @@ def compare_files(first: Path, second: Path, *, directory, proof: Path | None = 
             check = check_lines(*read_entries(home))
             old, new = sorted((a, b), key=lambda c: c.size)
             if new.size <= check.entries:
-                proof_bytes = encode_proof(a.origin, old.size, new.size, consistency_proof(check.leaf_hashes[: new.size], old.size))
+                hashes = consistency_proof(check.leaf_hashes[: new.size], old.size)
+                proof_bytes = encode_proof(a.origin, old.size, new.size, hashes)
     return compare(a, b, proof_bytes)

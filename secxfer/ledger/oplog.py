@@ -124,7 +124,8 @@ def append(home: Path, *, op: str, who: str, facts: Mapping[str, Fact] | None = 
 
 
 def _write(ledger: LedgerHome, lines: list[bytes], op: str, who: str, facts: dict, now: dt.datetime) -> LogEntry:
-    entry = LogEntry(seq=len(lines), prev=tree_root([entry_hash(x) for x in lines]), at=now, who=who, op=op, facts=facts)
+    prev = tree_root([entry_hash(x) for x in lines])
+    entry = LogEntry(seq=len(lines), prev=prev, at=now, who=who, op=op, facts=facts)
     line = encode(entry)
     if len(line) > ENTRY_MAX_BYTES:
         raise UsageError(f"log entry for {op!r} is too large")

@@ -81,12 +81,14 @@ def purge(period: str, *, home: Path, operator: str | None = None, now: dt.datet
         raise UsageError(f"{str(home)!r} has not sealed, relayed or opened anything", hint="check --home")
     records = ledger.outputs()
     done = {r["path"] for r in records if r.get("type") == "purged"}
-    pending = [r for r in records if r.get("period") == label and r.get("type") in ("package", "opened") and r["path"] not in done]
+    pending = [r for r in records
+               if r.get("period") == label and r.get("type") in ("package", "opened") and r["path"] not in done]
     if not pending:
         raise UsageError(f"nothing recorded here for {label} is left to purge")
     evidence = load_evidence(home, label, trusted_directory(home, now))
     accepted = {(r.issuer, r.package_id, r.encrypted_sha256.hex()) for r in evidence.receipts if r.accepted}
-    own = {r.package_id: evidence.receipt_hashes[id(r)].hex() for r in evidence.receipts if r.accepted and r.issuer == me}
+    own = {r.package_id: evidence.receipt_hashes[id(r)].hex()
+           for r in evidence.receipts if r.accepted and r.issuer == me}
     sent = _sent_receipts(home)
     missing = []
     for record in pending:

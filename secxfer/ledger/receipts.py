@@ -165,7 +165,9 @@ def accepted_receipt(facts: PackageFacts, *, issuer: str, action: str, now: dt.d
     )
 
 
-def failure_receipt(path: Path, error: BaseException, *, issuer: str, action: str, directory, now: dt.datetime) -> Receipt | None:
+def failure_receipt(
+    path: Path, error: BaseException, *, issuer: str, action: str, directory, now: dt.datetime
+) -> Receipt | None:
     """The receipt for a package that failed to open or relay; None if its sender is unknown.
 
     Sender, period and package id come from the outer signature file when it verifies,

@@ -29,29 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from secxfer.errors import SecxferError
-from secxfer.ledger.aggregate import is_below
 from secxfer.ledger.receipts import Receipt
-from secxfer.ledger.reports import HopReport, ReportOutput, balance_problems
+from secxfer.ledger.reports import HopReport, balance_problems
+from secxfer.ledger.trace import Problem, Standing, Trace
+
+__all__ = ["STATES", "Evidence", "Problem", "Reconciliation", "Standing", "load_evidence", "reconcile",
+           "reconcile_home", "require_reconciled", "summary_lines", "to_json"]
 
 STATES = ("confirmed", "received", "relayed", "sealed", "failed", "missing", "withheld")
-SEVERITIES = ("error", "open", "warning")
-
-
-@dataclass(frozen=True)
-class Problem:
-    severity: str
-    kind: str
-    where: str  # the participant (or package) the problem is located at
-    message: str
-
-
-@dataclass
-class Standing:
-    id: str
-    state: str
-    package_id: str = ""
-    rows: tuple[int, int, int] | None = None
-    detail: str = ""
 
 
 @dataclass
@@ -112,7 +97,9 @@ def load_evidence(home: Path, period: str, directory) -> Evidence:
     return evidence
 
 
-def reconcile_home(home: Path, period: str, *, viewer: str | None = None, now: dt.datetime | None = None) -> Reconciliation:
+def reconcile_home(
+    home: Path, period: str, *, viewer: str | None = None, now: dt.datetime | None = None
+) -> Reconciliation:
     """Reconcile ``period`` from the evidence kept in ``home`` (the home's participant's view)."""
     from secxfer.ledger.evidence import trusted_directory
     from secxfer.errors import UsageError
@@ -121,141 +108,10 @@ def reconcile_home(home: Path, period: str, *, viewer: str | None = None, now: d
     now = now or dt.datetime.now(dt.timezone.utc)
     viewer = viewer or LedgerHome(home).participant()
     if viewer is None:
-        raise UsageError(f"{str(home)!r} has not sealed, relayed or opened anything yet", hint="pass --as ID or the right --home")
+        raise UsageError(f"{str(home)!r} has not sealed, relayed or opened anything yet",
+                         hint="pass --as ID or the right --home")
     directory = trusted_directory(home, now)
     return reconcile(load_evidence(home, period, directory), period=period, viewer=viewer, directory=directory)
-
-
-class _Walk:
-    def __init__(self, evidence: Evidence, viewer: str, root: HopReport) -> None:
-        self.evidence = evidence
-        self.root = root
-        self.viewer = viewer
-        self.problems: dict[tuple[str, str, str], Problem] = {}
-        self.leaves = {leaf.code: leaf for leaf in root.leaves}
-        self.by_input: dict[str, HopReport] = {}
-        for report in evidence.reports:
-            if report.input is not None and report.delivery_id == root.delivery_id:
-                self.by_input.setdefault(report.input.package_id, report)
-        self.receipts: dict[tuple[str, str], list[Receipt]] = defaultdict(list)
-        for receipt in evidence.receipts:
-            self.receipts[(receipt.issuer, receipt.package_id)].append(receipt)
-
-    def problem(self, severity: str, kind: str, where: str, message: str) -> None:
-        self.problems.setdefault((kind, where, message), Problem(severity, kind, where, message))
-
-    def receipts_for(self, pid: str, output: ReportOutput) -> list[Receipt]:
-        found = list(self.receipts.get((pid, output.package_id), ()))
-        # A failure that left the package id unknown still names the file it was about.
-        found += [r for r in self.receipts.get((pid, ""), ()) if r.file_name == output.file_name]
-        return found
-
-    def locate(self, pid: str) -> Standing:
-        """Follow ``pid``'s rows (or its package) down from the root to the furthest known point."""
-        code = pid[4:] if pid.startswith("mun-") else None
-        report = self.root
-        while True:
-            output = next((o for o in report.outputs if self._carries(o, pid, code)), None)
-            if output is None:
-                held = next((w for w in report.withheld if w.code == code), None)
-                if held is not None:
-                    return Standing(pid, "withheld", detail=f"{held.reason} at {report.reporter}")
-                self.problem("error", "dropped", report.reporter,
-                             f"{report.reporter} received the rows for {pid} but its report sends them nowhere")
-                return Standing(pid, "missing", detail=f"dropped at {report.reporter}")
-            if output.recipient == pid:
-                return self.judge(pid, output, report)
-            below = self.by_input.get(output.package_id)
-            if below is None:
-                return self.stalled(pid, output, report)
-            self.check_link(report, output, below)
-            report = below
-
-    def _carries(self, output: ReportOutput, pid: str, code: str | None) -> bool:
-        if output.recipient == pid:
-            return True
-        return is_below(pid, output.recipient) and (code is None or code in output.codes)
-
-    def stalled(self, pid: str, output: ReportOutput, report: HopReport) -> Standing:
-        """``pid``'s rows went to ``relay``, which has not reported passing them on."""
-        relay = output.recipient
-        receipts = self.receipts_for(relay, output)
-        if any(r.accepted for r in receipts):
-            self.problem("open", "not-relayed", relay,
-                         f"{relay} acknowledged package {output.package_id[:8]} but no report of its relay has arrived")
-            return Standing(pid, "received", detail=f"at {relay}, not relayed yet")
-        if receipts:
-            return Standing(pid, "failed", detail=f"{receipts[0].disposition} at {relay}")
-        state = "sealed" if report.action == "seal" else "relayed"
-        return Standing(pid, state, detail=f"by {report.reporter}, no word from {relay}")
-
-    def check_link(self, report: HopReport, output: ReportOutput, below: HopReport) -> None:
-        got = below.input
-        assert got is not None
-        if got.encrypted_sha256 != output.encrypted_sha256 or got.manifest_sha256 != output.manifest_sha256:
-            self.problem("error", "file-differs", below.reporter,
-                         f"{below.reporter} relayed a package {output.package_id[:8]} that differs from what {report.reporter} sent")
-        theirs = {leaf.code: leaf for leaf in below.leaves}
-        for code in output.codes:
-            if theirs.get(code) != self.leaves.get(code):
-                self.problem("error", "leaves-differ", below.reporter,
-                             f"{below.reporter} received leaf {code} different from the agency's commitment")
-
-    def judge(self, pid: str, output: ReportOutput, report: HopReport) -> Standing:
-        receipts = self.receipts_for(pid, output)
-        accepted = [r for r in receipts if r.accepted]
-        failed = [r for r in receipts if not r.accepted and r.disposition != "replayed"]
-        for r in receipts:
-            if r.disposition == "replayed":
-                self.problem("warning", "replayed", pid,
-                             f"{pid} was offered package {output.package_id[:8]} again on {r.created:%Y-%m-%d %H:%M} and refused it")
-        hashes = {self.evidence.receipt_hashes.get(id(r)) for r in accepted}
-        if len(hashes) > 1:
-            times = ", ".join(sorted(f"{r.created:%Y-%m-%d %H:%M:%S}" for r in accepted))
-            self.problem("error", "opened-twice", pid,
-                         f"{pid} accepted package {output.package_id[:8]} {len(hashes)} times ({times}): copies exist outside one home")
-        standing = Standing(pid, "", output.package_id, rows=tuple(output.rows))  # type: ignore[arg-type]
-        if accepted:
-            differences = self.differences(pid, output, accepted[0])
-            if differences:
-                self.problem("error", "receipt-differs", pid, f"{pid}'s receipt for {output.package_id[:8]}: {'; '.join(differences)}")
-                standing.state, standing.detail = "failed", differences[0]
-            else:
-                standing.state = "confirmed"
-            return standing
-        if failed:
-            self.problem("error", failed[-1].disposition, pid,
-                         f"{pid} could not use package {output.package_id[:8]}: {failed[-1].detail}")
-            standing.state, standing.detail = "failed", failed[-1].disposition
-            return standing
-        if output.package_id in self.by_input:
-            standing.state, standing.detail = "received", f"{pid} relayed it, its receipt has not arrived"
-            self.problem("open", "no-receipt", pid, f"no receipt from {pid} for package {output.package_id[:8]}, though it relayed it")
-            return standing
-        standing.state = "sealed" if report.action == "seal" else "relayed"
-        standing.detail = f"by {report.reporter} on {report.created:%Y-%m-%d}, no receipt yet"
-        self.problem("open", "no-receipt", pid,
-                     f"{report.reporter} sent package {output.package_id[:8]} ({output.file_name}) to {pid} on "
-                     f"{report.created:%Y-%m-%d}; no receipt from {pid} (lost or not yet opened?)")
-        return standing
-
-    def differences(self, pid: str, output: ReportOutput, receipt: Receipt) -> list[str]:
-        found = []
-        if receipt.encrypted_sha256 != output.encrypted_sha256:
-            found.append(f"it received a file that differs from the one {receipt.sender} sent")
-        if receipt.manifest_sha256 != output.manifest_sha256:
-            found.append("its manifest differs from the one sent")
-        if receipt.delivery_id != self.root.delivery_id:
-            found.append("it names another delivery")
-        if pid.startswith("mun-"):
-            leaf = self.leaves[pid[4:]]
-            theirs = [x for x in receipt.leaves if x.code == leaf.code]
-            if len(theirs) != 1 or len(receipt.leaves) != 1:
-                found.append("it does not name exactly its own leaf")
-            elif theirs[0].rows != leaf.rows or theirs[0].leaf_sha256 != leaf.leaf_sha256:
-                found.append(f"rows {tuple(theirs[0].rows)} (leaf {theirs[0].leaf_sha256.hex()[:12]}) differ from the "
-                             f"agency's {tuple(leaf.rows)} (leaf {leaf.leaf_sha256.hex()[:12]})")
-        return found
 
 
 def _below(viewer: str, root: HopReport, directory) -> list[str]:
@@ -269,20 +125,24 @@ def _below(viewer: str, root: HopReport, directory) -> list[str]:
 
 def reconcile(evidence: Evidence, *, period: str, viewer: str, directory) -> Reconciliation:
     """Reconcile one period's evidence from ``viewer``'s position (pure: no files)."""
-    problems = [Problem("error", "invalid-evidence", "", f"stored evidence fails verification: {x}") for x in evidence.invalid]
+    problems = [Problem("error", "invalid-evidence", "", f"stored evidence fails verification: {x}")
+                for x in evidence.invalid]
     for report in evidence.reports:
         for text in balance_problems(report):
-            problems.append(Problem("error", "unbalanced", report.reporter, f"{report.reporter}'s {report.action} report: {text}"))
+            problems.append(Problem("error", "unbalanced", report.reporter,
+                                    f"{report.reporter}'s {report.action} report: {text}"))
     if viewer.startswith("mun-"):
         return _own_view(evidence, period, viewer, problems)
     roots = sorted((r for r in evidence.reports if r.reporter == viewer), key=lambda r: r.created)
     if not roots:
-        problems.append(Problem("open", "nothing-handled", viewer, f"{viewer} has no sealed or relayed delivery for {period}"))
+        problems.append(Problem("open", "nothing-handled", viewer,
+                                f"{viewer} has no sealed or relayed delivery for {period}"))
         return Reconciliation(period, viewer, None, {}, problems)
     root = roots[-1]
     for older in roots[:-1]:
-        problems.append(Problem("warning", "superseded", viewer, f"delivery {older.delivery_id[:8]} of {older.created:%Y-%m-%d} was superseded"))
-    walk = _Walk(evidence, viewer, root)
+        problems.append(Problem("warning", "superseded", viewer,
+                                f"delivery {older.delivery_id[:8]} of {older.created:%Y-%m-%d} was superseded"))
+    walk = Trace(evidence, viewer, root)
     standings = {pid: walk.locate(pid) for pid in _below(viewer, root, directory)}
     for pid, standing in standings.items():
         if pid.startswith("mun-") and standing.rows is None:
@@ -292,7 +152,8 @@ def reconcile(evidence: Evidence, *, period: str, viewer: str, directory) -> Rec
     for issuer, package_id in sorted(known - matched):
         if package_id and not walk.by_input.get(package_id) and issuer != viewer:
             problems.append(Problem("warning", "unmatched-receipt", issuer,
-                                    f"receipt from {issuer} for package {package_id[:8]}, which no report of this delivery lists"))
+                                    f"receipt from {issuer} for package {package_id[:8]}, "
+                                    "which no report of this delivery lists"))
     return Reconciliation(period, viewer, root.delivery_id, standings, problems + list(walk.problems.values()))
 
 
@@ -304,7 +165,8 @@ def _own_view(evidence: Evidence, period: str, me: str, problems: list[Problem])
         packages[r.package_id].add(evidence.receipt_hashes.get(id(r)))
     for package_id, hashes in packages.items():
         if len(hashes) > 1:
-            problems.append(Problem("error", "opened-twice", me, f"package {package_id[:8]} was accepted {len(hashes)} times"))
+            problems.append(Problem("error", "opened-twice", me,
+                                    f"package {package_id[:8]} was accepted {len(hashes)} times"))
     if accepted:
         last = accepted[-1]
         standing = Standing(me, "received", last.package_id, rows=last.rows, detail=f"opened {last.created:%Y-%m-%d}")
@@ -330,16 +192,20 @@ def to_json(rec: Reconciliation) -> dict:
              "rows": list(s.rows) if s.rows is not None else None, "detail": s.detail}
             for s in sorted(rec.standings.values(), key=lambda s: s.id)
         ],
-        "problems": [{"severity": p.severity, "kind": p.kind, "where": p.where, "message": p.message} for p in rec.problems],
+        "problems": [
+            {"severity": p.severity, "kind": p.kind, "where": p.where, "message": p.message} for p in rec.problems
+        ],
     }
 
 
 def summary_lines(rec: Reconciliation) -> list[str]:
     """A short account: the verdict, counts per state, then every problem."""
     municipalities = rec.municipalities
-    confirmed = sum(1 for s in municipalities if s.state in ("confirmed", "received" if rec.viewer.startswith("mun-") else "confirmed"))
+    done = ("confirmed", "received") if rec.viewer.startswith("mun-") else ("confirmed",)
+    confirmed = sum(1 for s in municipalities if s.state in done)
     verdict = "RECONCILED" if rec.ok else "NOT RECONCILED"
-    lines = [f"{verdict}: {rec.period} as seen by {rec.viewer}: {confirmed} of {len(municipalities)} municipalities confirmed"]
+    lines = [f"{verdict}: {rec.period} as seen by {rec.viewer}: "
+             f"{confirmed} of {len(municipalities)} municipalities confirmed"]
     lines.append("  " + ", ".join(f"{state} {rec.count(state)}" for state in STATES if rec.count(state)))
     lines += [f"  {p.severity:<7} {p.kind:<18} {p.where:<11} {p.message}" for p in rec.problems]
     return lines

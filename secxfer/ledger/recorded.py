@@ -29,7 +29,14 @@ from secxfer.errors import IntegrityError, SecxferError
 from secxfer.ledger import oplog
 from secxfer.ledger.errors import warn
 from secxfer.ledger.evidence import RECEIPT_KIND, REPORT_KIND, sign_model
-from secxfer.ledger.receipts import PackageFacts, Receipt, accepted_receipt, disposition_for, failure_receipt, package_facts
+from secxfer.ledger.receipts import (
+    PackageFacts,
+    Receipt,
+    accepted_receipt,
+    disposition_for,
+    failure_receipt,
+    package_facts,
+)
 from secxfer.ledger.reports import HopReport, relay_report, seal_report
 from secxfer.ledger.store import LedgerHome
 
@@ -77,8 +84,10 @@ class _Trail:
         if receipts_out is not None:
             from secxfer.ledger.returns import write_sealed
 
-            path = write_sealed(receipts_out, kind=RECEIPT_KIND, signed=raw, author=self.me, recipient=receipt.sender,
-                                period=receipt.period, rehearsal=receipt.rehearsal, directory=self.directory(), now=self.now)
+            path = write_sealed(
+                receipts_out, kind=RECEIPT_KIND, signed=raw, author=self.me, recipient=receipt.sender,
+                period=receipt.period, rehearsal=receipt.rehearsal, directory=self.directory(), now=self.now,
+            )
             self.log("receipt-sent", period=receipt.period, receipt_sha256=digest, file=path.name, to=receipt.sender)
 
     def failed(self, action: str, package: Path, error: IntegrityError, facts: PackageFacts | None,
@@ -92,7 +101,8 @@ class _Trail:
                     disposition=disposition_for(error), detail=str(error)[:300], leaves=(),
                 )
             else:
-                receipt = failure_receipt(package, error, issuer=self.me, action=action, directory=self.directory(), now=self.now)
+                receipt = failure_receipt(package, error, issuer=self.me, action=action,
+                                          directory=self.directory(), now=self.now)
             if receipt is None:
                 self.notify(f"no receipt for {Path(package).name!r}: its sender cannot be told from the file")
             else:
@@ -121,10 +131,11 @@ def seal(*, key, home: Path, operator: str | None = None, notify: Notify | None 
         raise
     package = result.package
     trail.ledger.note_output({"type": "package", "period": result.period, "path": str(package.path),
-                              "recipient": package.recipient, "package_id": package.package_id, "sha256": package.sha256.hex()})
+                              "recipient": package.recipient, "package_id": package.package_id,
+                              "sha256": package.sha256.hex()})
     trail.log("sealed", period=result.period, package_id=package.package_id, sha256=package.sha256.hex(),
-              rows_read=list(result.rows_read), rows_sealed=list(result.rows_sealed), rows_withheld=result.withheld_rows,
-              covered=result.covered, rehearsal=result.rehearsal)
+              rows_read=list(result.rows_read), rows_sealed=list(result.rows_sealed),
+              rows_withheld=result.withheld_rows, covered=result.covered, rehearsal=result.rehearsal)
     digest, _ = trail.keep(REPORT_KIND, seal_report(result, reporter=trail.me, now=trail.now))
     trail.log("report-written", period=result.period, report_sha256=digest)
     trail.checkpoint()
@@ -139,7 +150,8 @@ def relay(package: Path, *, key, home: Path, operator: str | None = None, receip
     trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
     seen: list[PackageFacts] = []
     try:
-        result = chain_relay(package, key=key, home=home, now=trail.now, observe=lambda p: seen.append(package_facts(p)), **kwargs)
+        result = chain_relay(package, key=key, home=home, now=trail.now,
+                             observe=lambda p: seen.append(package_facts(p)), **kwargs)
     except IntegrityError as error:
         trail.failed("relay", package, error, seen[0] if seen else None, receipts_out)
         raise

@@ -120,7 +120,8 @@ def relay_report(result, pkg_facts, *, reporter: str, now: dt.datetime) -> HopRe
     held = set(result.withheld)
     outputs = []
     for written in result.outputs:
-        codes = [leaf.code for leaf in pkg_facts.leaves if leaf.code not in held and _in_scope(written.recipient, leaf.code)]
+        codes = [leaf.code for leaf in pkg_facts.leaves
+                 if leaf.code not in held and _in_scope(written.recipient, leaf.code)]
         outputs.append(_output(written, codes))
     return HopReport(
         reporter=reporter, action="relay", period=pkg_facts.period, rehearsal=pkg_facts.rehearsal,
@@ -167,7 +168,8 @@ def balance_problems(report: HopReport) -> list[str]:
             continue
         expected = [sum(leaves[c].rows[a] for c in output.codes) for a in ANNEXES]
         if list(output.rows) != expected:
-            problems.append(f"output to {output.recipient} has rows {tuple(output.rows)}, its leaves add up to {tuple(expected)}")
+            problems.append(f"output to {output.recipient} has rows {tuple(output.rows)}, "
+                            f"its leaves add up to {tuple(expected)}")
     for withheld in report.withheld:
         if withheld.code in leaves:
             if withheld.code in placed:

@@ -56,7 +56,8 @@ class Status:
         counts = " · ".join(f"{rec.count(s)} {s}" for s in STATES if rec.count(s))
         lines = [
             f"status of {rec.period} as seen by {rec.viewer} — {self.deadline_text()}",
-            f"delivery {rec.delivery_id[:8] if rec.delivery_id else '(none)'}: {len(rec.standings)} recipient(s): {counts or 'none'}",
+            f"delivery {rec.delivery_id[:8] if rec.delivery_id else '(none)'}: "
+            f"{len(rec.standings)} recipient(s): {counts or 'none'}",
             "",
             f"{'RECIPIENT':<12} {'STATE':<10} {'ROWS':<14} {'PACKAGE':<9} DETAIL",
         ]
