@@ -314,3 +314,23 @@ def test_evidence_store_keeps_each_document_once_and_survives_a_torn_append(tmp_
     extra = Verified(kind="secxfer/receipt", signer="x", document=None, raw=b'{"n":9}')
     assert store.keep([*docs, extra], "2026-10") == 1
     assert path.read_bytes() == b"".join(d.raw + b"\n" for d in (*docs, extra))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_byte_change_to_a_signed_receipt_is_refused(net, directory, data):
+    from secxfer.errors import SecxferError
+    from secxfer.ledger.evidence import RECEIPT_KIND, sign_model
+    from secxfer.ledger.receipts import Receipt, verify_receipt
+
+    receipt = Receipt(issuer="mun-131016", sender="fed-13", action="open", disposition="accepted",
+                      claims_verified=True, period="2026-10", rehearsal=False, package_id="ab" * 16,
+                      file_name="2026-10_fed-13_to_mun-131016_abababab.age", encrypted_sha256=bytes(32),
+                      rows=(1, 0, 2), created=NOW)
+    raw = sign_model(RECEIPT_KIND, receipt, net.secrets["mun-131016"])
+    assert verify_receipt(raw, directory).document == receipt
+    mutated = bytearray(raw)
+    position = data.draw(st.integers(0, len(raw) - 1))
+    mutated[position] = data.draw(st.integers(0, 255).filter(lambda v: v != raw[position]))
+    with pytest.raises(SecxferError):
+        verify_receipt(bytes(mutated), directory)
