@@ -59,9 +59,12 @@ def _prepare_out(out: Path, outputs: dict[str, bytes]) -> bool:
     run killed earlier left a staging folder with plaintext: that goes now.
     """
     if out.parent.is_dir():
-        staged = _staged_name(out)
-        for leftover in out.parent.iterdir():
-            if staged.match(leftover.name) and leftover.is_dir() and not leftover.is_symlink():
+        staged, suffix = _staged_name(out), f"-{out.name}"
+        # os.scandir and a suffix test first: the folder may hold every municipality's output.
+        with os.scandir(out.parent) as listing:
+            found = [Path(e.path) for e in listing if e.name.endswith(suffix) and staged.match(e.name)]
+        for leftover in found:
+            if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover)
     if out.exists():
         if out.is_dir() and not out.is_symlink() and any(out.iterdir()):
@@ -106,7 +109,7 @@ def open_package(
             observe(pkg)
         outer_checked = False
         if Path(str(package) + media.SIDECAR_SUFFIX).is_file():
-            verify_outer(package, pkg.directory)
+            verify_outer(package, pkg.directory, measured=(pkg.size, pkg.sha256))
             outer_checked = True
         outputs = {}
         for name in ANNEX_FILES.values():

@@ -307,10 +307,12 @@ def receive(
         raise
 
 
-def verify_outer(path: Path, directory) -> OuterStatement:
+def verify_outer(path: Path, directory, *, measured: tuple[int, bytes] | None = None) -> OuterStatement:
     """Check a package's outer signature and that the file on the medium is what it signs.
 
-    Needs no secret key: anyone holding the directory can check a medium.
+    Needs no secret key: anyone holding the directory can check a medium. ``measured``
+    is the (size, SHA-256) of the file as already read, by :func:`receive` for
+    instance, which saves reading it twice and checks the very bytes it decrypted.
     """
     doc = SignedDocument.decode(media.read_sidecar(path), kind=OUTER_KIND, max_bytes=OUTER_MAX_BYTES)
     if len(doc.signatures) != 1:
@@ -323,7 +325,7 @@ def verify_outer(path: Path, directory) -> OuterStatement:
         raise SignatureError(f"outer signature is not by a key of {statement.sender!r}")
     verify(public, OUTER_KIND, doc.payload, doc.signatures[0])
     directory.require_signing_key(statement.sender, public, statement.created)
-    size, digest = media.file_sha256(Path(path))
+    size, digest = measured if measured is not None else media.file_sha256(Path(path))
     if statement.file_name != Path(path).name:
         raise IntegrityError(f"package was renamed: signed as {statement.file_name!r}")
     if size != statement.size or not hmac.compare_digest(digest, statement.sha256):
