@@ -48,7 +48,8 @@ def _to_utf8(data: bytes) -> bytes:
 
 
 def _staged_name(out: Path) -> re.Pattern[str]:
-    return re.compile(re.escape(TEMP_PREFIX) + r"[0-9a-f]{12}-" + re.escape(out.name) + r"\Z")
+    """Names of ``out``'s staging folders, one per line of a listing joined with newlines."""
+    return re.compile("^" + re.escape(TEMP_PREFIX) + r"[0-9a-f]{12}-" + re.escape(out.name) + "$", re.MULTILINE)
 
 
 def _prepare_out(out: Path, outputs: dict[str, bytes]) -> bool:
@@ -59,11 +60,11 @@ def _prepare_out(out: Path, outputs: dict[str, bytes]) -> bool:
     run killed earlier left a staging folder with plaintext: that goes now.
     """
     if out.parent.is_dir():
-        staged, suffix = _staged_name(out), f"-{out.name}"
-        # os.scandir and a suffix test first: the folder may hold every municipality's output.
-        with os.scandir(out.parent) as listing:
-            found = [Path(e.path) for e in listing if e.name.endswith(suffix) and staged.match(e.name)]
-        for leftover in found:
+        # One regex search over the joined listing, not a Python loop: the folder may hold
+        # every municipality's output. A name with a newline cannot be a staging folder,
+        # and every match is checked to be a real folder before it is removed.
+        found = _staged_name(out).findall("\n".join(os.listdir(out.parent)))
+        for leftover in (out.parent / name for name in found):
             if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover)
     if out.exists():
