@@ -214,7 +214,7 @@ class HashingReader:
 class ReceivedPackage:
     """A decrypted and fully verified package (plaintext only in anonymous scratch)."""
 
-    def __init__(self, *, path, size, sha256, scratch, buffer, entries, chain, directory, leaves, spans):
+    def __init__(self, *, path, size, sha256, scratch, buffer, entries, chain, directory, leaves, spans, bundle=None):
         self.path: Path = path
         self.size: int = size
         self.sha256: bytes = sha256
@@ -225,13 +225,16 @@ class ReceivedPackage:
         self.directory = directory
         self.leaves: tuple[CarriedLeaf, ...] = leaves
         self.spans: dict[int, list[tuple[int, int]]] = spans
+        self._bundle: bytes | None = bundle  # the carried bundle, decompressed once by receive
 
     @property
     def manifest(self) -> Manifest:
         return self.chain.current
 
     def bundle(self) -> bytes:
-        return unpack_bundle(bytes(self.entries["trust"].data))
+        if self._bundle is None:
+            self._bundle = unpack_bundle(bytes(self.entries["trust"].data))
+        return self._bundle
 
     def rows(self, annex: int, leaf_position: int) -> memoryview:
         lo, hi = self.spans[annex][leaf_position]
@@ -284,9 +287,8 @@ def receive(
         for name in REQUIRED_ENTRIES:
             if name not in entries:
                 raise FormatError(f"package lacks its {name!r} entry")
-        directory = load_bundle_into_store(
-            home, unpack_bundle(bytes(entries["trust"].data)), now, anchor=anchor
-        )
+        carried = unpack_bundle(bytes(entries["trust"].data))
+        directory = load_bundle_into_store(home, carried, now, anchor=anchor)
         envelopes = [bytes(entries[f"manifest-{i}"].data) for i in range(8) if f"manifest-{i}" in entries]
         chain = verify_chain(envelopes, directory, me.participant_id)
         manifest = chain.current
@@ -300,7 +302,7 @@ def receive(
             raise ReplayError(f"package {manifest.package_id} was already processed here")
         return ReceivedPackage(
             path=Path(path), size=reader.size, sha256=reader.hash.digest(), scratch=scratch, buffer=buffer,
-            entries=entries, chain=chain, directory=directory, leaves=leaves, spans=spans,
+            entries=entries, chain=chain, directory=directory, leaves=leaves, spans=spans, bundle=carried,
         )
     except BaseException:
         scratch.close()
