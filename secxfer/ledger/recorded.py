@@ -19,8 +19,9 @@ not verify (then ``notify`` is told, and nothing is signed over a broken history
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -56,9 +57,24 @@ class _Trail:
         self.ledger = LedgerHome(home)
         self.ledger.bind(self.me)
         self._directory = None
+        self._entries: list[tuple[str, dict]] = []
 
     def log(self, op: str, **facts) -> None:
-        oplog.append(self.home, op=op, who=self.who, facts=facts, now=self.now)
+        """Queue a log entry; :meth:`checkpoint` writes the operation's entries together."""
+        self._entries.append((op, facts))
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[None]:
+        """Whatever happens in the block, the entries queued so far are written."""
+        try:
+            yield
+        finally:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._entries:
+            entries, self._entries = self._entries, []
+            oplog.append_many(self.home, entries, who=self.who, now=self.now)
 
     def keep(self, kind: str, document: HopReport | Receipt) -> tuple[str, bytes]:
         """Sign, verify against the directory, store; return the SHA-256 (hex) and the signed bytes."""
@@ -110,10 +126,14 @@ class _Trail:
             self.checkpoint()
         except (SecxferError, OSError) as secondary:
             self.notify(f"the failure was not fully recorded: {secondary}")
+            with contextlib.suppress(SecxferError, OSError):
+                self.flush()
 
     def checkpoint(self) -> None:
+        """Write the queued log entries, then sign a checkpoint of the whole log."""
         from secxfer.ledger.checkpoint import checkpoint_log
 
+        self.flush()
         problem = checkpoint_log(self.home, self.key)
         if problem is not None:
             self.notify(problem)
@@ -127,17 +147,19 @@ def seal(*, key, home: Path, operator: str | None = None, notify: Notify | None 
     try:
         result = chain_seal(key=key, home=home, now=trail.now, **kwargs)
     except SecxferError as error:
-        trail.log("seal-failed", period=str(kwargs.get("period", "")), error=type(error).__name__)
+        with trail.recording():
+            trail.log("seal-failed", period=str(kwargs.get("period", "")), error=type(error).__name__)
         raise
     package = result.package
-    trail.ledger.note_output({"type": "package", "period": result.period, "path": str(package.path),
-                              "recipient": package.recipient, "package_id": package.package_id,
-                              "sha256": package.sha256.hex()})
-    trail.log("sealed", period=result.period, package_id=package.package_id, sha256=package.sha256.hex(),
-              rows_read=list(result.rows_read), rows_sealed=list(result.rows_sealed),
-              rows_withheld=result.withheld_rows, covered=result.covered, rehearsal=result.rehearsal)
-    digest, _ = trail.keep(REPORT_KIND, seal_report(result, reporter=trail.me, now=trail.now))
-    trail.log("report-written", period=result.period, report_sha256=digest)
+    with trail.recording():
+        trail.ledger.note_output({"type": "package", "period": result.period, "path": str(package.path),
+                                  "recipient": package.recipient, "package_id": package.package_id,
+                                  "sha256": package.sha256.hex()})
+        trail.log("sealed", period=result.period, package_id=package.package_id, sha256=package.sha256.hex(),
+                  rows_read=list(result.rows_read), rows_sealed=list(result.rows_sealed),
+                  rows_withheld=result.withheld_rows, covered=result.covered, rehearsal=result.rehearsal)
+        digest, _ = trail.keep(REPORT_KIND, seal_report(result, reporter=trail.me, now=trail.now))
+        trail.log("report-written", period=result.period, report_sha256=digest)
     trail.checkpoint()
     return result
 
@@ -156,16 +178,17 @@ def relay(package: Path, *, key, home: Path, operator: str | None = None, receip
         trail.failed("relay", package, error, seen[0] if seen else None, receipts_out)
         raise
     facts = seen[0]
-    for written in result.outputs:
-        trail.ledger.note_output({"type": "package", "period": facts.period, "path": str(written.path),
-                                  "recipient": written.recipient, "package_id": written.package_id,
-                                  "sha256": written.sha256.hex()})
-    trail.log("relayed", period=facts.period, package_id=facts.package_id, sha256=facts.encrypted_sha256.hex(),
-              rows_in=list(result.rows_in), rows_out=list(result.rows_out), outputs=len(result.outputs),
-              rows_withheld=sum(sum(r) for r in result.withheld.values()))
-    digest, _ = trail.keep(REPORT_KIND, relay_report(result, facts, reporter=trail.me, now=trail.now))
-    trail.log("report-written", period=facts.period, report_sha256=digest)
-    trail.receipt(accepted_receipt(facts, issuer=trail.me, action="relay", now=trail.now), receipts_out)
+    with trail.recording():
+        for written in result.outputs:
+            trail.ledger.note_output({"type": "package", "period": facts.period, "path": str(written.path),
+                                      "recipient": written.recipient, "package_id": written.package_id,
+                                      "sha256": written.sha256.hex()})
+        trail.log("relayed", period=facts.period, package_id=facts.package_id, sha256=facts.encrypted_sha256.hex(),
+                  rows_in=list(result.rows_in), rows_out=list(result.rows_out), outputs=len(result.outputs),
+                  rows_withheld=sum(sum(r) for r in result.withheld.values()))
+        digest, _ = trail.keep(REPORT_KIND, relay_report(result, facts, reporter=trail.me, now=trail.now))
+        trail.log("report-written", period=facts.period, report_sha256=digest)
+        trail.receipt(accepted_receipt(facts, issuer=trail.me, action="relay", now=trail.now), receipts_out)
     trail.checkpoint()
     return result
 
@@ -184,10 +207,11 @@ def open_package(package: Path, *, key, home: Path, out: Path, operator: str | N
         trail.failed("open", package, error, seen[0] if seen else None, receipts_out)
         raise
     facts = seen[0]
-    trail.ledger.note_output({"type": "opened", "period": facts.period, "path": str(Path(out)),
-                              "package_id": facts.package_id, "files": [p.name for p in result.files]})
-    trail.log("opened", period=facts.period, package_id=facts.package_id, sha256=facts.encrypted_sha256.hex(),
-              rows=list(result.rows), files=len(result.files))
-    trail.receipt(accepted_receipt(facts, issuer=trail.me, action="open", now=trail.now), receipts_out)
+    with trail.recording():
+        trail.ledger.note_output({"type": "opened", "period": facts.period, "path": str(Path(out)),
+                                  "package_id": facts.package_id, "files": [p.name for p in result.files]})
+        trail.log("opened", period=facts.period, package_id=facts.package_id, sha256=facts.encrypted_sha256.hex(),
+                  rows=list(result.rows), files=len(result.files))
+        trail.receipt(accepted_receipt(facts, issuer=trail.me, action="open", now=trail.now), receipts_out)
     trail.checkpoint()
     return result
