@@ -32,6 +32,7 @@ RECONCILE_HELP = """Prove a period complete: every municipality received exactly
 Exit 0 when every municipality below you is confirmed and nothing contradicts; 1 when
 receipts or reports are still missing (the problems name them); 3 when evidence
 contradicts itself (rows that differ, a package opened twice, counts that do not add up).
+For the same result as a JSON document: secxfer status PERIOD --json.
 """
 
 
@@ -60,20 +61,12 @@ def register(app: typer.Typer) -> None:
     def reconcile_command(
         period: Annotated[str, typer.Argument(help="YYYY-MM or YYYY-MM..YYYY-MM.")],
         home: HomeOption = None,
-        json_output: JsonOption = False,
         viewer: AsOption = None,
     ) -> None:
         from secxfer.ledger.reconcile import reconcile_home, require_reconciled, summary_lines
 
         result = reconcile_home(resolve_home(home), period, viewer=viewer)
-        if json_output:
-            import msgspec
-
-            from secxfer.ledger.reconcile import to_json
-
-            typer.echo(msgspec.json.format(msgspec.json.encode(to_json(result)), indent=2).decode())
-        else:
-            typer.echo("\n".join(summary_lines(result)))
+        typer.echo("\n".join(summary_lines(result)))
         require_reconciled(result)
 
     receipts_app = typer.Typer(help="Receipts on return media: collect them, forward them upward.", no_args_is_help=True)
