@@ -111,7 +111,9 @@ def world(tmp_path_factory):
 
     def stage(name: str, homes: list[str], args: list[str], media_from: Path | None = None) -> Stage:
         folder = root / "stages" / name
-        shutil.copytree(keys, folder / "keys")
+        (folder / "keys").mkdir(parents=True)
+        for pid in homes:
+            shutil.copyfile(keys / f"{pid}.key", folder / "keys" / f"{pid}.key")
         for pid in homes:
             shutil.copytree(net.home(pid), folder / "homes" / pid)
         if media_from is not None:
@@ -154,14 +156,13 @@ def _identity(net, name: str):
     return net.secrets[recipient].encryption_identity
 
 
-def check_no_partial_file(net, where: Path, directory) -> list[str]:
-    """Every file under a final name is complete; returns the names of leftovers."""
-    leftovers = []
+def check_no_partial_file(net, where: Path, directory) -> None:
+    """Every file under a final name on the media is complete (temporaries aside)."""
     for medium in sorted((where / "media").glob("*-to-*")):
         for item in sorted(medium.iterdir()):
             if item.name.startswith(TEMP_PREFIX):
-                leftovers.append(item.name)
-            elif item.suffix == ".age":
+                continue
+            if item.suffix == ".age":
                 entries = container.parse(decrypt_bytes([_identity(net, item.name)], item.read_bytes()))
                 assert {"trust", "leaves", "annex1.csv"} <= set(entries), item
                 if Path(str(item) + media.SIDECAR_SUFFIX).exists():
@@ -174,10 +175,10 @@ def check_no_partial_file(net, where: Path, directory) -> list[str]:
             else:
                 assert item.name.endswith(".age.sig"), item
                 SignedDocument.decode(item.read_bytes())
-    return leftovers
 
 
 def _packages(where: Path) -> dict[str, list[str]]:
+    """Package file names per medium folder (any leftover would show up here too)."""
     return {m.name: sorted(p.name for p in m.glob("*.age")) for m in sorted((where / "media").glob("*-to-*"))}
 
 
@@ -193,24 +194,28 @@ def _kill_points(stage: Stage, reference: Path, seed: int) -> tuple[list[int], l
     return events, [round(rng.uniform(0.1, elapsed), 3) for _ in range(KILLS_AT_TIMES)]
 
 
-def _crash_and_rerun(world, command: str, tmp_path: Path, seed: int):
+def _crash_and_rerun(world, command: str, tmp_path: Path, seed: int, check) -> None:
+    """Kill ``command`` at each seeded point, rerun it, and ``check`` the outcome; each
+    run's folder is removed once checked (a few hundred files apiece)."""
     stage, reference = world[command]
     events, times = _kill_points(stage, reference, seed)
     directory = _directory(world)
     points = [("event", e) for e in events] + [("time", t) for t in times]
 
-    def one(point):
+    def one(point) -> None:
         kind, value = point
         where = stage.copy(tmp_path / f"{command}-{kind}-{value}")
         killed = stage.run(where, kill_at=value) if kind == "event" else stage.run(where, kill_after=value)
-        leftovers = check_no_partial_file(world["net"], where, directory)
+        check_no_partial_file(world["net"], where, directory)
         rerun = stage.run(where)
-        return point, killed, leftovers, rerun, where
+        if killed.returncode != 0:  # else the kill point lay beyond this run's last change
+            assert killed.returncode == -signal.SIGKILL, (point, killed.stderr)
+            check(point, rerun, where)
+        shutil.rmtree(where)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        outcomes = list(pool.map(one, points))
+        list(pool.map(one, points))
     print(f"\n{command}: {len(events)} kills at file-system changes {events}, {len(times)} at times {times} s")
-    return outcomes
 
 
 def _directory(world):
@@ -235,48 +240,46 @@ def _log_ok(home: Path) -> None:
 
 
 def test_seal_killed_anywhere_then_rerun(world, tmp_path):
-    reference = world["seal"][1]
-    for (kind, value), killed, leftovers, rerun, where in _crash_and_rerun(world, "seal", tmp_path, seed=11):
-        if killed.returncode == 0:  # the kill point lay beyond this run's last change
-            continue
-        assert killed.returncode == -signal.SIGKILL, (kind, value, killed.stderr)
-        assert rerun.returncode in (0, 1), (kind, value, rerun.stderr)
+    reference = _packages(world["seal"][1])
+
+    def check(point, rerun, where):
+        assert rerun.returncode in (0, 1), (point, rerun.stderr)
         if rerun.returncode == 1:  # the killed run had completed its package
-            assert "already" in rerun.stderr, rerun.stderr
-        packages = _packages(where)["agency-to-central"]
-        assert len(packages) == 1, (kind, value, packages)  # never a second package for the month
+            assert "already holds" in rerun.stderr, rerun.stderr
+        assert len(_packages(where)["agency-to-central"]) == 1, point  # never a second package for the month
+        assert [len(v) for v in _packages(where).values()] == [len(v) for v in reference.values()]
         _media_verify_ok(world, where)
         _log_ok(where / "homes" / "agency")
-        assert [len(v) for v in _packages(where).values()] == [len(v) for v in _packages(reference).values()]
+
+    _crash_and_rerun(world, "seal", tmp_path, 11, check)
 
 
 def test_relay_killed_anywhere_then_rerun_writes_the_same_packages(world, tmp_path):
-    reference = world["relay"][1]
-    expected = _packages(reference)
-    for (kind, value), killed, leftovers, rerun, where in _crash_and_rerun(world, "relay", tmp_path, seed=12):
-        if killed.returncode == 0:
-            continue
-        assert killed.returncode == -signal.SIGKILL, (kind, value, killed.stderr)
-        replayed = rerun.returncode == 3 and "already processed" in rerun.stderr
-        assert rerun.returncode == 0 or replayed, (kind, value, rerun.stderr)
-        assert _packages(where) == expected, (kind, value)  # same names, none missing, none extra
+    expected = _packages(world["relay"][1])
+
+    def check(point, rerun, where):
+        replayed = rerun.returncode == 3 and "already processed" in rerun.stderr  # it had finished
+        assert rerun.returncode == 0 or replayed, (point, rerun.stderr)
+        assert _packages(where) == expected, point  # same names, none missing, none extra
         _media_verify_ok(world, where)
         _log_ok(where / "homes" / "central")
+
+    _crash_and_rerun(world, "relay", tmp_path, 12, check)
 
 
 def test_open_killed_anywhere_then_rerun(world, tmp_path):
     reference = world["open"][1] / "received" / "2026-10"
     expected = {p.name: p.read_bytes() for p in reference.iterdir()}
-    for (kind, value), killed, leftovers, rerun, where in _crash_and_rerun(world, "open", tmp_path, seed=13):
+
+    def check(point, rerun, where):
         out = where / "received" / "2026-10"
-        if killed.returncode == 0:
-            continue
-        assert killed.returncode == -signal.SIGKILL, (kind, value, killed.stderr)
         replayed = rerun.returncode == 3 and "already processed" in rerun.stderr  # it had finished
-        assert rerun.returncode == 0 or replayed, (kind, value, rerun.stderr)
+        assert rerun.returncode == 0 or replayed, (point, rerun.stderr)
         assert {p.name: p.read_bytes() for p in out.iterdir()} == expected
         assert not [p for p in out.parent.iterdir() if p.name.startswith(TEMP_PREFIX)], "plaintext left in a leftover"
         _log_ok(where / "homes" / "mun-141003")
+
+    _crash_and_rerun(world, "open", tmp_path, 13, check)
 
 
 def test_seal_refuses_a_second_package_for_the_month_unless_again(world, tmp_path):
