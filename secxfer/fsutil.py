@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from secxfer.errors import InsufficientSpaceError, OutputExistsError
+from secxfer.errors import FormatError, InsufficientSpaceError, OutputExistsError
 
 TEMP_PREFIX = ".secxfer-tmp-"
 
@@ -81,3 +81,16 @@ def atomic_write(
     """Write ``data`` to ``path`` atomically (see :func:`atomic_output`)."""
     with atomic_output(path, overwrite=overwrite, mode=mode) as handle:
         handle.write(data)
+
+
+def read_bounded(path: str | os.PathLike[str], max_bytes: int, what: str) -> bytes:
+    """The bytes of the file at ``path``; FormatError if it holds more than ``max_bytes``.
+
+    At most ``max_bytes + 1`` bytes are ever read, so an oversized file given as a
+    card, root, bundle or checkpoint costs no more memory than the limit.
+    """
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FormatError(f"{what} {str(path)!r} is larger than {max_bytes} bytes")
+    return data

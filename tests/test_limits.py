@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +55,33 @@ def test_medium_files_over_their_limit_are_refused_before_reading(tmp_path, read
         call = lambda: media.open_package_file(tmp_path / f"p{suffix}")  # noqa: E731
     with pytest.raises(FormatError, match=f"larger than {limit}"):
         call()
+
+
+def test_documents_given_by_path_are_read_only_up_to_their_limit(tmp_path):
+    import datetime as dt
+
+    from secxfer.chain.trustlink import directory_for_checks
+    from secxfer.cli import run as cli_run
+    from secxfer.errors import EXIT_INTEGRITY
+    from secxfer.fsutil import read_bounded
+    from secxfer.ledger.checkpoint import PROOF_MAX_BYTES, compare_files, parse_proof
+
+    big = _sparse(tmp_path / "big.json", 1 << 30)  # 1 GiB on paper, nothing allocated
+    (tmp_path / "small").write_bytes(b"abc")
+    assert read_bounded(tmp_path / "small", 3, "thing") == b"abc"
+    with pytest.raises(FormatError, match="larger than 2 bytes"):
+        read_bounded(tmp_path / "small", 2, "thing")
+    with pytest.raises(FormatError, match="checkpoint"):
+        compare_files(big, big, directory=None)
+    with pytest.raises(FormatError, match="larger than"):
+        parse_proof(b"secxfer-consistency-v1\n" + b"A" * PROOF_MAX_BYTES)
+    with pytest.raises(FormatError, match="bundle"):
+        directory_for_checks(tmp_path / "home", big, dt.datetime.now(dt.timezone.utc))
+    # the commands that read a card, a directory or a root from a file
+    home = ["--home", str(tmp_path / "home")]
+    assert cli_run(["keys", "show", str(big)]) == EXIT_INTEGRITY
+    assert cli_run(["directory", "import", str(big), *home]) == EXIT_INTEGRITY
+    assert cli_run(["media", "verify", str(tmp_path), "--directory", str(big), *home]) == EXIT_INTEGRITY
+    key = Path(__file__).parent / "vectors" / "mun-131016.key"
+    assert cli_run(["open", str(big), "--key", str(key), "--out", str(tmp_path / "out"), "--root", str(big), *home]) == EXIT_INTEGRITY
+    assert not (tmp_path / "out").exists()

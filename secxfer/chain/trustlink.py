@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from secxfer.errors import ExpiredError, FormatError, NotFoundError
+from secxfer.fsutil import read_bounded
 from secxfer.trust.directory import Directory
 from secxfer.trust.directory_file import decode_header
 from secxfer.trust.errors import NotPinnedError
@@ -212,7 +213,7 @@ def directory_for_checks(home: Path, directory_file: Path | None, now: dt.dateti
     path = Path(directory_file)
     if not path.is_file():
         raise NotFoundError(f"no key directory file at {str(path)!r}")
-    data = path.read_bytes()
+    data = read_bounded(path, BUNDLE_MAX_BYTES, "key directory bundle")
     bundle = read_bundle(data)
     if not bundle.roots:
         raise FormatError("the key directory bundle carries no root")

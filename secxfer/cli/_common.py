@@ -63,9 +63,10 @@ def trust_anchor(home: Path, root: Path | None, key_path: Path) -> bytes | None:
     candidate = root if root is not None else key_path.parent / "root.json"
     if not candidate.is_file():
         return None
-    data = candidate.read_bytes()
-    from secxfer.trust.root import decode_root_unverified
+    from secxfer.fsutil import read_bounded
+    from secxfer.trust.root import ROOT_MAX_BYTES, decode_root_unverified
 
+    data = read_bounded(candidate, ROOT_MAX_BYTES, "root file")
     _, parsed = decode_root_unverified(data)
     ids = ", ".join(k[:16] for k in sorted(parsed.keys))
     note(f"secxfer: pinning root v{parsed.version} from {candidate} (root key ids {ids}); compare with your paper form")

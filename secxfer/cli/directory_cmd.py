@@ -63,9 +63,11 @@ def _day(text: str | None, option: str) -> date | None:
 
 def _read(path: Path) -> bytes:
     from secxfer.errors import NotFoundError
+    from secxfer.fsutil import read_bounded
+    from secxfer.trust.store import BUNDLE_MAX_BYTES
 
-    try:
-        return path.read_bytes()
+    try:  # the largest document these commands read is a bundle
+        return read_bounded(path, BUNDLE_MAX_BYTES, "input file")
     except FileNotFoundError:
         raise NotFoundError(f"{str(path)!r} does not exist") from None
 

@@ -37,9 +37,10 @@ def load_key(path: Path, passphrase_fd: int | None = None):
 
 def read_card(path: Path):
     """A verified key card from a file."""
-    from secxfer.trust.cards import verify_card
+    from secxfer.fsutil import read_bounded
+    from secxfer.trust.cards import CARD_MAX_BYTES, verify_card
 
-    return verify_card(path.read_bytes())
+    return verify_card(read_bounded(path, CARD_MAX_BYTES, "key card"))
 
 
 @keys_app.command("generate")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secxfer.errors import FormatError, SecxferError, SignatureError
-from secxfer.fsutil import atomic_write
+from secxfer.fsutil import atomic_write, read_bounded
 from secxfer.ledger.errors import LogForkError, LogTamperedError
 from secxfer.ledger.store import LedgerHome
 from secxfer.ledger.tlog import consistency_proof, verify_consistency
@@ -33,6 +33,7 @@ CHECKPOINT_KIND = "secxfer/log-checkpoint"
 ORIGIN_PREFIX = "secxfer/oplog/"
 DASH = "\u2014"
 CHECKPOINT_MAX_BYTES = 4096
+PROOF_MAX_BYTES = 8192  # a format line, origin, two sizes and at most 64 hashes
 PROOF_FORMAT = "secxfer-consistency-v1"
 _ORIGIN = re.compile(r"secxfer/oplog/[a-z0-9-]{2,20}")
 _SIZE = re.compile(r"0|[1-9][0-9]{0,15}")
@@ -186,6 +187,8 @@ def encode_proof(origin: str, old_size: int, new_size: int, proof: list[bytes]) 
 
 
 def parse_proof(data: bytes) -> tuple[str, int, int, list[bytes]]:
+    if len(data) > PROOF_MAX_BYTES:
+        raise FormatError(f"consistency proof is larger than {PROOF_MAX_BYTES} bytes")
     try:
         lines = data.decode("ascii").split("\n")
     except UnicodeDecodeError:
@@ -259,7 +262,7 @@ def export_checkpoint(home: Path, key, out: Path, *, since: Path | None = None) 
         atomic_write(target, note, mode=0o644)
     proof_path = None
     if since is not None:
-        old = parse_checkpoint(Path(since).read_bytes())
+        old = parse_checkpoint(read_bounded(since, CHECKPOINT_MAX_BYTES, "checkpoint"))
         if old.origin != origin:
             raise FormatError(f"{str(since)!r} is a checkpoint of {old.origin}, not of this log ({origin})")
         if old.size > check.entries or tree_root(check.leaf_hashes[: old.size]) != old.root:
@@ -275,9 +278,9 @@ def compare_files(first: Path, second: Path, *, directory, proof: Path | None = 
 
     Without ``proof``, a home whose own log has their origin proves consistency itself.
     """
-    a = verify_checkpoint(Path(first).read_bytes(), directory)
-    b = verify_checkpoint(Path(second).read_bytes(), directory)
-    proof_bytes = Path(proof).read_bytes() if proof is not None else None
+    a = verify_checkpoint(read_bounded(first, CHECKPOINT_MAX_BYTES, "checkpoint"), directory)
+    b = verify_checkpoint(read_bounded(second, CHECKPOINT_MAX_BYTES, "checkpoint"), directory)
+    proof_bytes = read_bounded(proof, PROOF_MAX_BYTES, "consistency proof") if proof is not None else None
     if proof_bytes is None and home is not None and a.size != b.size and a.origin == b.origin:
         ledger = LedgerHome(home)
         if ledger.participant() is not None and origin_of(ledger.participant()) == a.origin:
