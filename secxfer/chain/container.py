@@ -26,6 +26,7 @@ from secxfer.limits import PACKAGE_MAX_BYTES, PACKAGE_MAX_FILES
 
 MAGIC = b"secxfer-package-v1\n"
 ENTRY_NAME = re.compile(r"(trust|leaves|manifest-[0-7]|annex[123]\.csv)\Z")
+ENTRY_NAME_MAX_BYTES = 16  # the longest allowed name ("manifest-7", "annex1.csv") has 10
 _NAME_LEN = struct.Struct(">H")
 _DATA_LEN = struct.Struct(">Q")
 
@@ -92,7 +93,7 @@ def parse(buffer: Chunk) -> dict[str, Entry]:
         pos += _NAME_LEN.size
         if name_len == 0:
             break
-        if name_len > 32 or pos + name_len + _DATA_LEN.size > len(view):
+        if name_len > ENTRY_NAME_MAX_BYTES or pos + name_len + _DATA_LEN.size > len(view):
             raise FormatError("package content has a malformed entry header")
         try:
             name = bytes(view[pos : pos + name_len]).decode("ascii")

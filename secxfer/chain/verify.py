@@ -33,6 +33,7 @@ HOP_ROLES = {0: ("agency", "central"), 1: ("central", "federation"), 2: ("federa
 ANNEX_FILES = {1: "annex1.csv", 2: "annex2.csv", 3: "annex3.csv"}
 
 _leaves_decoder = msgspec.json.Decoder(tuple[CarriedLeaf, ...])
+LEAVES_MAX_BYTES = 4 * MANIFEST_MAX_BYTES  # central's package carries a leaf per covered insurer
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def scope_codes(directory, me: str, covered: Sequence[str]) -> list[str]:
 
 
 def decode_leaves(raw: memoryview | bytes) -> tuple[CarriedLeaf, ...]:
-    if len(raw) > MANIFEST_MAX_BYTES * 4:
+    if len(raw) > LEAVES_MAX_BYTES:
         raise FormatError("leaf list exceeds its size limit")
     try:
         return _leaves_decoder.decode(raw)
