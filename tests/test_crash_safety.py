@@ -301,3 +301,14 @@ def test_seal_refuses_a_second_package_for_the_month_unless_again(world, tmp_pat
     names = _packages(where)["agency-to-central"]
     assert sorted(names) == sorted(p.path.name for p in (first.package, rehearsal.package, second.package))
     _media_verify_ok(world, where)
+
+
+def test_a_torn_last_line_in_the_replay_record_does_not_swallow_the_next(tmp_path):
+    from secxfer.chain.home import ChainHome
+
+    home = ChainHome(tmp_path)
+    home.remember({"package_id": "a" * 32})
+    with open(tmp_path / "chain" / "seen.jsonl", "ab") as handle:
+        handle.write(b'{"package_id": "bbbb')  # what a power loss mid-append leaves
+    home.remember({"package_id": "c" * 32})
+    assert home.seen("a" * 32) and home.seen("c" * 32) and not home.seen("bbbb")

@@ -49,15 +49,18 @@ class ChainHome:
                     record = json.loads(line)
                 except ValueError:
                     continue  # a torn last line from a crash: ignore, never trust it
-                if record.get("package_id") == package_id:
+                if isinstance(record, dict) and record.get("package_id") == package_id:
                     return record
         return None
 
     def remember(self, record: dict) -> None:
         self._ensure(self._seen_file.parent)
         line = json.dumps(record, sort_keys=True).encode() + b"\n"
-        fd = os.open(self._seen_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = os.open(self._seen_file, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # after a torn last line (power loss), never glued to it
             os.write(fd, line)
             os.fsync(fd)
         finally:
