@@ -201,3 +201,23 @@ def test_decrypted_files_are_owner_only_whatever_the_umask(tmp_path):
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "file.csv").stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "cli.csv").stat().st_mode) == 0o600
+
+
+def test_nothing_on_a_medium_is_readable_without_a_key(chain, tmp_path):
+    """A lost medium: every file on it is ciphertext or public bookkeeping; no name,
+    address or birth date from the rows appears in any of them, in any encoding."""
+    net, _, fed_pkg, package = chain
+    media_root = package.parent.parent
+    rows = []
+    for source in sorted((media_root.parent / "source").glob("*.csv")):
+        for line in source.read_bytes().split(b"\r\n")[1:]:
+            if line:
+                fields = line.decode("cp932").split(",")
+                rows += [fields[0].strip('"'), fields[2].strip('"'), fields[4].strip('"')]
+    needles = {n.encode(enc) for n in rows if len(n) >= 6 for enc in ("cp932", "utf-8")}
+    assert len(needles) > 40
+    files = [p for p in media_root.rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} == {".age", ".sig", ".json"}
+    for path in files:
+        data = path.read_bytes()
+        assert not [n for n in needles if n in data], path.name
