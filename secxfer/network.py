@@ -21,6 +21,8 @@ from secxfer.trust.ids import Role
 
 CONSENT_FILED = dt.date(2020, 4, 1)
 ROOT_IDS = ("root-1", "root-2", "root-3")
+# Who receives packages or receipts: with ``pq`` the directory's policy requires them to be hybrid.
+RECEIVING_ROLES = (Role.AGENCY, Role.CENTRAL, Role.FEDERATION, Role.MUNICIPALITY)
 
 
 def seeded_rng(seed: int, participant_id: str):
@@ -49,6 +51,7 @@ class Network:
     bundle: bytes
     directory_version: int
     without_consent: set[str] = field(default_factory=set)
+    pq: bool = False
 
     def key_path(self, pid: str) -> Path:
         return self.workdir / "keys" / f"{pid}.key"
@@ -65,13 +68,24 @@ def build_network(
     seed: int = 7,
     now: dt.datetime | None = None,
     valid_days: int = 400,
+    pq: bool = False,
 ) -> Network:
     """Create keys for root holders, agency, central, all 47 federations and the given
     municipalities; enroll the municipalities through their federations (consent filed
     unless listed in ``without_consent``); sign directory v1 with 2 of 3 roots; write
-    each key and card under ``workdir/keys`` and pin every participant's home."""
+    each key and card under ``workdir/keys`` and pin every participant's home.
+
+    ``pq``: every participant gets a post-quantum hybrid encryption key (ML-KEM-768 +
+    X25519) instead of X25519, and the directory's policy requires hybrid keys for every
+    role that receives packages or receipts, so every package is sealed post-quantum."""
     from secxfer.domain.municipalities import federations, lookup, participant_id
-    from secxfer.trust.authoring import add_enrollments, add_participants, new_directory, sign_directory
+    from secxfer.trust.authoring import (
+        add_enrollments,
+        add_participants,
+        new_directory,
+        require_hybrid_encryption,
+        sign_directory,
+    )
     from secxfer.trust.cards import make_card
     from secxfer.trust.enrollment import enroll
     from secxfer.trust.root import new_root, sign_root
@@ -89,7 +103,9 @@ def build_network(
     no_consent = set(without_consent) & set(codes)
 
     def make(pid: str, role: Role):
-        return generate_participant(pid, role, now=created, rng=seeded_rng(seed, pid))
+        return generate_participant(pid, role, now=created, rng=seeded_rng(seed, pid), encryption=encryption)
+
+    encryption = "hybrid" if pq else "x25519"
 
     roots = [make(pid, Role.ROOT) for pid in ROOT_IDS]
     secrets = {s.participant_id: s for s in roots}
@@ -111,6 +127,8 @@ def build_network(
         filed = None if code in no_consent else CONSENT_FILED
         enrollments.append(enroll(federation, cards[secret.participant_id], filed_on=filed, now=created))
     directory = add_enrollments(directory, enrollments)
+    for role in RECEIVING_ROLES if pq else ():
+        directory = require_hybrid_encryption(directory, role, from_version=1)
     signed_directory = sign_directory(directory, roots[:2])
 
     for secret in roots + core + municipalities:
@@ -144,7 +162,7 @@ def build_network(
             target.path.write_bytes(state_file)
     return Network(
         workdir=workdir, secrets=secrets, signed_root=signed_root, signed_directory=signed_directory,
-        bundle=store.export_bundle(), directory_version=1, without_consent=no_consent,
+        bundle=store.export_bundle(), directory_version=1, without_consent=no_consent, pq=pq,
     )
 
 

@@ -5,7 +5,8 @@ directory's header is signed by a threshold of root keys and commits to every en
 by a Merkle root, so an excerpt of a few entries verifies on its own; roots rotate
 by a chain of versions; a pure state machine (``store``) refuses rollback, freeze
 and skipped roots. Beyond TUF, federations sign the enrollment of their own
-municipalities.
+municipalities. Encryption keys are X25519 or post-quantum hybrid (ML-KEM-768 +
+X25519); the directory's signed policy can require the hybrid type for a role.
 """
 
 from secxfer.trust.authoring import (
@@ -19,6 +20,7 @@ from secxfer.trust.authoring import (
     new_directory,
     next_version,
     record_consent,
+    require_hybrid_encryption,
     revoke_key,
     sign_directory,
     sign_draft,
@@ -29,11 +31,13 @@ from secxfer.trust.directory_file import DirectoryFile, read_directory_file
 from secxfer.trust.enrollment import Enrollment, enroll
 from secxfer.trust.entries import Consent, KeyEntry, Participant
 from secxfer.trust.excerpt import Excerpter, make_excerpt
-from secxfer.trust.errors import ScopeError, ThresholdError, UnknownParticipantError
+from secxfer.trust.errors import PolicyError, ScopeError, ThresholdError, UnknownParticipantError
 from secxfer.trust.ids import Role, municipality_id
+from secxfer.trust.policy import DirectoryPolicy
 from secxfer.trust.root import Root, new_root, sign_root, verify_root
 from secxfer.trust.secret_keys import (
     ParticipantSecret,
+    add_hybrid_key,
     generate_participant,
     load_secret_key,
     passphrase_from_env_or_fd,
@@ -43,14 +47,14 @@ from secxfer.trust.signing import Signature, SignedDocument, VerificationResult,
 from secxfer.trust.store import TrustState, TrustStore, apply_bundle, apply_directory, apply_root, export_bundle
 
 __all__ = [
-    "Consent", "Directory", "DirectoryFile", "Enrollment", "Excerpter", "KeyCard", "KeyEntry", "Participant", "ParticipantSecret",
-    "Role", "Root", "ScopeError", "Signature", "SignedDocument", "ThresholdError", "TrustState",
+    "Consent", "Directory", "DirectoryFile", "DirectoryPolicy", "Enrollment", "Excerpter", "KeyCard", "KeyEntry", "Participant", "ParticipantSecret",
+    "PolicyError", "Role", "Root", "ScopeError", "Signature", "SignedDocument", "ThresholdError", "TrustState",
     "TrustStore", "UnknownParticipantError", "VerificationResult",
-    "add_enrollment", "add_enrollments", "add_participant", "add_participants", "add_signatures",
+    "add_enrollment", "add_enrollments", "add_hybrid_key", "add_participant", "add_participants", "add_signatures",
     "apply_bundle", "apply_directory", "apply_root", "card_fingerprint", "draft_bytes", "enroll",
     "export_bundle", "generate_participant", "load_draft", "load_secret_key", "make_card", "make_excerpt",
     "municipality_id",
     "new_directory", "new_root", "next_version", "passphrase_from_env_or_fd", "record_consent",
-    "revoke_key", "save_secret_key", "sign", "sign_directory", "sign_draft", "sign_root",
+    "require_hybrid_encryption", "revoke_key", "save_secret_key", "sign", "sign_directory", "sign_draft", "sign_root",
     "read_directory_file", "threshold_check", "verify", "verify_card", "verify_directory", "verify_root",
 ]

@@ -18,9 +18,8 @@ from typing import Literal
 import msgspec
 
 from secxfer.errors import UsageError
-from secxfer.trust.agekeys import public_key_from_text
 from secxfer.trust.cards import KeyCard, verify_card
-from secxfer.trust.directory_model import Directory, enrollment_heads
+from secxfer.trust.directory_model import Directory, replaced
 from secxfer.trust.drafts import (  # noqa: F401 (part of authoring's public face)
     add_signatures,
     draft_bytes,
@@ -29,11 +28,12 @@ from secxfer.trust.drafts import (  # noqa: F401 (part of authoring's public fac
     sign_draft,
 )
 from secxfer.trust.enrollment import enroll, read_enrollment, verify_enrollment
-from secxfer.trust.entries import KeyEntry, Participant
+from secxfer.trust.entries import X25519, KeyEntry, Participant
 from secxfer.trust.errors import ScopeError, UnknownParticipantError
-from secxfer.trust.fingerprint import key_id
 from secxfer.trust.ids import Role, federation_of
 from secxfer.trust.names import default_name
+from secxfer.trust.policy import make_policy
+from secxfer.trust.revocation import find_key, revoke_key  # noqa: F401 (part of authoring's public face)
 from secxfer.trust.root import new_root, root_draft
 from secxfer.trust.secret_keys import ParticipantSecret
 
@@ -96,24 +96,6 @@ def next_version(directory: Directory, *, issued: datetime, expires: datetime, r
     )
 
 
-def _with(
-    directory: Directory,
-    table: dict[str, Participant],
-    enrollments: tuple[bytes, ...] | None = None,
-    heads: dict[str, tuple[datetime, bytes]] | None = None,
-) -> Directory:
-    new = msgspec.structs.replace(
-        directory,
-        participants=tuple(table[k] for k in sorted(table)),
-        enrollments=directory.enrollments if enrollments is None else enrollments,
-    )
-    # Hand the indexes already built to the new value, so that adding 1,741
-    # municipalities one call at a time stays linear instead of re-indexing each time.
-    new.__dict__["_by_id"] = table
-    new.__dict__["_enrollment_heads"] = directory._enrollment_heads if heads is None else heads
-    return new
-
-
 def _merge_card(
     table: dict[str, Participant], card: KeyCard, *, name: str | None, parent: str | None, label: Label
 ) -> None:
@@ -124,25 +106,29 @@ def _merge_card(
         parent = federation_of(card.id)
     elif parent is not None:
         raise UsageError(f"only municipalities have a parent; {card.id} is a {card.role}")
-    enc = KeyEntry(key=card.encryption_public_key, label=label, valid_from=card.created)
+    enc = [
+        KeyEntry(key=key, type=msgspec.UNSET if key_type == X25519 else key_type, label=label, valid_from=card.created)
+        for key_type, key in card.encryption_public_keys
+    ]
     sig = KeyEntry(key=card.signing_key, label=label, valid_from=card.created)
     old = table.get(card.id)
     if old is None:
         table[card.id] = Participant(
             id=card.id, role=card.role, name=name or card.name, code=card.code, parent=parent,
-            encryption_keys=(enc,), signing_keys=(sig,),
+            encryption_keys=tuple(enc), signing_keys=(sig,),
         )
         return
     table[card.id] = msgspec.structs.replace(
         old,
         name=name or old.name,
-        encryption_keys=_add_key(old.encryption_keys, enc),
-        signing_keys=_add_key(old.signing_keys, sig),
+        encryption_keys=_add_keys(old.encryption_keys, enc),
+        signing_keys=_add_keys(old.signing_keys, [sig]),
     )
 
 
-def _add_key(entries: tuple[KeyEntry, ...], new: KeyEntry) -> tuple[KeyEntry, ...]:
-    return entries if any(e.key == new.key for e in entries) else (*entries, new)
+def _add_keys(entries: tuple[KeyEntry, ...], new: list[KeyEntry]) -> tuple[KeyEntry, ...]:
+    known = {e.key for e in entries}
+    return (*entries, *(e for e in new if e.key not in known))
 
 
 def add_participants(directory: Directory, cards: Iterable[bytes], *, label: Label = "main") -> Directory:
@@ -154,7 +140,7 @@ def add_participants(directory: Directory, cards: Iterable[bytes], *, label: Lab
     table = dict(directory._by_id)
     for card_bytes in cards:
         _merge_card(table, verify_card(card_bytes), name=None, parent=None, label=label)
-    return _with(directory, table)
+    return replaced(directory, table)
 
 
 def add_participant(
@@ -167,7 +153,7 @@ def add_participant(
     """
     table = dict(directory._by_id)
     _merge_card(table, verify_card(card_bytes), name=name, parent=parent, label=label)
-    return _with(directory, table)
+    return replaced(directory, table)
 
 
 def add_enrollments(directory: Directory, enrollments: Iterable[bytes]) -> Directory:
@@ -195,7 +181,7 @@ def add_enrollments(directory: Directory, enrollments: Iterable[bytes]) -> Direc
             table[card.id] = msgspec.structs.replace(table[card.id], consent=record.consent)
         kept.append(raw)
         seen.add(raw)
-    return _with(directory, table, tuple(kept), heads)
+    return replaced(directory, table, tuple(kept), heads)
 
 
 def add_enrollment(directory: Directory, enrollment_bytes: bytes) -> Directory:
@@ -244,65 +230,27 @@ def record_consent(
     return updated
 
 
-def revoke_key(directory: Directory, pid: str, key: bytes, *, at: datetime, reason: str) -> Directory:
-    """Revoke one of ``pid``'s keys (encryption or signing) from time ``at`` on.
+def require_hybrid_encryption(directory: Directory, role: Role | str, *, from_version: int | None) -> Directory:
+    """Set (or with ``from_version=None`` drop) the policy that every ``role`` participant
+    lists a hybrid encryption key from directory ``from_version`` on.
 
-    Security: from ``at`` the key is refused for signatures and left out as a
-    recipient. Revoking a federation's signing key also removes the enrollments it
-    signed: a revoked key vouches for nothing, so the federation enrolls those
-    municipalities again with its new key before the directory can be signed.
+    Checked when the directory is signed: a draft whose participants do not yet
+    comply can be edited, but not signed, once the requirement is in force.
     """
-    if at.tzinfo is None:
-        raise UsageError("the revocation time must be an aware datetime")
-    if not reason.strip():
-        raise UsageError("a revocation needs a reason")
-    participant = directory.participant(pid)
-    key = bytes(key)
-    entries = (*participant.encryption_keys, *participant.signing_keys)
-    target = next((e for e in entries if e.key == key), None)
-    if target is None:
-        raise UnknownParticipantError(f"{pid} has no such key", hint="see 'secxfer directory show FILE --id ID' for its keys")
-    if target.revoked_at is not None:
-        raise UsageError(f"that key of {pid} was already revoked at {target.revoked_at.isoformat()}")
-    revoked = msgspec.structs.replace(target, revoked_at=at, revoked_reason=reason.strip())
-    table = dict(directory._by_id)
-    table[pid] = msgspec.structs.replace(
-        participant,
-        encryption_keys=tuple(revoked if e is target else e for e in participant.encryption_keys),
-        signing_keys=tuple(revoked if e is target else e for e in participant.signing_keys),
-    )
-    enrollments = directory.enrollments
-    if participant.role is Role.FEDERATION and target in participant.signing_keys:
-        signer = key_id(key)
-        enrollments = tuple(
-            raw for raw in enrollments if all(s.keyid != signer for s in read_enrollment(raw)[0].signatures)
-        )
-    heads = None if enrollments == directory.enrollments else enrollment_heads(enrollments)
-    return _with(directory, table, enrollments, heads)
+    _refuse_excerpt_edit(directory)
+    role = Role(role)
+    if from_version is not None and from_version < 1:
+        raise UsageError("--from-version must be 1 or more")
+    current = {} if directory.policy is None else {r.role: r.from_version for r in directory.policy.hybrid_encryption}
+    current.pop(role, None)
+    if from_version is not None:
+        current[role] = from_version
+    return msgspec.structs.replace(directory, policy=make_policy(current))
 
 
-def find_key(participant: Participant, text: str) -> bytes:
-    """One of ``participant``'s public keys named by ``text``: an ``age1…`` recipient, a
-    signing key id, the key in hex, or a unique hex prefix (8+ digits) of either."""
-    text = text.strip()
-    if text.startswith("age1"):
-        wanted = public_key_from_text(text)
-        matches = [e.key for e in participant.encryption_keys if e.key == wanted]
-    else:
-        lowered = text.lower()
-        if len(lowered) < 8 or any(c not in "0123456789abcdef" for c in lowered):
-            raise UsageError(f"{text!r} names no key", hint="give an age1… recipient, a key id, or 8+ hex digits of one")
-        matches = [
-            e.key
-            for e in (*participant.encryption_keys, *participant.signing_keys)
-            if e.key.hex().startswith(lowered) or (e in participant.signing_keys and key_id(e.key).startswith(lowered))
-        ]
-    if len(matches) != 1:
-        raise UsageError(
-            f"{text!r} matches {len(matches)} keys of {participant.id}",
-            hint="see 'secxfer directory show FILE --id ID' for its keys",
-        )
-    return matches[0]
+def _refuse_excerpt_edit(directory: Directory) -> None:
+    if directory.is_excerpt:
+        raise UsageError(f"key directory v{directory.version} here is an excerpt and cannot be edited")
 
 
 __all__ = [
@@ -318,6 +266,7 @@ __all__ = [
     "new_directory",
     "next_version",
     "record_consent",
+    "require_hybrid_encryption",
     "revoke_key",
     "sign_directory",
     "sign_draft",

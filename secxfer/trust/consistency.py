@@ -3,8 +3,11 @@
 A full directory: ids, roles and codes agree; every municipality's parent is its own
 prefecture's federation and is listed; keys are unique to one participant; every
 municipality is backed by an enrollment signed by its federation, whose newest
-record sets its consent. An excerpt passes the same checks for the entries present,
-and always holds agency, central and the federation of every municipality in it.
+record sets its consent; every key has the size of its type (and a hybrid key is a
+valid ML-KEM-768 + X25519 key); the directory keeps its own policy (a role that must
+have hybrid encryption keys has them). An excerpt passes the same checks for the
+entries present, and always holds agency, central and the federation of every
+municipality in it.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from datetime import datetime
 
 from secxfer.errors import FormatError, SignatureError
 from secxfer.limits import DIRECTORY_MAX_PARTICIPANTS
+from secxfer.trust import agekeys
 from secxfer.trust.directory_model import Directory
 from secxfer.trust.enrollment import read_enrollment, verify_enrollment
-from secxfer.trust.entries import Consent, Participant
+from secxfer.trust.entries import KEY_SIZES, Consent, Participant
 from secxfer.trust.errors import ParticipantIdError, ScopeError
 from secxfer.trust.ids import Role, check_participant_id, code_of, federation_of
+from secxfer.trust.policy import check_policy_form, require_hybrid_key
 
 ENROLLMENTS_MAX = 4 * DIRECTORY_MAX_PARTICIPANTS
 EXCERPT_ALWAYS = ("agency", "central")
@@ -34,6 +39,7 @@ def check_directory(directory: Directory) -> None:
         raise FormatError(f"key directory v{directory.version} expires before it is issued")
     if len(directory.participants) > DIRECTORY_MAX_PARTICIPANTS or len(directory.enrollments) > ENROLLMENTS_MAX:
         raise FormatError(f"key directory v{directory.version} lists more entries than allowed")
+    check_policy_form(directory.policy, directory.version)
     by_id: dict[str, Participant] = {}
     for participant in directory.participants:
         if participant.id in by_id:
@@ -47,6 +53,8 @@ def check_directory(directory: Directory) -> None:
     _check_parents(by_id)
     _check_keys_unique(directory.participants)
     _check_enrollments(directory, by_id)
+    for participant in directory.participants:
+        require_hybrid_key(directory.policy, directory.version, participant, directory.issued)
 
 
 def _check_participant(p: Participant) -> None:
@@ -58,6 +66,13 @@ def _check_participant(p: Participant) -> None:
         raise FormatError(f"{p.id}: code {p.code!r} does not match the id")
     if not p.encryption_keys or not p.signing_keys:
         raise FormatError(f"{p.id}: needs at least one encryption key and one signing key")
+    for entry in p.encryption_keys:
+        if len(entry.key) != KEY_SIZES[entry.key_type]:
+            raise FormatError(f"{p.id}: a {entry.key_type} encryption key of {len(entry.key)} bytes")
+        agekeys.recipient(entry.key, entry.key_type)  # a hybrid key must be a valid ML-KEM-768 + X25519 key
+    for entry in p.signing_keys:
+        if entry.is_hybrid or len(entry.key) != 32:
+            raise FormatError(f"{p.id}: a signing key is a 32-byte Ed25519 key without a type")
     for entry in (*p.encryption_keys, *p.signing_keys):
         if entry.valid_until is not None and entry.valid_until <= entry.valid_from:
             raise FormatError(f"{p.id}: a key's validity ends before it starts")
@@ -112,7 +127,7 @@ def _check_enrollments(directory: Directory, by_id: dict[str, Participant]) -> N
         if card.id not in by_id:
             raise FormatError(f"enrollment of {card.id}, which is not in the directory")
         b = backing[card.id]
-        b.keys.update((card.encryption_public_key, card.signing_key))
+        b.keys.update((*(key for _, key in card.encryption_public_keys), card.signing_key))
         if b.latest is None or record.signed_at >= b.latest:
             b.latest, b.consent = record.signed_at, record.consent
     for p in by_id.values():

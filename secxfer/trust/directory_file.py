@@ -1,7 +1,8 @@
 """The published key directory: a root-signed header over a Merkle tree of entries.
 
 * header — version, issue and expiry times, root version, the number of entries and
-  the RFC 6962 Merkle root over them; the only bytes the root holders sign
+  the RFC 6962 Merkle root over them, and the directory's policy if it states one
+  (``secxfer.trust.policy``); the only bytes the root holders sign
   (kind ``secxfer/directory-header``);
 * leaves — one per participant, sorted by id: its entry (the canonical JSON of its
   ``Participant``) and the federation-signed enrollment records that back it.
@@ -32,11 +33,12 @@ from secxfer.trust.directory_model import Directory, enrollment_owner
 from secxfer.trust.enrollment import ENROLLMENT_MAX_BYTES
 from secxfer.trust.entries import AwareDatetime, Participant
 from secxfer.trust.kinds import DIRECTORY_FORMAT, DIRECTORY_LEAF_LABEL, KIND_DIRECTORY
+from secxfer.trust.policy import DirectoryPolicy
 from secxfer.trust.signing import SignedDocument, Signer, sign_document
 
 HEADER_MAX_BYTES = 4 * KIB
 SIGNED_HEADER_MAX_BYTES = 4 * HEADER_MAX_BYTES  # the header with up to SIGNATURES_MAX signatures
-PARTICIPANT_MAX_BYTES = 8 * KIB
+PARTICIPANT_MAX_BYTES = 40 * KIB  # up to 16 keys of 1,216 bytes (hybrid) each
 ENROLLMENTS_PER_PARTICIPANT_MAX = 64
 
 Hash32 = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
@@ -44,7 +46,8 @@ _U32 = struct.Struct(">I")
 
 
 class DirectoryHeader(Model, kw_only=True):
-    """What the root holders sign: the directory's version and times, and its entries' root."""
+    """What the root holders sign: the directory's version and times, its entries' root
+    and its policy (absent when it states none, the form headers had before policies)."""
 
     version: Annotated[int, msgspec.Meta(ge=1)]
     issued: AwareDatetime
@@ -52,6 +55,7 @@ class DirectoryHeader(Model, kw_only=True):
     root_version: Annotated[int, msgspec.Meta(ge=1)]
     entries: Annotated[int, msgspec.Meta(ge=0, le=DIRECTORY_MAX_PARTICIPANTS)]
     entries_root: Hash32
+    policy: DirectoryPolicy | msgspec.UnsetType = msgspec.UNSET
 
 
 class DirectoryLeaf(Model, kw_only=True):
@@ -147,6 +151,7 @@ def header_payload(directory: Directory, leaves: list[DirectoryLeaf]) -> bytes:
         root_version=directory.root_version,
         entries=len(leaves),
         entries_root=merkle.merkle_root([leaf_digest(leaf) for leaf in leaves]),
+        policy=msgspec.UNSET if directory.policy is None else directory.policy,
     )
     return encode(header)
 
@@ -204,6 +209,7 @@ def read_content(file: DirectoryFile) -> tuple[DirectoryHeader, Directory]:
         participants=tuple(participants),
         enrollments=tuple(enrollments),
         excerpt=file.is_excerpt,
+        policy=None if header.policy is msgspec.UNSET else header.policy,
     )
     return header, directory
 

@@ -23,17 +23,20 @@ from secxfer.trust.entries import AwareDatetime, Participant, require_aware
 from secxfer.trust.errors import ParticipantIdError, UnknownParticipantError
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.ids import Role, check_participant_id, federation_id
+from secxfer.trust.policy import DirectoryPolicy, require_hybrid_key
 
 if TYPE_CHECKING:
-    from secxfer.age import X25519Recipient
+    from secxfer.age import HybridRecipient, X25519Recipient
 
 
 class Directory(Model, kw_only=True, dict=True):
     """The directory's content, with the queries the chain needs.
 
     ``participants`` are sorted by id. ``enrollments`` are federation-signed
-    enrollment records kept as signed bytes. ``excerpt`` is True when the value was
-    read from an excerpt: only some of the signed directory's entries are present.
+    enrollment records kept as signed bytes. ``policy`` is what the directory requires
+    of itself (``secxfer.trust.policy``; signed in the header). ``excerpt`` is True
+    when the value was read from an excerpt: only some of the signed directory's
+    entries are present.
     """
 
     version: Annotated[int, msgspec.Meta(ge=1)]
@@ -43,6 +46,7 @@ class Directory(Model, kw_only=True, dict=True):
     participants: tuple[Participant, ...] = ()
     enrollments: tuple[bytes, ...] = ()
     excerpt: bool = False
+    policy: DirectoryPolicy | None = None
 
     @property
     def is_excerpt(self) -> bool:
@@ -72,20 +76,30 @@ class Directory(Model, kw_only=True, dict=True):
             raise UnknownParticipantError(f"{pid!r} is not in {self._where()}")
         return found
 
-    def encryption_recipients(self, pid: str, at: datetime) -> list[X25519Recipient]:
-        """Age recipients for ``pid`` at time ``at``: every usable key, main before backup.
+    def encryption_recipients(self, pid: str, at: datetime) -> list[X25519Recipient] | list[HybridRecipient]:
+        """Age recipients for ``pid`` at time ``at``: every usable key of one type, main before backup.
 
+        Hybrid (ML-KEM-768 + X25519) recipients when the participant has a usable
+        hybrid key, and then only those: classic and post-quantum recipients are never
+        mixed, since a file also sealed to X25519 would lose its quantum resistance.
+        Otherwise its X25519 keys.
         Security: revoked and out-of-window keys are left out; if none is left this
-        raises (RevokedKeyError / ExpiredError) instead of returning an empty list.
+        raises (RevokedKeyError / ExpiredError) instead of returning an empty list;
+        when the policy requires a hybrid key for the participant's role and none is
+        usable, PolicyError (never a fallback to X25519).
         """
         require_aware(at)
-        entries = self.participant(pid).encryption_keys
+        participant = self.participant(pid)
+        entries = participant.encryption_keys
         usable = sorted((e for e in entries if e.usable_at(at)), key=lambda e: e.label != "main")
+        hybrid = [e for e in usable if e.is_hybrid]
+        if not hybrid:
+            require_hybrid_key(self.policy, self.version, participant, at)
         if not usable:
             if any(e.revoked_by(at) and e.in_window(at) for e in entries):
                 raise RevokedKeyError(f"every encryption key of {pid} in force at {at.isoformat()} is revoked")
             raise ExpiredError(f"{pid} has no encryption key valid at {at.isoformat()}")
-        return [agekeys.recipient(e.key) for e in usable]
+        return [agekeys.recipient(e.key, e.key_type) for e in (hybrid or usable)]
 
     def require_signing_key(self, pid: str, public_key: bytes, at: datetime) -> None:
         """Check that ``public_key`` is a signing key of ``pid`` usable at ``at``.
@@ -158,3 +172,22 @@ def enrollment_heads(enrollments: tuple[bytes, ...]) -> dict[str, tuple[datetime
         if pid not in heads or record.signed_at >= heads[pid][0]:
             heads[pid] = (record.signed_at, record.card)
     return heads
+
+
+def replaced(
+    directory: Directory,
+    table: dict[str, Participant],
+    enrollments: tuple[bytes, ...] | None = None,
+    heads: dict[str, tuple[datetime, bytes]] | None = None,
+) -> Directory:
+    """``directory`` with the participants of ``table`` (and new enrollments), for editing."""
+    new = msgspec.structs.replace(
+        directory,
+        participants=tuple(table[k] for k in sorted(table)),
+        enrollments=directory.enrollments if enrollments is None else enrollments,
+    )
+    # Hand the indexes already built to the new value, so that adding 1,741
+    # municipalities one call at a time stays linear instead of re-indexing each time.
+    new.__dict__["_by_id"] = table
+    new.__dict__["_enrollment_heads"] = directory._enrollment_heads if heads is None else heads
+    return new

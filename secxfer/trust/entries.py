@@ -3,6 +3,12 @@
 Times are aware datetimes; consent dates are calendar dates (Asia/Tokyo, as on the
 委任状). A key is usable at time ``t`` when ``valid_from <= t < valid_until`` and it
 was not revoked at or before ``t``.
+
+Encryption keys are of one of two types: X25519 (32 bytes; an entry without a
+``type`` field, the original form, so directories written before the hybrid type
+keep their exact bytes and signatures) or ``mlkem768x25519``, the post-quantum
+hybrid (the 1,184-byte ML-KEM-768 encapsulation key then the 32-byte X25519 key).
+Signing keys are Ed25519 (32 bytes) and carry no type.
 """
 
 from __future__ import annotations
@@ -22,6 +28,12 @@ KEYS_PER_PARTICIPANT_MAX = 16
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 Key32 = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
+
+X25519 = "x25519"
+MLKEM768X25519 = "mlkem768x25519"
+ENCRYPTION_KEY_TYPES = (X25519, MLKEM768X25519)
+KEY_SIZES = {X25519: 32, MLKEM768X25519: 1184 + 32}
+PublicKey = Annotated[bytes, msgspec.Meta(min_length=32, max_length=KEY_SIZES[MLKEM768X25519])]
 
 
 def require_aware(at: datetime, what: str = "time") -> datetime:
@@ -43,14 +55,29 @@ class Consent(Model, kw_only=True):
 
 
 class KeyEntry(Model, kw_only=True):
-    """One public key of a participant with its validity window and revocation."""
+    """One public key of a participant with its validity window and revocation.
 
-    key: Key32
+    ``type`` is written only for the hybrid type (see the module docstring); read it
+    through :attr:`key_type`. Its size is checked against the type by the directory's
+    content checks.
+    """
+
+    key: PublicKey
+    type: Literal["mlkem768x25519"] | msgspec.UnsetType = msgspec.UNSET
     label: Literal["main", "backup"] = "main"
     valid_from: AwareDatetime
     valid_until: AwareDatetime | None = None
     revoked_at: AwareDatetime | None = None
     revoked_reason: Annotated[str, msgspec.Meta(max_length=REASON_MAX_CHARS)] | None = None
+
+    @property
+    def key_type(self) -> str:
+        """``x25519`` or ``mlkem768x25519`` (signing keys read as ``x25519``: never ask them)."""
+        return X25519 if self.type is msgspec.UNSET else self.type
+
+    @property
+    def is_hybrid(self) -> bool:
+        return self.type == MLKEM768X25519
 
     def revoked_by(self, at: datetime) -> bool:
         """Revoked at or before ``at``."""

@@ -39,3 +39,12 @@ class NotPinnedError(UsageError):
     """The trust store has no root yet."""
 
     default_hint = "pin the root first: secxfer directory import FILE --root ROOTFILE"
+
+
+class PolicyError(IntegrityError):
+    """A key directory that breaks its own policy, or a use the policy forbids."""
+
+    default_hint = (
+        "the participant must make a post-quantum key (secxfer keys generate --pq, or keys add-pq) "
+        "and be added or enrolled again before the directory is signed"
+    )

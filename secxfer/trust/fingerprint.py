@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 
 from secxfer.errors import FormatError
 from secxfer.trust.kinds import FINGERPRINT_CONTEXT, KEYID_CONTEXT
@@ -31,18 +32,22 @@ def _field(value: bytes) -> bytes:
     return len(value).to_bytes(8, "little") + value
 
 
-def fingerprint(participant_id: str, role: str, encryption_key: bytes, signing_key: bytes) -> str:
-    """Readable-aloud fingerprint of a participant's identity and both public keys.
+def fingerprint(participant_id: str, role: str, encryption_keys: bytes | Sequence[bytes], signing_key: bytes) -> str:
+    """Readable-aloud fingerprint of a participant's identity and all its public keys.
 
+    ``encryption_keys``: the raw encryption public keys, X25519 first, then the hybrid
+    one; each is length-prefixed, so a card with one X25519 key keeps the fingerprint
+    it had before the hybrid type existed, and no two key lists encode alike.
     Security: 100 bits of SHA-256, so forging another card with the same fingerprint
     takes about 2^100 work; compare all groups, not only the first.
     """
+    keys = [encryption_keys] if isinstance(encryption_keys, (bytes, bytearray)) else list(encryption_keys)
     digest = hashlib.sha256(
         FINGERPRINT_CONTEXT
         + b"participant\x00"
         + _field(participant_id.encode())
         + _field(role.encode())
-        + _field(encryption_key)
+        + b"".join(_field(bytes(key)) for key in keys)
         + _field(signing_key)
     ).digest()
     return _groups(digest)

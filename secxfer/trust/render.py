@@ -13,6 +13,7 @@ from secxfer.trust.cards import KeyCard, card_fingerprint
 from secxfer.trust.directory import Directory
 from secxfer.trust.entries import Consent, KeyEntry, Participant
 from secxfer.trust.fingerprint import key_id
+from secxfer.trust.policy import describe_policy
 from secxfer.trust.root import Root
 
 
@@ -28,7 +29,7 @@ def describe_card(card: KeyCard) -> list[str]:
         f"name:           {safe(card.name)}",
         f"code:           {card.code or '-'}",
         f"created:        {card.created.isoformat()}",
-        f"encryption key: {card.encryption_key}",
+        *(f"encryption key: {text}" for text in card.recipients_text),
         f"signing key id: {card.signing_keyid}",
         f"fingerprint:    {card_fingerprint(card)}",
     ]
@@ -62,6 +63,7 @@ def describe_directory(directory: Directory, *, at: datetime, signatures: int | 
         f"issued {directory.issued.isoformat()}, expires {directory.expires.isoformat()}",
         f"{len(directory.participants)} participants, {len(directory.enrollments)} enrollments"
         + (" (an EXCERPT: only these entries of the signed directory)" if directory.is_excerpt else ""),
+        describe_policy(directory.policy),
         "",
         f"{'id':<11} {'role':<12} {'code':<6} {'parent':<6} {'consent':<22} {'keys':<6} name",
     ]
@@ -79,7 +81,12 @@ def describe_keys(participant: Participant, *, at: datetime) -> list[str]:
     """Every key of a participant with its state at ``at``."""
     lines = []
     for entry in participant.encryption_keys:
-        lines.append(f"  encryption {entry.label:<6} {agekeys.recipient_text(entry.key)} {_key_state(entry, at)}{_revocation(entry)}")
+        text = agekeys.recipient_text(entry.key, entry.key_type)
+        if entry.is_hybrid:  # 1,958 characters: the start and end identify it
+            text = f"{text[:24]}…{text[-12:]}"
+        lines.append(
+            f"  encryption {entry.label:<6} {entry.key_type:<14} {text} {_key_state(entry, at)}{_revocation(entry)}"
+        )
     for entry in participant.signing_keys:
         lines.append(f"  signing    {entry.label:<6} {key_id(entry.key)} {_key_state(entry, at)}{_revocation(entry)}")
     return lines
@@ -100,6 +107,8 @@ def describe_changes(old: Directory | None, new: Directory) -> list[str]:
         lines.append(f"version {old.version} -> {new.version}")
     if new.expires != old.expires:
         lines.append(f"expires {old.expires.isoformat()} -> {new.expires.isoformat()}")
+    if new.policy != old.policy:
+        lines.append(f"{describe_policy(old.policy)} -> {describe_policy(new.policy).removeprefix('policy: ')}")
     before = {p.id: p for p in old.participants}
     after = {p.id: p for p in new.participants}
     if old.is_excerpt or new.is_excerpt:
@@ -130,7 +139,8 @@ def _participant_changes(old: Participant, new: Participant) -> list[str]:
         for entry in after:
             previous = known.get(entry.key)
             if previous is None:
-                changes.append(f"{kind} key added ({entry.label})")
+                kind_of = f", {entry.key_type}" if kind == "encryption" else ""
+                changes.append(f"{kind} key added ({entry.label}{kind_of})")
             elif previous.revoked_at is None and entry.revoked_at is not None:
                 changes.append(f"{kind} key revoked from {entry.revoked_at.isoformat()} ({safe(entry.revoked_reason or '')})")
     return changes

@@ -1,7 +1,10 @@
 """Participant secret keys and the files that hold them (``<id>.key``).
 
-A participant has two secrets: an X25519 key (decrypts packages addressed to it; an
-age identity) and an Ed25519 seed (signs what it sends). Key files are encrypted
+A participant has an encryption secret (decrypts packages addressed to it; an age
+identity) and an Ed25519 seed (signs what it sends). The encryption secret is an
+X25519 key, a post-quantum hybrid identity (ML-KEM-768 + X25519, a 32-byte seed
+expanded per the age spec), or both: a participant moving to the hybrid type keeps
+its X25519 key so that packages already sealed to it still open. Key files are encrypted
 under a passphrase by default: Argon2id (``nacl.pwhash.argon2id``, parameters kept in
 the file) derives the key of a ``nacl.secret.SecretBox``. An unprotected file can only
 be written as a TEST KEY, and says so in its first line.
@@ -14,38 +17,35 @@ import hashlib
 import hmac
 import os
 import sys
-from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
 import msgspec
 import nacl.exceptions
 import nacl.pwhash.argon2id as argon2id
 import nacl.secret
-import nacl.signing
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from secxfer.errors import FormatError, NotFoundError, UsageError, WrongPassphraseError
 from secxfer.fsutil import atomic_write
 from secxfer.limits import KEY_FILE_MAX_BYTES
 from secxfer.models import Model
-from secxfer.trust import agekeys
 from secxfer.trust.errors import ParticipantIdError
-from secxfer.trust.fingerprint import fingerprint, key_id
-from secxfer.trust.ids import Role, check_participant_id
+from secxfer.trust.ids import Role
 from secxfer.trust.kinds import SECRET_KEY_FORMAT, TEST_KEY_MARKER
-from secxfer.trust.signing import Signature, sign
-
-if TYPE_CHECKING:
-    from secxfer.age import X25519Identity
+from secxfer.trust.participant_secret import (  # noqa: F401 (re-exported: keys and their files go together)
+    EncryptionKeys,
+    ParticipantSecret,
+    Rng,
+    add_hybrid_key,
+    generate_participant,
+)
 
 PASSPHRASE_ENV = "SECXFER_PASSPHRASE"
 PASSPHRASE_MIN_BYTES = 8
 PASSPHRASE_MAX_BYTES = 4096
 PROTECTED_MARKER = "SECRET KEY - passphrase-protected - never copy onto transfer media"
 
-Rng = Callable[[int], bytes]
 Key32 = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 
@@ -62,86 +62,6 @@ KDF_MIN = KdfCost(argon2id.OPSLIMIT_MIN, argon2id.MEMLIMIT_MIN)  # tests only
 _KDF_MAX = KdfCost(argon2id.OPSLIMIT_SENSITIVE, argon2id.MEMLIMIT_SENSITIVE)
 
 
-class ParticipantSecret:
-    """A participant's secret keys in memory. Not a Model: it must never be serialized
-    by accident, and its repr shows ids only, never key material."""
-
-    __slots__ = ("participant_id", "role", "is_test_key", "created", "_x25519", "_signing")
-
-    def __init__(
-        self,
-        participant_id: str,
-        role: Role | str,
-        *,
-        encryption_secret: bytes,
-        signing_seed: bytes,
-        created: datetime,
-        is_test_key: bool = False,
-    ) -> None:
-        self.role = check_participant_id(participant_id, role)
-        self.participant_id = participant_id
-        if len(encryption_secret) != 32 or len(signing_seed) != 32:
-            raise FormatError("secret keys must be 32 bytes each")
-        if created.tzinfo is None:
-            raise UsageError("created must be an aware datetime")
-        self.created = created
-        self.is_test_key = is_test_key
-        self._x25519 = bytes(encryption_secret)
-        self._signing = nacl.signing.SigningKey(bytes(signing_seed))
-
-    def __repr__(self) -> str:
-        test = ", TEST KEY" if self.is_test_key else ""
-        return f"ParticipantSecret({self.participant_id!r}, {self.role.value}, keyid={self.signing_keyid[:16]}…{test})"
-
-    def __reduce__(self) -> object:
-        raise TypeError("ParticipantSecret holds secret keys and cannot be pickled")
-
-    @property
-    def encryption_identity(self) -> X25519Identity:
-        """The age identity that decrypts packages addressed to this participant."""
-        return agekeys.identity(self._x25519)
-
-    @property
-    def encryption_public_key(self) -> bytes:
-        """The raw X25519 public key (what senders encrypt to)."""
-        return X25519PrivateKey.from_private_bytes(self._x25519).public_key().public_bytes_raw()
-
-    @property
-    def signing_public_key(self) -> bytes:
-        return bytes(self._signing.verify_key)
-
-    @property
-    def signing_keyid(self) -> str:
-        return key_id(self.signing_public_key)
-
-    @property
-    def fingerprint(self) -> str:
-        return fingerprint(self.participant_id, self.role.value, self.encryption_public_key, self.signing_public_key)
-
-    def sign(self, kind: str, payload: bytes) -> Signature:
-        """Sign ``payload`` as a document of ``kind`` (see secxfer.trust.signing)."""
-        return sign(self._signing, kind, payload)
-
-    def encryption_secret_bytes(self) -> bytes:
-        """The raw X25519 secret. Only for handing to the age layer; never print it."""
-        return self._x25519
-
-
-def generate_participant(
-    participant_id: str, role: Role | str, *, now: datetime | None = None, rng: Rng | None = None
-) -> ParticipantSecret:
-    """Make fresh keys for a participant (64 bytes from ``rng``, default os.urandom).
-
-    Security: keys are exactly as random as ``rng``; pass ``rng`` only for test keys.
-    """
-    draw = rng or os.urandom
-    encryption_secret, signing_seed = draw(32), draw(32)
-    created = (now or datetime.now(timezone.utc)).replace(microsecond=0)
-    return ParticipantSecret(
-        participant_id, role, encryption_secret=encryption_secret, signing_seed=signing_seed, created=created
-    )
-
-
 # -- the file -----------------------------------------------------------------------
 
 
@@ -149,8 +69,10 @@ class _Material(Model, kw_only=True):
     id: str
     role: Role
     created: AwareDatetime
-    encryption_secret: Key32
+    # Absent fields stay absent on writing, so X25519 key files keep their original form.
+    encryption_secret: Key32 | msgspec.UnsetType = msgspec.UNSET
     signing_seed: Key32
+    hybrid_seed: Key32 | msgspec.UnsetType = msgspec.UNSET
 
 
 class _Kdf(Model, kw_only=True):
@@ -205,12 +127,14 @@ def save_secret_key(
         )
     if passphrase is not None and not test_key and len(passphrase) < PASSPHRASE_MIN_BYTES:
         raise UsageError(f"the passphrase must be at least {PASSPHRASE_MIN_BYTES} bytes long")
+    unset = msgspec.UNSET
     material = _Material(
         id=secret.participant_id,
         role=secret.role,
         created=secret.created,
-        encryption_secret=secret.encryption_secret_bytes(),
+        encryption_secret=unset if secret.encryption_secret_bytes() is None else secret.encryption_secret_bytes(),
         signing_seed=secret._signing.encode(),
+        hybrid_seed=unset if secret.hybrid_seed_bytes() is None else secret.hybrid_seed_bytes(),
     )
     common = dict(
         marker=TEST_KEY_MARKER if test_key else PROTECTED_MARKER,
@@ -268,14 +192,16 @@ def _read(path: str | os.PathLike[str]) -> tuple[_KeyFile, str]:
 def _secret(document: _KeyFile, material: _Material, where: str) -> ParticipantSecret:
     if (material.id, material.role, material.created) != (document.id, document.role, document.created):
         raise FormatError(f"{where!r}: the visible id/role/time do not match the sealed keys")
+    unset = msgspec.UNSET
     try:
         return ParticipantSecret(
             material.id,
             material.role,
-            encryption_secret=material.encryption_secret,
+            encryption_secret=None if material.encryption_secret is unset else material.encryption_secret,
             signing_seed=material.signing_seed,
             created=material.created,
             is_test_key=document.test_key,
+            hybrid_seed=None if material.hybrid_seed is unset else material.hybrid_seed,
         )
     except ParticipantIdError as error:
         raise FormatError(f"{where!r}: {error}") from None

@@ -1,0 +1,95 @@
+"""The key directory's policy: rules the directory states about itself, signed with it.
+
+The only rule so far: from a given directory version on, every participant of a
+role must list a post-quantum hybrid encryption key (``mlkem768x25519``). The
+policy is part of the root-signed header, so an excerpt carries it as well. A
+directory that breaks its own policy is refused when signed and when read, and while
+a requirement is in force the directory never hands out X25519 recipients for that
+role (no silent downgrade when a hybrid key expires or is revoked).
+
+Stating the version lets the authority announce a requirement ahead of time: a
+policy added in v5 "from v7" leaves v5 and v6 as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated
+
+import msgspec
+
+from secxfer.errors import FormatError
+from secxfer.models import Model
+from secxfer.trust.errors import PolicyError
+from secxfer.trust.ids import Role
+
+
+class HybridRequirement(Model, kw_only=True):
+    """Participants of ``role`` need a hybrid encryption key from directory ``from_version`` on."""
+
+    role: Role
+    from_version: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class DirectoryPolicy(Model, kw_only=True):
+    """What the directory requires of itself (see the module docstring).
+
+    ``hybrid_encryption`` is sorted by role, one requirement per role at most; an
+    empty policy is written as none at all, so each policy has one byte form.
+    """
+
+    hybrid_encryption: Annotated[tuple[HybridRequirement, ...], msgspec.Meta(max_length=len(Role))] = ()
+
+    def hybrid_from(self, role: Role | str) -> int | None:
+        """The directory version from which ``role`` needs hybrid keys, or None."""
+        wanted = Role(role)
+        return next((r.from_version for r in self.hybrid_encryption if r.role is wanted), None)
+
+    def requires_hybrid(self, role: Role | str, version: int) -> bool:
+        """Whether participants of ``role`` need a hybrid encryption key in directory ``version``."""
+        start = self.hybrid_from(role)
+        return start is not None and version >= start
+
+
+def make_policy(hybrid_encryption: dict[Role, int] | Iterable[tuple[Role, int]]) -> DirectoryPolicy | None:
+    """A policy from (role, from_version) pairs, in its one canonical form (None if empty)."""
+    pairs = dict(hybrid_encryption.items() if isinstance(hybrid_encryption, dict) else hybrid_encryption)
+    if not pairs:
+        return None
+    return DirectoryPolicy(
+        hybrid_encryption=tuple(
+            HybridRequirement(role=Role(role), from_version=version) for role, version in sorted(pairs.items())
+        )
+    )
+
+
+def check_policy_form(policy: DirectoryPolicy | None, version: int) -> None:
+    """The policy is in canonical form: not empty, roles sorted and each listed once."""
+    if policy is None:
+        return
+    roles = [r.role.value for r in policy.hybrid_encryption]
+    if not roles:
+        raise FormatError(f"key directory v{version} states an empty policy (an empty policy is written as none)")
+    if roles != sorted(set(roles)):
+        raise FormatError(f"the policy of key directory v{version} lists roles out of order or twice")
+
+
+def require_hybrid_key(policy: DirectoryPolicy | None, version: int, participant, at) -> None:
+    """Raise PolicyError if the policy needs a hybrid key for ``participant`` and none is usable at ``at``."""
+    if policy is None or not policy.requires_hybrid(participant.role, version):
+        return
+    if any(e.is_hybrid and e.usable_at(at) for e in participant.encryption_keys):
+        return
+    raise PolicyError(
+        f"key directory v{version} requires a hybrid (mlkem768x25519) encryption key for every "
+        f"{participant.role.value} from v{policy.hybrid_from(participant.role)} on; "
+        f"{participant.id} has none in force at {at.isoformat()}"
+    )
+
+
+def describe_policy(policy: DirectoryPolicy | None) -> str:
+    """One line for people: what the policy requires."""
+    if policy is None:
+        return "policy: none (X25519 or hybrid encryption keys)"
+    rules = ", ".join(f"{r.role.value} from v{r.from_version}" for r in policy.hybrid_encryption)
+    return f"policy: hybrid (mlkem768x25519) encryption keys required for {rules}"
