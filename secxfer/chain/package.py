@@ -275,7 +275,7 @@ def receive(
     try:
         with media.open_package_file(path) as handle:
             reader = HashingReader(handle)
-            decrypt_to_scratch([me.encryption_identity], reader, scratch)
+            decrypt_to_scratch(list(me.encryption_identities), reader, scratch)  # hybrid and X25519
             while reader.read(1 << 20):
                 pass  # age stops at the end of the payload; a tail would have failed decryption
         scratch.flush()
