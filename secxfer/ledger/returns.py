@@ -84,4 +84,4 @@ def open_sealed(path: Path, key) -> bytes:
     size = path.stat().st_size
     if size > AGGREGATE_MAX_BYTES + AGE_OVERHEAD_MAX:
         raise FormatError(f"{path.name!r} is larger than any receipt or aggregate may be")
-    return decrypt_bytes([key.encryption_identity], path.read_bytes())
+    return decrypt_bytes(list(key.encryption_identities), path.read_bytes())
