@@ -72,9 +72,13 @@ def run_demo(
     period: str | None = None,
     rehearsal: bool = False,
     progress: Callable[[str], None] | None = None,
+    pq: bool = False,
 ) -> DemoResult:
     """Run seal → relay (central, every federation) → open (every municipality) on test keys,
-    then return receipts up the chain and reconcile the period at the agency."""
+    then return receipts up the chain and reconcile the period at the agency.
+
+    ``pq``: every participant has a post-quantum hybrid key (ML-KEM-768 + X25519) and
+    every package and receipt is sealed to it (stock age 1.1.1 cannot open these)."""
     from secxfer.domain.period import tokyo_today
     from secxfer.ledger.recorded import open_package, relay, seal
     from secxfer.domain.sample import generate_sample
@@ -90,8 +94,9 @@ def run_demo(
     period = period or previous_month(tokyo_today())
     codes, no_consent = choose_municipalities(municipalities, seed)
 
-    say(f"keys: generating TEST keys for {len(codes)} municipalities, 47 federations, central, agency, 3 roots")
-    network = build_network(workdir, insurer_codes=codes, without_consent=no_consent, seed=seed, now=now)
+    kind = "post-quantum hybrid " if pq else ""
+    say(f"keys: generating {kind}TEST keys for {len(codes)} municipalities, 47 federations, central, agency, 3 roots")
+    network = build_network(workdir, insurer_codes=codes, without_consent=no_consent, seed=seed, now=now, pq=pq)
     (workdir / "key-directory.json").write_bytes(network.bundle)
 
     say(f"data: generating {rows} rows for {period}")
@@ -136,6 +141,7 @@ def run_demo(
     summary = {
         "period": sealed.period,
         "rehearsal": rehearsal,
+        "encryption": "mlkem768x25519" if pq else "x25519",
         "participants": {"municipalities": len(codes), "without_consent": no_consent, "federations": 47},
         "rows_read": rows_read,
         "rows_sealed": sum(sealed.rows_sealed),
@@ -238,7 +244,9 @@ def repeat_commands(result: DemoResult) -> list[str]:
         lines += [
             f"secxfer verify {w}/media/{fed}-to-{some}/*.age --directory {w}/key-directory.json",
             f"SECXFER_HOME={w}/try-home secxfer open {w}/media/{fed}-to-{some}/*.age --key {w}/keys/{some}.key --out {w}/try-open",
-            f"secxfer keys age-identity {w}/keys/{some}.key > id.txt && age -d -i id.txt {w}/media/{fed}-to-{some}/*.age | head -c 200 | xxd | head",
+            f"secxfer keys age-identity {w}/keys/{some}.key > id.txt && "
+            f"{'secxfer age decrypt' if result.summary.get('encryption') == 'mlkem768x25519' else 'age -d'} "
+            f"-i id.txt {w}/media/{fed}-to-{some}/*.age | head -c 200 | xxd | head",
         ]
     lines += [
         f"secxfer status {result.summary['period']} --home {w}/homes/agency",

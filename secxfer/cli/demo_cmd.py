@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option("--seed", help="Seed for keys and data (same seed, same run).")] = 7,
         period: Annotated[str | None, typer.Option("--period", help="Data month (default: last month).")] = None,
         rehearsal: Annotated[bool, typer.Option("--rehearsal", help="Mark the delivery as a REHEARSAL.")] = False,
+        pq: Annotated[bool, typer.Option("--pq", help="Post-quantum hybrid keys (ML-KEM-768 + X25519) for everyone; stock age 1.1.1 cannot open the packages.")] = False,
     ) -> None:
         from secxfer.demo import repeat_commands, run_demo, status_excerpt, stderr_progress
         from secxfer.errors import UsageError
@@ -44,9 +45,9 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--rows must not be negative")
         typer.echo(f"secxfer demo: TEST KEYS ONLY, generated data, work folder {workdir}", err=True)
         result = run_demo(workdir, rows=rows, municipalities=count, seed=seed, period=period,
-                          rehearsal=rehearsal, progress=stderr_progress)
+                          rehearsal=rehearsal, progress=stderr_progress, pq=pq)
         s = result.summary
-        typer.echo(f"period {s['period']}{' (REHEARSAL)' if s['rehearsal'] else ''}: "
+        typer.echo(f"period {s['period']}{' (REHEARSAL)' if s['rehearsal'] else ''}{', post-quantum hybrid keys' if pq else ''}: "
                    f"{s['participants']['municipalities']} municipalities, {s['packages']} packages, {result.seconds:.1f} s")
         typer.echo(f"  rows read      {s['rows_read']:>8}")
         typer.echo(f"  rows sealed    {s['rows_sealed']:>8}")
