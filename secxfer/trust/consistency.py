@@ -23,7 +23,7 @@ from secxfer.trust.enrollment import read_enrollment, verify_enrollment
 from secxfer.trust.entries import KEY_SIZES, Consent, Participant
 from secxfer.trust.errors import ParticipantIdError, ScopeError
 from secxfer.trust.ids import Role, check_participant_id, code_of, federation_of
-from secxfer.trust.policy import check_policy_form, require_hybrid_key
+from secxfer.trust.policy import check_policy_form, require_listed_hybrid_key
 
 ENROLLMENTS_MAX = 4 * DIRECTORY_MAX_PARTICIPANTS
 EXCERPT_ALWAYS = ("agency", "central")
@@ -54,7 +54,7 @@ def check_directory(directory: Directory) -> None:
     _check_keys_unique(directory.participants)
     _check_enrollments(directory, by_id)
     for participant in directory.participants:
-        require_hybrid_key(directory.policy, directory.version, participant, directory.issued)
+        require_listed_hybrid_key(directory.policy, directory.version, participant, directory.issued, directory.expires)
 
 
 def _check_participant(p: Participant) -> None:

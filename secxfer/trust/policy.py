@@ -87,6 +87,25 @@ def require_hybrid_key(policy: DirectoryPolicy | None, version: int, participant
     )
 
 
+def require_listed_hybrid_key(policy: DirectoryPolicy | None, version: int, participant, issued, expires) -> None:
+    """Raise PolicyError if the policy needs a hybrid key for ``participant`` and none is
+    usable at any time while the directory is valid (``issued`` .. ``expires``).
+
+    A key added to a draft after its issue time counts from its own start; one revoked
+    or ended before that does not.
+    """
+    if policy is None or not policy.requires_hybrid(participant.role, version):
+        return
+    for entry in participant.encryption_keys:
+        if entry.is_hybrid and entry.valid_from < expires and entry.usable_at(max(issued, entry.valid_from)):
+            return
+    raise PolicyError(
+        f"key directory v{version} requires a hybrid (mlkem768x25519) encryption key for every "
+        f"{participant.role.value} from v{policy.hybrid_from(participant.role)} on; {participant.id} lists none "
+        f"in force between {issued.isoformat()} and {expires.isoformat()}"
+    )
+
+
 def describe_policy(policy: DirectoryPolicy | None) -> str:
     """One line for people: what the policy requires."""
     if policy is None:
