@@ -240,17 +240,67 @@ def bump(
     out: Annotated[Path, typer.Option("--out", help="The new draft to write.")],
     days: Annotated[int, typer.Option("--days", help="Validity of the new version in days.")] = 180,
     root_version: Annotated[int | None, typer.Option("--root-version", help="After a root rotation: the new root version.")] = None,
+    require_hybrid: Annotated[
+        list[str] | None,
+        typer.Option("--require-hybrid", metavar="ROLE", help="Policy: ROLE needs hybrid encryption keys from this version on (repeatable)."),
+    ] = None,
 ) -> None:
     """Start the next directory version (version + 1, new issue and expiry times) as a draft."""
     from datetime import timedelta
 
-    from secxfer.trust.authoring import draft_bytes, load_draft, next_version
+    from secxfer.trust.authoring import draft_bytes, load_draft, next_version, require_hybrid_encryption
+    from secxfer.trust.policy import describe_policy
 
     old = load_draft(_read(file))
     now = _when(None)
     new = next_version(old, issued=now, expires=now + timedelta(days=days), root_version=root_version)
+    for role in require_hybrid or ():
+        new = require_hybrid_encryption(new, _role(role), from_version=new.version)
     _write(out, draft_bytes(new), overwrite=False)
     typer.echo(f"wrote {out}: draft v{new.version} (from v{old.version}), expires {new.expires.isoformat()}")
+    if new.policy != old.policy:
+        typer.echo(describe_policy(new.policy))
+
+
+def _role(text: str):
+    from secxfer.errors import UsageError
+    from secxfer.trust.ids import Role
+
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        raise UsageError(f"{text!r} is not a role", hint="one of " + ", ".join(r.value for r in Role)) from None
+
+
+@directory_app.command("policy")
+def policy(
+    file: Annotated[Path, typer.Argument(help="Directory draft to update in place.")],
+    require_hybrid: Annotated[
+        list[str] | None,
+        typer.Option("--require-hybrid", metavar="ROLE", help="ROLE needs post-quantum hybrid encryption keys (repeatable)."),
+    ] = None,
+    from_version: Annotated[
+        int | None, typer.Option("--from-version", help="First directory version the requirement holds for (default: this draft's).")
+    ] = None,
+    drop: Annotated[list[str] | None, typer.Option("--drop", metavar="ROLE", help="Remove ROLE's requirement (repeatable).")] = None,
+) -> None:
+    """Show or set the directory's policy: which roles need hybrid (ML-KEM-768 + X25519) encryption keys.
+
+    Signing refuses a draft that breaks a requirement in force, and every reader refuses
+    such a directory; while one holds, packages to that role are never sealed to X25519.
+    """
+    from secxfer.trust.authoring import require_hybrid_encryption
+    from secxfer.trust.policy import describe_policy
+
+    old = new = _editable(file)
+    for role in drop or ():
+        new = require_hybrid_encryption(new, _role(role), from_version=None)
+    for role in require_hybrid or ():
+        new = require_hybrid_encryption(new, _role(role), from_version=from_version or new.version)
+    if new != old:
+        _save(file, old, new)
+    else:
+        typer.echo(describe_policy(new.policy))
 
 
 @directory_app.command("rotate-root")

@@ -51,6 +51,9 @@ def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder for ID.key and ID.card.")] = Path("."),
     test_key: Annotated[bool, typer.Option("--test-key", help="Unprotected key marked TEST KEY (examples only).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
+    pq: Annotated[
+        bool, typer.Option("--pq", help="Post-quantum hybrid encryption key (ML-KEM-768 + X25519, age1pq1…) instead of X25519.")
+    ] = False,
     passphrase_fd: PassphraseFd = None,
 ) -> None:
     """Generate a key pair: writes ID.key (passphrase-protected) and ID.card; prints the fingerprint."""
@@ -59,14 +62,44 @@ def generate(
 
     passphrase = None if test_key else obtain_passphrase(passphrase_fd, confirm=True, prompt=f"New passphrase for {participant_id}: ")
     key_path, card_path, fingerprint = generate_key_files(
-        participant_id, out, role=role, name=name, passphrase=passphrase, test_key=test_key, overwrite=force
+        participant_id, out, role=role, name=name, passphrase=passphrase, test_key=test_key, overwrite=force,
+        encryption="hybrid" if pq else "x25519",
     )
-    protection = "TEST KEY, unprotected" if test_key else "passphrase-protected"
+    protection = ("TEST KEY, unprotected" if test_key else "passphrase-protected") + (", post-quantum hybrid" if pq else "")
     typer.echo(f"wrote {key_path} ({protection}) and {card_path}")
     typer.echo(f"fingerprint: {fingerprint}")
     from secxfer.ledger.oplog import record
 
     record(None, "key-generated", participant=participant_id, facts={"participant": participant_id, "fingerprint": fingerprint, "test_key": test_key})
+
+
+@keys_app.command("add-pq")
+def add_pq(
+    key_file: Annotated[Path, typer.Argument(metavar="KEYFILE", help="The current secret key file (ID.key).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the new ID.key and ID.card (not the current key's folder).")],
+    passphrase_fd: PassphraseFd = None,
+) -> None:
+    """Add a post-quantum hybrid encryption key beside the X25519 one: writes a new ID.key and ID.card.
+
+    The new key file still opens packages sealed to the X25519 key. Hand the new card to
+    the directory authority (a municipality: to its federation, to enroll it again);
+    once the directory lists it, packages are sealed to the hybrid key.
+    """
+    from secxfer.trust.cards import write_key_files
+    from secxfer.trust.secret_keys import add_hybrid_key, obtain_passphrase
+
+    secret = load_key(key_file, passphrase_fd)
+    upgraded = add_hybrid_key(secret)
+    passphrase = None
+    if not secret.is_test_key:
+        passphrase = obtain_passphrase(passphrase_fd, confirm=True, prompt=f"Passphrase for the new key of {secret.participant_id}: ")
+    key_path, card_path, fingerprint = write_key_files(upgraded, out, passphrase=passphrase, test_key=secret.is_test_key)
+    typer.echo(f"wrote {key_path} (X25519 and post-quantum hybrid) and {card_path}")
+    typer.echo(f"fingerprint: {fingerprint}")
+    from secxfer.ledger.oplog import record
+
+    record(None, "key-generated", participant=secret.participant_id,
+           facts={"participant": secret.participant_id, "fingerprint": fingerprint, "test_key": secret.is_test_key})
 
 
 @keys_app.command("show")
@@ -105,16 +138,20 @@ def age_identity(
     key_file: Annotated[Path, typer.Argument(metavar="KEYFILE", help="A secret key file (ID.key).")],
     passphrase_fd: PassphraseFd = None,
 ) -> None:
-    """Print the encryption key as an age identity (AGE-SECRET-KEY-1…) for the stock age command.
+    """Print the encryption key as an age identity (AGE-SECRET-KEY-1…, or AGE-SECRET-KEY-PQ-1… for a
+    post-quantum key) for the age command. A key holding both prints both lines.
 
     This prints a SECRET: redirect it into a protected file, never onto transfer media.
+    Stock age 1.1.1 does not read hybrid identities; secxfer age decrypt does.
     """
     secret = load_key(key_file, passphrase_fd)
     typer.echo(f"# secret age identity of {secret.participant_id}; keep it secret", err=True)
-    typer.echo(secret.encryption_identity.encode())
+    for identity in secret.encryption_identities:
+        typer.echo(identity.encode())
 
 
 @keys_app.command("age-recipient")
 def age_recipient(card: Annotated[Path, typer.Argument(help="A key card file (ID.card).")]) -> None:
-    """Print the card's encryption key as an age recipient (age1…)."""
-    typer.echo(read_card(card).encryption_key)
+    """Print the card's encryption keys as age recipients (age1…, post-quantum age1pq1…), one a line."""
+    for text in read_card(card).recipients_text:
+        typer.echo(text)
