@@ -27,6 +27,10 @@ def run(args: list[str]) -> int:
     from typer._click import exceptions as click_exc  # typer >= 0.28 vendors click
     from typer.main import get_command
 
+    from secxfer.cli.i18n import language_from, set_language, t
+
+    # Chosen before any command module is imported: help texts are taken from the catalog then.
+    set_language(language_from(args))
     from secxfer.cli.app import build_app
     from secxfer.errors import EXIT_OPERATIONAL, EXIT_USAGE, SecxferError
 
@@ -34,38 +38,54 @@ def run(args: list[str]) -> int:
     try:
         result = command.main(args=args, prog_name="secxfer", standalone_mode=False)
     except SecxferError as error:
-        _fail(f"{error}", error.hint)
+        _fail_error(error)
         return error.exit_code
     except typer.Exit as done:
         return done.exit_code
     except typer.Abort:
-        _fail("aborted", None)
+        _fail(t("cli.aborted"), None)
         return 130
     except click_exc.ClickException as error:
         error.show()
         return EXIT_USAGE if isinstance(error, click_exc.UsageError) else error.exit_code
     except KeyboardInterrupt:
-        _fail("interrupted; no output was left under a final name", None)
+        _fail(t("cli.interrupted"), None)
         return 130
     except BrokenPipeError:
         return EXIT_OPERATIONAL
     except OSError as error:
         where = f" {error.filename!r}" if error.filename else ""
-        _fail(f"{error.strerror or error}{where}", "check the path, permissions and free space")
+        _fail(f"{error.strerror or error}{where}", t("cli.os_error_hint"))
         return EXIT_OPERATIONAL
     except Exception as error:  # a bug, not bad input: one line unless debugging
         if os.environ.get("SECXFER_DEBUG"):
             raise
         _fail(
-            f"internal error: {type(error).__name__}: {error}",
-            "this is a bug in secxfer; rerun with SECXFER_DEBUG=1 and report the traceback",
+            t("cli.internal_error", detail=f"{type(error).__name__}: {error}"),
+            t("cli.internal_error_hint"),
         )
         return EXIT_OPERATIONAL
     return result if isinstance(result, int) else 0
 
 
 def _fail(message: str, hint: str | None) -> None:
-    line = f"secxfer: error: {message}"
+    from secxfer.cli.i18n import t
+
+    line = t("cli.error_line", message=message)
     if hint:
-        line += f" (hint: {hint})"
+        line += t("cli.hint_suffix", hint=hint)
     print(line, file=sys.stderr)
+
+
+def _fail_error(error) -> None:
+    """One line for a SecxferError: in Japanese the class's title and hint, the English detail after."""
+    from secxfer.cli.i18n import error_text, language, t
+
+    if language() == "en":
+        _fail(f"{error}", error.hint)
+        return
+    title = error_text(type(error), "title") or t("error.SecxferError.title")
+    hint = error_text(type(error), "hint")
+    # A raise site's own hint is more specific than the class's: keep it, in English, with the detail.
+    detail = f"{error}" if error.hint == type(error).default_hint else f"{error}; hint: {error.hint}"
+    print(t("cli.error_line_ja", title=title, hint=hint, detail=detail), file=sys.stderr)

@@ -81,7 +81,14 @@ def note(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes (wide Japanese characters take two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def banner(lines: list[str]) -> str:
-    width = max(len(line) for line in lines) + 4
+    width = max(display_width(line) for line in lines) + 4
     bar = "#" * width
-    return "\n".join([bar, *(f"# {line.ljust(width - 4)} #" for line in lines), bar])
+    return "\n".join([bar, *(f"# {line}{' ' * (width - 4 - display_width(line))} #" for line in lines), bar])

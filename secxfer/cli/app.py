@@ -16,14 +16,8 @@ from typing import Annotated
 import typer
 
 from secxfer import __version__
+from secxfer.cli.i18n import LANGUAGES, set_language, t
 
-HELP = (
-    "Signed, encrypted, verifiable transfer of Specified Skilled Worker records "
-    "(別紙1-3) from the agency through central and the prefectural federations to "
-    "municipalities, on removable media.\n\n"
-    "Exit codes: 0 ok, 1 operational failure, 2 usage, 3 authentication/integrity "
-    "failure, 4 input data rejected."
-)
 # Every command module, in the order their commands are listed in --help.
 MODULES = ("domain_cmd", "calendar_cmd", "age_cmd", "keys_cmd", "directory_cmd", "chain_cmd", "ledger_cmd", "demo_cmd")
 # Top-level command or group -> the module that registers it. Only a shortcut: a name
@@ -56,10 +50,27 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _language(value: str | None) -> str | None:
+    # secxfer.cli.run has already chosen the language from the arguments; this checks the value.
+    if value is not None:
+        if value not in LANGUAGES:
+            raise typer.BadParameter(t("cli.lang_invalid", value=value, choices=", ".join(LANGUAGES)))
+        set_language(value)
+    return value
+
+
+# Root options that take a value: the command name is never the word after them.
+ROOT_VALUE_OPTIONS = ("--lang",)
+
+
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", "-V", help="Print the version and exit.", callback=_version, is_eager=True)
+        bool, typer.Option("--version", "-V", help=t("opt.version"), callback=_version, is_eager=True)
     ] = False,
+    lang: Annotated[
+        str | None, typer.Option("--lang", metavar="ja|en", help=t("opt.lang"),
+                                 callback=_language, is_eager=True, show_default=False)
+    ] = None,
 ) -> None:
     """secxfer command line."""
 
@@ -67,7 +78,7 @@ def _root(
 def _new_app() -> typer.Typer:
     app = typer.Typer(
         name="secxfer",
-        help=HELP,
+        help=t("help.root"),
         no_args_is_help=True,
         pretty_exceptions_show_locals=False,
         add_completion=True,
@@ -89,8 +100,16 @@ def registered_names(app: typer.Typer) -> set[str]:
 
 
 def _command_name(args: Sequence[str]) -> str | None:
-    """The command the arguments name (root options take no values), or None."""
-    return next((arg for arg in args if not arg.startswith("-")), None)
+    """The command the arguments name (skipping root options and their values), or None."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ROOT_VALUE_OPTIONS:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 def build_app(args: Sequence[str] | None = None) -> typer.Typer:

@@ -10,20 +10,11 @@ import typer
 if TYPE_CHECKING:
     import datetime
 
-HELP = """Print the deadline at central for a data month (or range), then the reasoning.
-
-Data for month M is due one business day before the last business day of month M+1.
-Business days exclude Saturdays, Sundays, national holidays and 29 Dec - 3 Jan.
-The first line of output is the deadline as an ISO date.
-
-Example: secxfer calendar 2026-10   (prints 2026-11-27 first)
-"""
-
-
 def register(app: typer.Typer) -> None:
     """Add ``calendar`` to ``app``."""
+    from secxfer.cli.i18n import t
 
-    @app.command("calendar", help=HELP)
+    @app.command("calendar", help=t("help.calendar"))
     def calendar_command(
         period: Annotated[str, typer.Argument(help="YYYY-MM, YYYY-MM..YYYY-MM or YYYY-MM.. (open end: this month)")],
         holidays_file: Annotated[
@@ -37,7 +28,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         import msgspec
 
-        from secxfer.domain.calendar import explain_deadline, explanation_lines, load_holiday_overrides
+        from secxfer.cli.messages import calendar_lines
+        from secxfer.domain.calendar import explain_deadline, load_holiday_overrides
         from secxfer.domain.period import parse_period, tokyo_today
 
         extra = load_holiday_overrides(holidays_file) if holidays_file is not None else None
@@ -50,7 +42,7 @@ def register(app: typer.Typer) -> None:
             }
             typer.echo(msgspec.json.encode(report).decode())
         else:
-            typer.echo("\n".join(explanation_lines(explanation, today=day)))
+            typer.echo("\n".join(calendar_lines(explanation, today=day)))
 
 
 def _parse_day(text: str) -> datetime.date:

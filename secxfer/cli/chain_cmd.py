@@ -41,19 +41,9 @@ Example: secxfer relay /media/usb/agency-to-central/2026-10_agency_to_central_1a
 --key keys/central.key --out /media/outgoing
 """
 
-OPEN_HELP = """Verify a package back to the agency and write your annex CSVs (municipalities).
-
-Checks the outer signature (if the .sig file is beside the package), every hop's
-signature, your rows against the agency's commitment, and that you have not opened
-this package before. OUT must not exist (or be empty); it is created only when
-everything verified.
-
-Example: secxfer open 2026-10_fed-13_to_mun-131016_0a1b2c3d.age --key mun-131016.key --out received/2026-10
-"""
-
-
 def register(app: typer.Typer) -> None:
     """Add the chain commands to ``app``."""
+    from secxfer.cli.i18n import t
 
     @app.command("seal", help=SEAL_HELP)
     def seal_command(
@@ -108,7 +98,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"  withheld {code}: {sum(rows)} rows (consent withdrawn)")
         typer.echo(f"  written under {out}")
 
-    @app.command("open", help=OPEN_HELP)
+    @app.command("open", help=t("help.open"))
     def open_command(
         package: Annotated[Path, typer.Argument(help="The package addressed to you (.age).")],
         key: KeyOption,
@@ -125,20 +115,15 @@ def register(app: typer.Typer) -> None:
             package, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out, utf8=utf8,
             anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
         )
-        lines = [
-            f"{'REHEARSAL (試験) - ' if result.rehearsal else ''}period {result.period} for {result.recipient}",
-            f"rows: 別紙1 {result.rows[0]}, 別紙2 {result.rows[1]}, 別紙3 {result.rows[2]}",
-            f"verified chain: {' -> '.join(result.chain)} -> {result.recipient}",
-            "USE LIMITS: only to promote National Health Insurance enrolment;",
-            "do not pass on (contractors excepted); keep confidential.",
-        ]
-        note(banner(lines))
+        from secxfer.cli.messages import open_banner
+
+        note(banner(open_banner(result)))
         if not result.outer_signature_checked:
-            note("secxfer: note: no outer signature file beside the package; the inner signatures were verified")
+            note(t("open.no_outer_signature"))
         for path in result.files:
             typer.echo(str(path))
 
-    @app.command("verify")
+    @app.command("verify", help=t("help.verify"))
     def verify_command(
         package: Annotated[Path, typer.Argument(help="A package file (.age) with its .sig beside it.")],
         directory: Annotated[
@@ -146,14 +131,11 @@ def register(app: typer.Typer) -> None:
         ] = None,
         home: HomeOption = None,
     ) -> None:
-        """Check a package's outer signature without any secret key (for media checks)."""
         from secxfer.chain.inspect import verify_package
+        from secxfer.cli.messages import verify_line
 
         statement = verify_package(package, home=resolve_home(home), directory_file=directory)
-        typer.echo(
-            f"OK {package.name}: signed by {statement.sender} for {statement.recipient}, period {statement.period}"
-            f"{' (REHEARSAL)' if statement.rehearsal else ''}, {statement.size} bytes"
-        )
+        typer.echo(verify_line(package.name, statement))
 
     @app.command("inspect")
     def inspect_command(package: Annotated[Path, typer.Argument(help="A package file (.age).")]) -> None:

@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from secxfer.domain.validate import ValidationReport
-
-VALIDATE_HELP = """Check annex CSV files (別紙1-3) and report every problem at once.
-
-Each problem is printed as FILE:LINE:COLUMN: error|note: MESSAGE [code], then a
-summary: files, rows, rejected rows and accepted rows per insurer. Rows are never
-changed. Exit code 0 when every row is valid, 4 when any row or file is rejected.
-
-Examples:
-
-\b
-  secxfer validate --annex 1 --period 2026-10 annex1_2026-10.csv
-  secxfer validate --annex 2 --period 2019-04.. --json first-delivery/annex2.csv
-  secxfer validate --annex 3 --profile utf-8 export.csv
-"""
+from secxfer.cli.messages import TOP_INSURERS
 
 SAMPLE_HELP = """Write realistic sample annex files (fictitious people) for a period.
 
@@ -38,13 +23,12 @@ Examples:
   secxfer sample --out broken --period 2026-10 --rows 300 --invalid 20
 """
 
-TOP_INSURERS = 10
-
 
 def register(app: typer.Typer) -> None:
     """Add ``validate`` and ``sample`` to ``app``."""
+    from secxfer.cli.i18n import t
 
-    @app.command("validate", help=VALIDATE_HELP)
+    @app.command("validate", help=t("help.validate"))
     def validate_command(
         files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Annex CSV files.", show_default=False)],
         annex: Annotated[int, typer.Option("--annex", min=1, max=3, help="Which annex the files are: 1, 2 or 3.")],
@@ -59,6 +43,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         import msgspec
 
+        from secxfer.cli.messages import validate_summary
         from secxfer.domain.validate import validate_files
 
         report = validate_files(files, annex=annex, period=period, profile=profile)
@@ -69,7 +54,7 @@ def register(app: typer.Typer) -> None:
                 if notes or problem.severity == "error":
                     typer.echo(f"{problem.source}:{problem.line}:{problem.column}: {problem.severity}: "
                                f"{problem.message} [{problem.code}]")
-            typer.echo("\n".join(summary_lines(report, top=top)))
+            typer.echo("\n".join(validate_summary(report, top=top)))
         report.raise_if_rejected()
 
     @app.command("sample", help=SAMPLE_HELP)
@@ -92,33 +77,3 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{path}\t{count} rows")
         for label in result.invalid_rows:
             typer.echo(f"invalid: {label.file}:{label.line}: {label.code}")
-
-
-def summary_lines(report: ValidationReport, *, top: int = TOP_INSURERS) -> list[str]:
-    """The human summary printed after the problems: counts only, never row contents."""
-    from secxfer.domain.municipalities import lookup
-
-    verdict = "OK" if report.ok else "REJECTED"
-    lines = [
-        f"{verdict}: 別紙{report.annex}, period {report.period or '(not checked)'}, profile {report.profile}",
-        f"files {len(report.files)} · rows {report.rows} · accepted {report.accepted} · rejected {report.rejected}"
-        f" · errors {report.errors} · notes {report.notes}",
-    ]
-    for summary in report.files:
-        layout = f"{summary.encoding}{' with BOM' if summary.bom else ''}, {summary.newline}"
-        layout += ", header" if summary.header else ", no header"
-        lines.append(f"  {summary.source}: {layout}; {summary.rows_read} rows, {summary.rows_rejected} rejected")
-    counts = sorted(report.insurer_counts.items(), key=lambda item: (-item[1], item[0]))
-    if counts:
-        shown = counts[:top]
-        heading = "accepted rows per insurer" if len(shown) == len(counts) else (
-            f"accepted rows per insurer (top {len(shown)} of {len(counts)})"
-        )
-        lines.append(heading + ":")
-        width = len(str(shown[0][1])) if shown else 1
-        lines.extend(f"  {code} {count:>{width}}  {lookup(code).name}" for code, count in shown)
-        if len(shown) < len(counts):
-            rest = sum(count for _, count in counts[len(shown):])
-            lines.append(f"  … {len(counts) - len(shown)} more insurers: {rest} rows")
-        lines.append(f"  total {report.accepted} rows for {len(counts)} insurers")
-    return lines

@@ -17,16 +17,6 @@ KeyOption = Annotated[Path, typer.Option("--key", "-k", help="Your participant k
 AsOption = Annotated[str | None, typer.Option("--as", help="Whose view (default: the participant this home acts for).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the JSON document (docs/ledger.md) instead of a table.")]
 
-STATUS_HELP = """Show, for a period, where every recipient below you stands, and the deadline.
-
-One state per recipient: confirmed (its receipt verified and matches), received (a relay
-on its path acknowledged), relayed / sealed (sent, no word back), failed, missing,
-withheld (consent withdrawn). Problems follow. Built from the receipts and reports in
-your home (secxfer receipts collect). --json prints a document for automation.
-
-Example: secxfer status 2026-10 --home /srv/secxfer
-"""
-
 RECONCILE_HELP = """Prove a period complete: every municipality received exactly the agency's rows.
 
 Exit 0 when every municipality below you is confirmed and nothing contradicts; 1 when
@@ -38,24 +28,33 @@ For the same result as a JSON document: secxfer status PERIOD --json.
 
 def register(app: typer.Typer) -> None:
     """Add the ledger commands to ``app``."""
+    from secxfer.cli.i18n import t
 
-    @app.command("status", help=STATUS_HELP)
+    @app.command("status", help=t("help.status"))
     def status_command(
         period: Annotated[str, typer.Argument(help="YYYY-MM or YYYY-MM..YYYY-MM.")],
         home: HomeOption = None,
         json_output: JsonOption = False,
         viewer: AsOption = None,
         holidays_file: Annotated[Path | None, typer.Option("--holidays-file", help="Holiday override file.")] = None,
+        html: Annotated[
+            Path | None, typer.Option("--html", help="Also write a self-contained HTML report (Japanese) to this file.")
+        ] = None,
     ) -> None:
         import msgspec
 
+        from secxfer.cli.messages import status_lines
         from secxfer.ledger.status import status
 
         result = status(resolve_home(home), period, viewer=viewer, holidays=holidays_file)
+        if html is not None:
+            from secxfer.report.status_page import write_status_page
+
+            write_status_page(result, html)
         if json_output:
             typer.echo(msgspec.json.format(msgspec.json.encode(result.to_json()), indent=2).decode())
         else:
-            typer.echo("\n".join(result.lines()))
+            typer.echo("\n".join(status_lines(result)))
 
     @app.command("reconcile", help=RECONCILE_HELP)
     def reconcile_command(

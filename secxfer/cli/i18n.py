@@ -1,0 +1,106 @@
+"""The CLI's languages: a reviewable message catalog (English and Japanese) and the choice between them.
+
+Every message a person reads (help texts, banners, summaries, error titles and hints)
+lives in ``secxfer/cli/catalog/*.toml``, one table per key with an ``en`` and a ``ja``
+entry, so a translator reviews one file side by side. The language is ``--lang ja|en``
+if given, else Japanese when the locale says so (``LC_ALL``, ``LC_MESSAGES``, ``LANG``
+= ``ja_JP.*``), else English.
+
+Details inside error messages come from the library (f-strings naming files, ids,
+counts) and stay English; in Japanese the CLI prints the class's title and hint from
+the catalog and the English detail in parentheses.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+
+LANGUAGES = ("en", "ja")
+DEFAULT_LANGUAGE = "en"
+CATALOG_DIR = Path(__file__).with_name("catalog")
+
+_current = DEFAULT_LANGUAGE
+
+
+class CatalogError(Exception):
+    """The catalog files themselves are malformed (a packaging bug, not bad input)."""
+
+
+@cache
+def catalog() -> dict[str, dict[str, str]]:
+    """Every message: dotted key -> {language: text}, merged from the catalog files."""
+    messages: dict[str, dict[str, str]] = {}
+    for path in sorted(CATALOG_DIR.glob("*.toml")):
+        with path.open("rb") as handle:
+            _flatten(tomllib.load(handle), "", messages, path.name)
+    return messages
+
+
+def _flatten(table: Mapping, prefix: str, into: dict[str, dict[str, str]], source: str) -> None:
+    # A table whose values are all strings is one message; anything else nests further.
+    if table and all(isinstance(value, str) for value in table.values()):
+        key = prefix.rstrip(".")
+        if key in into:
+            raise CatalogError(f"{source}: message {key!r} is defined twice")
+        into[key] = dict(table)
+        return
+    for name, value in table.items():
+        if not isinstance(value, Mapping):
+            raise CatalogError(f"{source}: {prefix}{name} mixes texts and sub-tables")
+        _flatten(value, f"{prefix}{name}.", into, source)
+
+
+def language() -> str:
+    """The language messages are printed in now."""
+    return _current
+
+
+def set_language(lang: str) -> None:
+    global _current
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")
+    _current = lang
+
+
+def language_from(args: Sequence[str], environ: Mapping[str, str] | None = None) -> str:
+    """The language ``args`` ask for (``--lang``), else the locale's, else English."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        value = None
+        if arg == "--lang" and index + 1 < len(args):
+            value = args[index + 1]
+        elif arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+        if value in LANGUAGES:
+            return value
+    environ = os.environ if environ is None else environ
+    # POSIX precedence: the first non-empty of LC_ALL, LC_MESSAGES, LANG decides.
+    locale = next((environ[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(name)), "")
+    return "ja" if locale.lower().startswith("ja") else DEFAULT_LANGUAGE
+
+
+def has(key: str) -> bool:
+    return key in catalog()
+
+
+def t(key: str, /, **values: object) -> str:
+    """The message ``key`` in the current language, with ``values`` filled in (str.format)."""
+    entry = catalog().get(key)
+    if entry is None:  # caught by the catalog tests; never crash an operator's run over it
+        return key
+    text = entry.get(_current) or entry[DEFAULT_LANGUAGE]
+    return text.format(**values) if values else text
+
+
+def error_text(error_class: type, field: str) -> str | None:
+    """The catalog's ``title`` or ``hint`` for an error class (nearest class in its MRO that has one)."""
+    for klass in error_class.__mro__:
+        key = f"error.{klass.__name__}.{field}"
+        if key in catalog():
+            return t(key)
+    return None

@@ -1,0 +1,146 @@
+"""Library results rendered as the lines a command prints, in the current language.
+
+Every word comes from the catalog (secxfer/cli/catalog/output.toml); what the library
+supplies — names, counts, dates, problem details — is filled in as it is.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING
+
+from secxfer.cli.i18n import t
+
+if TYPE_CHECKING:
+    from secxfer.domain.calendar import DeadlineExplanation
+    from secxfer.domain.validate import ValidationReport
+    from secxfer.ledger.status import Status
+
+TOP_INSURERS = 10
+
+
+def validate_summary(report: ValidationReport, *, top: int = TOP_INSURERS) -> list[str]:
+    """The summary printed after the problems: counts only, never row contents."""
+    from secxfer.domain.municipalities import lookup
+
+    verdict = t("validate.verdict_ok") if report.ok else t("validate.verdict_rejected")
+    lines = [
+        t("validate.headline", verdict=verdict, annex=report.annex,
+          period=report.period or t("validate.period_unchecked"), profile=report.profile),
+        t("validate.counts", files=len(report.files), rows=report.rows, accepted=report.accepted,
+          rejected=report.rejected, errors=report.errors, notes=report.notes),
+    ]
+    for summary in report.files:
+        layout = f"{summary.encoding}{t('validate.with_bom') if summary.bom else ''}, {summary.newline}"
+        layout += t("validate.header") if summary.header else t("validate.no_header")
+        lines.append(t("validate.file_line", source=summary.source, layout=layout, rows=summary.rows_read,
+                       rejected=summary.rows_rejected))
+    counts = sorted(report.insurer_counts.items(), key=lambda item: (-item[1], item[0]))
+    if counts:
+        shown = counts[:top]
+        lines.append(t("validate.per_insurer") if len(shown) == len(counts)
+                     else t("validate.per_insurer_top", shown=len(shown), total=len(counts)))
+        width = len(str(shown[0][1])) if shown else 1
+        lines.extend(f"  {code} {count:>{width}}  {lookup(code).name}" for code, count in shown)
+        if len(shown) < len(counts):
+            rest = sum(count for _, count in counts[len(shown):])
+            lines.append(t("validate.more_insurers", more=len(counts) - len(shown), rows=rest))
+        lines.append(t("validate.total", rows=report.accepted, insurers=len(counts)))
+    return lines
+
+
+def calendar_lines(explanation: DeadlineExplanation, *, today: datetime.date | None = None) -> list[str]:
+    """The deadline (first line, ISO date) and how it was found."""
+    from secxfer.domain.calendar import WEEKDAYS_JA
+
+    def show(day: datetime.date) -> str:
+        return f"{day.isoformat()} ({WEEKDAYS_JA[day.weekday()]})"
+
+    last = explanation.last_business_day
+    month = f"{last:%Y-%m}"
+    lines = [explanation.deadline.isoformat(), t("calendar.rule", period=explanation.period.label, month=month)]
+    at_month_end = [day for day in explanation.skipped if day.date > last]
+    before_last = [day for day in explanation.skipped if day.date < last]
+    if at_month_end:
+        lines.append(t("calendar.closed_at_month_end", month=month))
+        lines += [f"  {show(day.date)} {day.reason}" for day in at_month_end]
+    lines.append(t("calendar.last_business_day", month=month, day=show(last)))
+    if before_last:
+        lines.append(t("calendar.closed_before"))
+        lines += [f"  {show(day.date)} {day.reason}" for day in before_last]
+    lines.append(t("calendar.deadline", day=show(explanation.deadline)))
+    if today is not None:
+        left = (explanation.deadline - today).days
+        if left >= 0:
+            lines.append(t("calendar.days_left_one" if left == 1 else "calendar.days_left", days=left, today=today))
+        else:
+            lines.append(t("calendar.overdue_one" if left == -1 else "calendar.overdue", days=-left, today=today))
+    return lines
+
+
+def open_banner(result) -> list[str]:
+    """The lines of the banner ``open`` prints once everything verified."""
+    return [
+        (t("open.rehearsal_prefix") if result.rehearsal else "") + t("open.headline", period=result.period,
+                                                                       recipient=result.recipient),
+        t("open.rows", annex1=result.rows[0], annex2=result.rows[1], annex3=result.rows[2]),
+        t("open.chain", chain=f"{' -> '.join(result.chain)} -> {result.recipient}"),
+        t("open.use_limits_1"),
+        t("open.use_limits_2"),
+    ]
+
+
+def verify_line(name: str, statement) -> str:
+    return t("verify.ok", name=name, sender=statement.sender, recipient=statement.recipient,
+             period=statement.period, rehearsal=t("verify.rehearsal") if statement.rehearsal else "",
+             size=statement.size)
+
+
+def state_name(state: str) -> str:
+    return t(f"state.{state}")
+
+
+def deadline_text(status: Status) -> str:
+    if status.complete:
+        when = t("status.complete")
+    elif status.days_left >= 0:
+        when = t("status.days_left", days=status.days_left)
+    else:
+        when = t("status.overdue", days=-status.days_left)
+    return t("status.deadline", deadline=status.deadline.isoformat(), when=when)
+
+
+def status_lines(status: Status) -> list[str]:
+    """The status table: header, one line per recipient, then the problems (details stay as recorded)."""
+    from secxfer.ledger.reconcile import STATES
+    rec = status.reconciliation
+    counts = " · ".join(t("status.count", count=rec.count(s), state=state_name(s)) for s in STATES if rec.count(s))
+    lines = [
+        t("status.headline", period=rec.period, viewer=rec.viewer, deadline=deadline_text(status)),
+        t("status.delivery", delivery=rec.delivery_id[:8] if rec.delivery_id else t("status.no_delivery"),
+          recipients=len(rec.standings), counts=counts or t("status.none")),
+        "",
+        t("status.columns"),
+    ]
+    for s in sorted(rec.standings.values(), key=recipient_order):
+        rows = "/".join(str(n) for n in s.rows) if s.rows is not None else "-"
+        lines.append(f"{s.id:<12} {_pad(state_name(s.state), 10)} {rows:<14} {s.package_id[:8] or '-':<9} {s.detail}".rstrip())
+    lines.append("")
+    if rec.problems:
+        lines.append(t("status.problems", count=len(rec.problems)))
+        lines += [f"  {p.severity:<7} {p.kind:<18} {p.where:<11} {p.message}" for p in rec.problems]
+    else:
+        lines.append(t("status.no_problems"))
+    return lines
+
+
+def recipient_order(standing) -> tuple[int, str]:
+    """Central first, then federations, then municipalities, each by id."""
+    pid = standing.id
+    return (0 if pid == "central" else 1 if pid.startswith("fed-") else 2, pid)
+
+
+def _pad(text: str, width: int) -> str:
+    from secxfer.cli._common import display_width
+
+    return text + " " * max(0, width - display_width(text))
