@@ -41,7 +41,9 @@ def load_key(path: Path, passphrase_fd: int | None = None):
             raise
         secret = load_secret_key(path, passphrase=obtain_passphrase(prompt=f"Passphrase for {path.name}: "))
     if secret.is_test_key:
-        warn(f"{path.name} is a TEST KEY: never use it for real data")
+        from secxfer.cli.i18n import t
+
+        warn(t("cli.test_key", name=path.name))
     return secret
 
 
@@ -74,7 +76,9 @@ def trust_anchor(home: Path, root: Path | None, key_path: Path) -> bytes | None:
 
 
 def warn(message: str) -> None:
-    print(f"secxfer: warning: {message}", file=sys.stderr)
+    from secxfer.cli.i18n import t
+
+    print(t("cli.warning_line", message=message), file=sys.stderr)
 
 
 def note(message: str) -> None:

@@ -1,0 +1,129 @@
+"""The message catalog is complete: every message in both languages, every key the code
+uses present, every error class with a Japanese title and hint."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+import secxfer
+from secxfer.cli import i18n
+from secxfer.cli.i18n import LANGUAGES, catalog, language_from, t
+from secxfer.errors import SecxferError
+
+CLI_DIR = Path(i18n.__file__).parent
+# A quoted dotted name in one of the catalog's namespaces is a message key.
+KEY_PATTERN = re.compile(r"""["']((?:cli|opt|help|validate|calendar|open|verify|status|state|error|keyform|report)\.[A-Za-z0-9_.]+)["']""")
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _error_classes() -> list[type]:
+    for module in pkgutil.walk_packages(secxfer.__path__, "secxfer."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    found, stack = [], [SecxferError]
+    while stack:
+        klass = stack.pop()
+        found.append(klass)
+        stack.extend(klass.__subclasses__())
+    return found
+
+
+def _incomplete(messages: dict[str, dict[str, str]]) -> list[str]:
+    problems = []
+    for key, entry in messages.items():
+        if set(entry) != set(LANGUAGES):
+            problems.append(f"{key}: languages {sorted(entry)}")
+        elif not all(text.strip() for text in entry.values()):
+            problems.append(f"{key}: empty text")
+        elif _fields(entry["en"]) != _fields(entry["ja"]):
+            problems.append(f"{key}: placeholders differ")
+    return problems
+
+
+def test_every_message_exists_in_every_language_with_the_same_placeholders():
+    assert len(catalog()) > 150
+    assert _incomplete(catalog()) == []
+
+
+def test_every_key_the_code_uses_is_in_the_catalog():
+    used = set()
+    for path in CLI_DIR.rglob("*.py"):
+        used |= set(KEY_PATTERN.findall(path.read_text(encoding="utf-8")))
+    report = CLI_DIR.parent / "report"
+    for path in report.rglob("*.py") if report.exists() else ():
+        used |= set(KEY_PATTERN.findall(path.read_text(encoding="utf-8")))
+    assert {"help.root", "cli.error_line", "status.headline"} <= used
+    missing = sorted(key for key in used if key not in catalog() and not key.endswith("."))
+    assert not missing, f"keys used in code but missing from the catalog: {missing}"
+
+
+def test_every_state_name_is_translated():
+    from secxfer.ledger.reconcile import STATES
+
+    for state in STATES:
+        assert f"state.{state}" in catalog()
+
+
+def test_every_error_class_has_a_title_and_hint_in_both_languages():
+    classes = _error_classes()
+    assert len(classes) > 40
+    for klass in classes:
+        for field in ("title", "hint"):
+            assert f"error.{klass.__name__}.{field}" in catalog(), f"{klass.__name__} lacks a {field}"
+        # The English hint is the class's own, so the two never drift apart.
+        assert catalog()[f"error.{klass.__name__}.hint"]["en"] == klass.default_hint, klass.__name__
+
+
+def test_a_catalog_missing_one_language_is_caught(tmp_path, monkeypatch):
+    (tmp_path / "broken.toml").write_text('[demo.only_english]\nen = "hello"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "CATALOG_DIR", tmp_path)
+    i18n.catalog.cache_clear()
+    try:
+        assert _incomplete(catalog()) == ["demo.only_english: languages ['en']"]
+    finally:
+        monkeypatch.undo()
+        i18n.catalog.cache_clear()
+
+
+def test_a_key_defined_twice_is_refused(tmp_path, monkeypatch):
+    for name in ("a.toml", "b.toml"):
+        (tmp_path / name).write_text('[x.y]\nen = "a"\nja = "あ"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "CATALOG_DIR", tmp_path)
+    i18n.catalog.cache_clear()
+    try:
+        with pytest.raises(i18n.CatalogError, match="twice"):
+            catalog()
+    finally:
+        monkeypatch.undo()
+        i18n.catalog.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        ([], {}, "en"),
+        ([], {"LANG": "ja_JP.UTF-8"}, "ja"),
+        ([], {"LANG": "C.UTF-8"}, "en"),
+        ([], {"LANG": "en_US.UTF-8", "LC_ALL": "ja_JP.eucJP"}, "ja"),
+        ([], {"LANG": "ja_JP.UTF-8", "LC_MESSAGES": "C"}, "en"),
+        (["--lang", "en", "calendar"], {"LANG": "ja_JP.UTF-8"}, "en"),
+        (["--lang=ja", "calendar"], {}, "ja"),
+        (["--lang", "fr"], {"LANG": "ja_JP.UTF-8"}, "ja"),
+        (["calendar", "--", "--lang", "ja"], {}, "en"),
+    ],
+)
+def test_language_choice(args, env, expected):
+    assert language_from(args, env) == expected
+
+
+def test_unknown_key_never_crashes():
+    assert t("no.such.message") == "no.such.message"
