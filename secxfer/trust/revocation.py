@@ -62,7 +62,7 @@ def find_key(participant: Participant, text: str) -> bytes:
     """One of ``participant``'s public keys named by ``text``: an ``age1…`` or ``age1pq1…``
     recipient, a signing key id, the key in hex, or a unique hex prefix (8+ digits) of either."""
     text = text.strip()
-    if text.startswith("age1"):
+    if text.lower().startswith("age1"):  # Bech32 may be written in capitals
         wanted = parse_recipient_text(text)
         matches = [e.key for e in participant.encryption_keys if (e.key_type, e.key) == wanted]
     else:
