@@ -155,3 +155,19 @@ def age_recipient(card: Annotated[Path, typer.Argument(help="A key card file (ID
     """Print the card's encryption keys as age recipients (age1…, post-quantum age1pq1…), one a line."""
     for text in read_card(card).recipients_text:
         typer.echo(text)
+
+
+def _form_help() -> str:
+    from secxfer.cli.i18n import t
+
+    return t("help.keys_form")
+
+
+@keys_app.command("form", help=_form_help())
+def form(
+    card: Annotated[Path, typer.Argument(metavar="KEYCARD", help="A key card file (ID.card).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file to write (default: ID-form.html beside the card).")] = None,
+) -> None:
+    from secxfer.report.keyform import write_key_form
+
+    typer.echo(str(write_key_form(card, out)))
