@@ -70,7 +70,7 @@ def _flip(data: bytes, offset: int) -> bytes:
     return bytes(out)
 
 
-def _regions(data: bytes, shape: Layout) -> Iterator[tuple[str, int, int, int]]:
+def _regions(data: bytes, shape: Layout, stride: int) -> Iterator[tuple[str, int, int, int]]:
     """(region name, start, end, stride) — every byte of the header, a sample of the payload."""
     for number, (lo, hi) in enumerate(shape.lines):
         line = data[lo:hi]
@@ -80,14 +80,17 @@ def _regions(data: bytes, shape: Layout) -> Iterator[tuple[str, int, int, int]]:
     yield "payload:nonce", shape.payload - NONCE, shape.payload, 1
     for index, (lo, hi) in enumerate(shape.chunks):
         final = index == len(shape.chunks) - 1
-        yield ("payload:final-chunk" if final else "payload:chunk"), lo, hi - TAG, 89
+        yield ("payload:final-chunk" if final else "payload:chunk"), lo, hi - TAG, stride
         yield "payload:tag", hi - TAG, hi, 1
 
 
-def file_mutants(data: bytes, other: bytes) -> Iterator[Mutant]:
-    """Mutants of the encrypted package ``data``; ``other`` is another package (for splices)."""
+def file_mutants(data: bytes, other: bytes, *, stride: int = 89) -> Iterator[Mutant]:
+    """Mutants of the encrypted package ``data``; ``other`` is another package (for splices).
+
+    Every header byte and tag byte is flipped; in chunk bodies every ``stride``-th byte.
+    """
     shape = layout(data)
-    for region, lo, hi, stride in _regions(data, shape):
+    for region, lo, hi, stride in _regions(data, shape, stride):
         for offset in range(lo, hi, stride):
             yield Mutant(f"bitflip {region}", f"bit {offset % 8} of byte {offset}", _flip(data, offset))
     cuts = {0, 1, len(data) - 1, len(data) - TAG, len(data) - TAG - 1}

@@ -45,7 +45,7 @@ from secxfer.trust.signing import SignedDocument
 
 CODES = ["131016", "131024", "141003", "011002"]
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-KILLS_AT_EVENTS, KILLS_AT_TIMES = 8, 2
+KILLS_AT_EVENTS, KILLS_AT_TIMES = 6, 2
 
 # Runs the CLI under an audit hook that SIGKILLs the process before its K-th file-system
 # change below KILL_ROOT (K = 0: never), and reports how many there were.
@@ -79,6 +79,17 @@ class Stage:
 
     folder: Path
     args: list[str]  # relative to the folder
+    changes: int = 0  # file-system changes of a complete run (the reference run's)
+    seconds: float = 0.0  # and how long it took
+
+    def reference(self, to: Path) -> Path:
+        """A complete run on a copy: the outcome to compare with, and the kill range."""
+        where = self.copy(to)
+        started = time.monotonic()
+        result = self.run(where)
+        assert result.returncode == 0, result.stderr
+        self.changes, self.seconds = _changes(result), time.monotonic() - started
+        return where
 
     def copy(self, to: Path) -> Path:
         shutil.copytree(self.folder, to, symlinks=True)
@@ -124,13 +135,11 @@ def world(tmp_path_factory):
     seal_stage = stage("seal", ["agency"], [
         "seal", "--period", "2026-10", "--annex1", str(files[0]), "--annex2", str(files[1]), "--annex3", str(files[2]),
         "--key", "keys/agency.key", "--home", "homes/agency", "--out", "media"])
-    sealed = seal_stage.copy(root / "ref-seal")
-    assert seal_stage.run(sealed).returncode == 0
+    sealed = seal_stage.reference(root / "ref-seal")
     package = next((sealed / "media" / "agency-to-central").glob("*.age")).relative_to(sealed)
     relay_stage = stage("relay", ["central"], [
         "relay", str(package), "--key", "keys/central.key", "--home", "homes/central", "--out", "media"], sealed / "media")
-    relayed = relay_stage.copy(root / "ref-relay")
-    assert relay_stage.run(relayed).returncode == 0
+    relayed = relay_stage.reference(root / "ref-relay")
     fed_pkg = next((relayed / "media" / "central-to-fed-14").glob("*.age")).relative_to(relayed)
     fed = stage("fed", ["fed-14"], [
         "relay", str(fed_pkg), "--key", "keys/fed-14.key", "--home", "homes/fed-14", "--out", "media"], relayed / "media")
@@ -139,8 +148,7 @@ def world(tmp_path_factory):
     open_stage = stage("open", ["mun-141003"], [
         "open", str(mine), "--key", "keys/mun-141003.key", "--home", "homes/mun-141003", "--out", "received/2026-10"],
         fed.folder / "media")
-    opened = open_stage.copy(root / "ref-open")
-    assert open_stage.run(opened).returncode == 0
+    opened = open_stage.reference(root / "ref-open")
     return {
         "net": net, "rows": sum(sample_rows(files)),
         "seal": (seal_stage, sealed), "relay": (relay_stage, relayed), "open": (open_stage, opened),
@@ -182,23 +190,17 @@ def _packages(where: Path) -> dict[str, list[str]]:
     return {m.name: sorted(p.name for p in m.glob("*.age")) for m in sorted((where / "media").glob("*-to-*"))}
 
 
-def _kill_points(stage: Stage, reference: Path, seed: int) -> tuple[list[int], list[float]]:
-    probe = stage.copy(reference.parent / f"probe-{reference.name}")
-    started = time.monotonic()
-    result = stage.run(probe)
-    elapsed = time.monotonic() - started
-    assert result.returncode == 0, result.stderr
+def _kill_points(stage: Stage, seed: int) -> tuple[list[int], list[float]]:
     rng = random.Random(seed)
-    total = _changes(result)
-    events = sorted(rng.sample(range(1, total + 1), min(KILLS_AT_EVENTS, total)))
-    return events, [round(rng.uniform(0.1, elapsed), 3) for _ in range(KILLS_AT_TIMES)]
+    events = sorted(rng.sample(range(1, stage.changes + 1), min(KILLS_AT_EVENTS, stage.changes)))
+    return events, [round(rng.uniform(0.4 * stage.seconds, stage.seconds), 3) for _ in range(KILLS_AT_TIMES)]
 
 
 def _crash_and_rerun(world, command: str, tmp_path: Path, seed: int, check) -> None:
     """Kill ``command`` at each seeded point, rerun it, and ``check`` the outcome; each
     run's folder is removed once checked (a few hundred files apiece)."""
-    stage, reference = world[command]
-    events, times = _kill_points(stage, reference, seed)
+    stage, _ = world[command]
+    events, times = _kill_points(stage, seed)
     directory = _directory(world)
     points = [("event", e) for e in events] + [("time", t) for t in times]
 

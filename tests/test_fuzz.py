@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SECONDS = int(os.environ.get("SECXFER_FUZZ_SECONDS", "8"))  # per group; long runs: docs/fuzzing.md
+SECONDS = int(os.environ.get("SECXFER_FUZZ_SECONDS", "6"))  # per group; long runs: docs/fuzzing.md
 
 
 def _targets() -> list[str]:

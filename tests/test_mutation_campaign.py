@@ -175,7 +175,7 @@ def test_every_mutation_is_refused_and_writes_nothing(campaign, tmp_path):
         open_mutant(m.kind, m.label, m.data)
     central_bytes = c.central_pkg.read_bytes()
     assert len(central_bytes) > 3 * 64 * 1024  # several chunks to swap, duplicate and drop
-    for m in file_mutants(central_bytes, c.fed_pkg.read_bytes()):
+    for m in file_mutants(central_bytes, c.fed_pkg.read_bytes(), stride=199):
         bad.write_bytes(m.data)
         refusals.expect(f"central: {m.kind}", m.label, lambda: relay(
             bad, key=k["central"], home=central_home, out=out, now=NOW), out)
