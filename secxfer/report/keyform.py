@@ -25,7 +25,7 @@ ROLE_NAMES = {
 CSS = """
 @page { size: A4; margin: 15mm; }
 * { box-sizing: border-box; }
-body { font-family: "Noto Sans CJK JP", "Yu Gothic", "Meiryo", sans-serif; color: #000; margin: 0 auto;
+body { font-family: "Yu Gothic", "Meiryo", "IPAGothic", "Noto Sans CJK JP", sans-serif; color: #000; margin: 0 auto;
        max-width: 180mm; font-size: 11pt; }
 h1 { font-size: 18pt; border-bottom: 2px solid #000; padding-bottom: 2mm; margin: 0 0 4mm; }
 p.lead { margin: 0 0 4mm; }
@@ -33,9 +33,9 @@ table.facts { border-collapse: collapse; width: 100%; margin-bottom: 5mm; }
 table.facts th, table.facts td { border: 1px solid #000; padding: 2mm 3mm; text-align: left; vertical-align: top; }
 table.facts th { width: 38mm; background: #eee; font-weight: normal; }
 .fingerprint { display: flex; gap: 4mm; align-items: center; margin: 3mm 0 5mm; }
-.groups { display: flex; flex-wrap: wrap; gap: 3mm; }
-.group { font-family: "DejaVu Sans Mono", "Consolas", monospace; font-size: 24pt; font-weight: bold;
-         border: 2px solid #000; padding: 1mm 3mm; letter-spacing: 1mm; }
+.groups { display: flex; flex-wrap: wrap; gap: 2mm; flex: 1; }
+.group { font-family: "DejaVu Sans Mono", "Consolas", monospace; font-size: 20pt; font-weight: bold;
+         border: 2px solid #000; padding: 1mm 2mm; letter-spacing: 0.5mm; }
 .qr svg { width: 38mm; height: 38mm; display: block; }
 .mono { font-family: "DejaVu Sans Mono", "Consolas", monospace; font-size: 9pt; word-break: break-all; }
 .signoff { display: grid; grid-template-columns: 1fr 1fr 30mm; gap: 4mm; margin-top: 8mm; }
