@@ -9,7 +9,7 @@ Layout of the work folder (see README):
     returns/<from>-to-<to>/receipts/                return media: receipts and aggregates going up
     opened/<id>/                                    what each municipality opened
     demo-summary.json                               period, reconciled counts, reconciliation
-    status.txt, status.json                         the agency's status table for the period
+    status.txt, status.json, status.html            the agency's status table for the period (html: Japanese page)
 """
 
 from __future__ import annotations
@@ -177,6 +177,7 @@ def return_receipts(network, *, period: str, returns: Path, now: dt.datetime, sa
     from secxfer.ledger.aggregate import forward
     from secxfer.ledger.collect import collect
     from secxfer.ledger.status import status
+    from secxfer.report.status_page import write_status_page
 
     refused: list[str] = []
     collected = 0
@@ -196,6 +197,7 @@ def return_receipts(network, *, period: str, returns: Path, now: dt.datetime, sa
     document = view.to_json()
     (network.workdir / "status.json").write_bytes(msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n")
     (network.workdir / "status.txt").write_text("\n".join(view.lines()) + "\n", encoding="utf-8")
+    write_status_page(view, network.workdir / "status.html")
     rec = view.reconciliation
     return {
         "viewer": "agency",
