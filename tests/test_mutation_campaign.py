@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from mutation import Context, Mutant, container_mutants, entries_of, file_mutants, pack
+from mutation import Mutant, file_mutants
+from mutation_container import Context, container_mutants, entries_of, pack
 from secxfer.age import decrypt_bytes, encrypt_bytes
 from secxfer.chain import media
 from secxfer.chain.manifest import MANIFEST_KIND
