@@ -185,6 +185,10 @@ def check_no_partial_file(net, where: Path, directory) -> None:
                 SignedDocument.decode(item.read_bytes())
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
 def _rows_listed(where: Path) -> int:
     """Rows of every package the media's indexes list (what the next hop will receive)."""
     total = 0
@@ -218,6 +222,8 @@ def _crash_and_rerun(world, command: str, tmp_path: Path, seed: int, check) -> N
         where = stage.copy(tmp_path / f"{command}-{kind}-{value}")
         killed = stage.run(where, kill_at=value) if kind == "event" else stage.run(where, kill_after=value)
         check_no_partial_file(world["net"], where, directory)
+        opened = where / "received" / "2026-10"  # open's folder: absent or complete, never partial
+        assert not opened.exists() or _files(opened) == _files(world["open"][1] / "received" / "2026-10"), point
         rerun = stage.run(where)
         if killed.returncode != 0:  # else the kill point lay beyond this run's last change
             assert killed.returncode == -signal.SIGKILL, (point, killed.stderr)
@@ -281,14 +287,13 @@ def test_relay_killed_anywhere_then_rerun_writes_the_same_packages(world, tmp_pa
 
 
 def test_open_killed_anywhere_then_rerun(world, tmp_path):
-    reference = world["open"][1] / "received" / "2026-10"
-    expected = {p.name: p.read_bytes() for p in reference.iterdir()}
+    expected = _files(world["open"][1] / "received" / "2026-10")
 
     def check(point, rerun, where):
         out = where / "received" / "2026-10"
         replayed = rerun.returncode == 3 and "already processed" in rerun.stderr  # it had finished
         assert rerun.returncode == 0 or replayed, (point, rerun.stderr)
-        assert {p.name: p.read_bytes() for p in out.iterdir()} == expected
+        assert _files(out) == expected
         assert not [p for p in out.parent.iterdir() if p.name.startswith(TEMP_PREFIX)], "plaintext left in a leftover"
         _log_ok(where / "homes" / "mun-141003")
 
