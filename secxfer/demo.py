@@ -73,6 +73,7 @@ def run_demo(
     rehearsal: bool = False,
     progress: Callable[[str], None] | None = None,
     pq: bool = False,
+    step: Callable[[int, int, str], None] | None = None,
 ) -> DemoResult:
     """Run seal → relay (central, every federation) → open (every municipality) on test keys,
     then return receipts up the chain and reconcile the period at the agency.
@@ -131,7 +132,10 @@ def run_demo(
                                   operator=OPERATOR, receipts_out=returns)
             per_municipality[pid] = sum(out.rows)
             opened_rows[pid] = sum(opened.rows)
-        say(f"relay+open {n}/{len(central.outputs)}: {fed_package.recipient} → {len(result.outputs)} municipalities")
+        if step is not None:  # counted progress for a bar: federations done of all
+            step(n, len(central.outputs), fed_package.recipient)
+        else:
+            say(f"relay+open {n}/{len(central.outputs)}: {fed_package.recipient} → {len(result.outputs)} municipalities")
 
     withheld_per_code = {code: sum(r) for code, r in sealed.withheld.items()}
     withheld_per_code.update(relayed_withheld)
