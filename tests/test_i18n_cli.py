@@ -158,3 +158,43 @@ def test_japanese_help_texts_in_a_fresh_process():
     done = subprocess.run([sys.executable, "-m", "secxfer", "--help"], capture_output=True, text=True, timeout=60,
                           env={"PATH": "/usr/bin:/bin", "LANG": "ja_JP.UTF-8"})
     assert "終了コード" in done.stdout and "--lang" in done.stdout
+
+
+def test_progress_is_drawn_only_for_a_terminal_and_never_with_quiet(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from secxfer.cli import progress
+
+    screen = io.StringIO()
+    monkeypatch.setattr(progress, "_console", lambda: Console(file=screen, force_terminal=True, width=100))
+    monkeypatch.setattr(progress.sys.stderr, "isatty", lambda: True, raising=False)
+    progress.set_quiet(False)
+    assert progress.enabled()
+    with progress.steps(msg("progress.demo", "ja")) as bar:
+        assert bar.drawn
+        bar.step(3, 47, "fed-03")
+        bar.note("keys: generated")
+    assert msg("progress.demo", "ja") in screen.getvalue() and "keys: generated" in screen.getvalue()
+
+    progress.set_quiet(True)
+    try:
+        assert not progress.enabled()
+        with progress.steps("x") as bar, progress.activity("y"):
+            assert not bar.drawn
+            bar.note("never shown")
+    finally:
+        progress.set_quiet(False)
+
+
+def test_quiet_root_option_and_no_bar_without_a_terminal(cli, month, tmp_path):
+    root, _, _ = month
+    from secxfer.cli import progress
+
+    (package,) = (root / "media" / "fed-14-to-mun-141003").glob("*.age")
+    home = ["--home", str(tmp_path / "h"), "--root", str(root / "keys" / "root.json")]
+    out, err = cli("-q", "open", package, "--key", root / "keys" / "mun-141003.key", *home, "--out", tmp_path / "o")
+    assert progress.quiet() and "\x1b[" not in err and len(out.splitlines()) == 3
+    out, err = cli("calendar", PERIOD)
+    assert not progress.quiet() and "\x1b[" not in err

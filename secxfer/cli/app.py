@@ -59,6 +59,13 @@ def _language(value: str | None) -> str | None:
     return value
 
 
+def _quiet(value: bool) -> bool:
+    from secxfer.cli.progress import set_quiet
+
+    set_quiet(value)
+    return value
+
+
 # Root options that take a value: the command name is never the word after them.
 ROOT_VALUE_OPTIONS = ("--lang",)
 
@@ -71,6 +78,7 @@ def _root(
         str | None, typer.Option("--lang", metavar="ja|en", help=t("opt.lang"),
                                  callback=_language, is_eager=True, show_default=False)
     ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help=t("opt.quiet"), callback=_quiet)] = False,
 ) -> None:
     """secxfer command line."""
 

@@ -19,6 +19,7 @@ from secxfer.cli._common import (
     warn,
 )
 from secxfer.cli.ledger_cmd import OperatorOption
+from secxfer.cli.progress import activity
 
 KeyOption = Annotated[Path, typer.Option("--key", "-k", help="Your participant key file (<id>.key).")]
 
@@ -63,11 +64,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from secxfer.ledger.recorded import seal
 
-        result = seal(
-            annex_files={1: annex1, 2: annex2, 3: annex3}, period=period, key=load_key(key, passphrase_fd),
-            home=resolve_home(home), out=out, rehearsal=rehearsal, profile=profile, again=again,
-            anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
-        )
+        secret = load_key(key, passphrase_fd)  # before the spinner: it may ask for a passphrase
+        with activity(t("progress.seal")):
+            result = seal(
+                annex_files={1: annex1, 2: annex2, 3: annex3}, period=period, key=secret,
+                home=resolve_home(home), out=out, rehearsal=rehearsal, profile=profile, again=again,
+                anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
+            )
         if rehearsal:
             note(banner(["REHEARSAL (試験) - not a production delivery"]))
         typer.echo(f"sealed {result.period}: {sum(result.rows_sealed)} rows for {result.covered} covered municipalities")
@@ -87,10 +90,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from secxfer.ledger.recorded import relay
 
-        result = relay(
-            package, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out,
-            anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
-        )
+        secret = load_key(key, passphrase_fd)  # before the spinner: it may ask for a passphrase
+        with activity(t("progress.relay")):
+            result = relay(
+                package, key=secret, home=resolve_home(home), out=out,
+                anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
+            )
         if result.rehearsal:
             note(banner(["REHEARSAL (試験) - not a production delivery"]))
         typer.echo(f"relayed {result.period} as {result.relay}: {len(result.outputs)} packages, rows in {result.rows_in}, out {result.rows_out}")
@@ -111,10 +116,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from secxfer.ledger.recorded import open_package
 
-        result = open_package(
-            package, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out, utf8=utf8,
-            anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
-        )
+        secret = load_key(key, passphrase_fd)  # before the spinner: it may ask for a passphrase
+        with activity(t("progress.open")):
+            result = open_package(
+                package, key=secret, home=resolve_home(home), out=out, utf8=utf8,
+                anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
+            )
         from secxfer.cli.messages import open_banner
 
         note(banner(open_banner(result)))
@@ -158,7 +165,8 @@ def register(app: typer.Typer) -> None:
         from secxfer.chain.inspect import verify_media
         from secxfer.errors import IntegrityError
 
-        report = verify_media(path, home=resolve_home(home), directory_file=directory)
+        with activity(t("progress.media")):
+            report = verify_media(path, home=resolve_home(home), directory_file=directory)
         for line in report.lines:
             typer.echo(line)
         if not report.ok:

@@ -32,7 +32,9 @@ def register(app: typer.Typer) -> None:
         rehearsal: Annotated[bool, typer.Option("--rehearsal", help="Mark the delivery as a REHEARSAL.")] = False,
         pq: Annotated[bool, typer.Option("--pq", help="Post-quantum hybrid keys (ML-KEM-768 + X25519) for everyone; stock age 1.1.1 cannot open the packages.")] = False,
     ) -> None:
-        from secxfer.demo import repeat_commands, run_demo, status_excerpt, stderr_progress
+        from secxfer.cli.i18n import t
+        from secxfer.cli.progress import steps
+        from secxfer.demo import repeat_commands, run_demo, status_excerpt
         from secxfer.errors import UsageError
 
         if municipalities == "all":
@@ -44,8 +46,9 @@ def register(app: typer.Typer) -> None:
         if rows < 0:
             raise UsageError("--rows must not be negative")
         typer.echo(f"secxfer demo: TEST KEYS ONLY, generated data, work folder {workdir}", err=True)
-        result = run_demo(workdir, rows=rows, municipalities=count, seed=seed, period=period,
-                          rehearsal=rehearsal, progress=stderr_progress, pq=pq)
+        with steps(t("progress.demo")) as bar:
+            result = run_demo(workdir, rows=rows, municipalities=count, seed=seed, period=period,
+                              rehearsal=rehearsal, progress=bar.note, step=bar.step if bar.drawn else None, pq=pq)
         s = result.summary
         typer.echo(f"period {s['period']}{' (REHEARSAL)' if s['rehearsal'] else ''}{', post-quantum hybrid keys' if pq else ''}: "
                    f"{s['participants']['municipalities']} municipalities, {s['packages']} packages, {result.seconds:.1f} s")
