@@ -127,3 +127,47 @@ def test_language_choice(args, env, expected):
 
 def test_unknown_key_never_crashes():
     assert t("no.such.message") == "no.such.message"
+
+
+# Commands whose help is a catalog message at registration (help=t("help.…")).
+HELP_AT_REGISTRATION = {"cmdhelp.validate": "help.validate", "cmdhelp.calendar": "help.calendar",
+                        "cmdhelp.open": "help.open", "cmdhelp.verify": "help.verify",
+                        "cmdhelp.status": "help.status", "cmdhelp.keys.form": "help.keys_form"}
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.replace("\b", " ").split())
+
+
+def test_every_command_and_group_has_its_help_in_both_languages():
+    from secxfer.cli.app import build_app
+    from secxfer.cli.helptext import walk
+
+    entries = list(walk(build_app()))
+    assert len(entries) > 40
+    for key, english, _ in entries:
+        message = HELP_AT_REGISTRATION.get(key, key)
+        assert message in catalog(), f"{key}: no help in the catalog (secxfer/cli/catalog/help.toml)"
+        if key not in HELP_AT_REGISTRATION:
+            # The catalog's English is what the Japanese was translated from: it must be the code's.
+            assert _normal(catalog()[key]["en"]) == _normal(english), (
+                f"{key}: the English help in the code changed; update en and ja in secxfer/cli/catalog/help.toml")
+
+
+def test_help_follows_the_language_and_back():
+    from secxfer.cli.app import build_app
+    from secxfer.cli.i18n import set_language
+
+    def keys_help() -> tuple[str, str]:
+        app = build_app(["keys", "--help"])
+        group = next(g for g in app.registered_groups if g.typer_instance.info.name == "keys")
+        generate = next(c for c in group.typer_instance.registered_commands if c.callback.__name__ == "generate")
+        return group.typer_instance.info.help, generate.help
+
+    try:
+        set_language("ja")
+        assert keys_help() == (catalog()["grouphelp.keys"]["ja"], catalog()["cmdhelp.keys.generate"]["ja"])
+        set_language("en")
+        assert keys_help() == (catalog()["grouphelp.keys"]["en"], catalog()["cmdhelp.keys.generate"]["en"])
+    finally:
+        set_language("en")

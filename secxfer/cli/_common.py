@@ -71,7 +71,9 @@ def trust_anchor(home: Path, root: Path | None, key_path: Path) -> bytes | None:
     data = read_bounded(candidate, ROOT_MAX_BYTES, "root file")
     _, parsed = decode_root_unverified(data)
     ids = ", ".join(k[:16] for k in sorted(parsed.keys))
-    note(f"secxfer: pinning root v{parsed.version} from {candidate} (root key ids {ids}); compare with your paper form")
+    from secxfer.cli.i18n import t
+
+    note(t("cli.pinning_root", version=parsed.version, path=candidate, ids=ids))
     return data
 
 

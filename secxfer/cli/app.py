@@ -97,8 +97,11 @@ def _new_app() -> typer.Typer:
 
 
 def _register(app: typer.Typer, modules: Sequence[str]) -> None:
+    from secxfer.cli import helptext
+
     for name in modules:
         importlib.import_module(f"secxfer.cli.{name}").register(app)
+    helptext.apply(app)  # every command's help in the chosen language
 
 
 def registered_names(app: typer.Typer) -> set[str]:
