@@ -171,3 +171,16 @@ def test_help_follows_the_language_and_back():
         assert keys_help() == (catalog()["grouphelp.keys"]["en"], catalog()["cmdhelp.keys.generate"]["en"])
     finally:
         set_language("en")
+
+
+def test_the_japanese_guide_quotes_the_real_error_titles_and_hints():
+    guide = (CLI_DIR.parents[1] / "docs" / "ja" / "incidents.md").read_text(encoding="utf-8")
+    titles = {entry["ja"] for key, entry in catalog().items() if key.startswith("error.") and key.endswith(".title")}
+    hints = {entry["ja"] for key, entry in catalog().items() if key.startswith("error.") and key.endswith(".hint")}
+    quoted = re.findall(r"^\| (?:\d \| )?`([^`]+)`", guide, re.MULTILINE)
+    assert len(quoted) >= 15
+    for title in quoted:
+        assert title in titles, f"docs/ja/incidents.md quotes {title!r}, which no error prints"
+    table_hints = re.findall(r"^\| `[^`]+` \| ([^|]+) \|", guide, re.MULTILINE)
+    for hint in table_hints:
+        assert hint.strip() in hints, f"docs/ja/incidents.md quotes the hint {hint.strip()!r}, which no error prints"
