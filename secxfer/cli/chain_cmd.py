@@ -72,11 +72,12 @@ def register(app: typer.Typer) -> None:
                 anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
             )
         if rehearsal:
-            note(banner(["REHEARSAL (試験) - not a production delivery"]))
-        typer.echo(f"sealed {result.period}: {sum(result.rows_sealed)} rows for {result.covered} covered municipalities")
-        typer.echo(f"  rows read per annex {result.rows_read}, sealed {result.rows_sealed}, withheld {result.withheld_rows} (no consent, {len(result.withheld)} codes)")
-        typer.echo(f"  package {result.package.path}")
-        typer.echo(f"  sha256 {result.package.sha256.hex()}")
+            note(banner([t("rehearsal.banner")]))
+        typer.echo(t("seal.headline", period=result.period, rows=sum(result.rows_sealed), covered=result.covered))
+        typer.echo(t("seal.counts", read=result.rows_read, sealed=result.rows_sealed, withheld=result.withheld_rows,
+                     codes=len(result.withheld)))
+        typer.echo(t("seal.package", path=result.package.path))
+        typer.echo(t("seal.sha256", digest=result.package.sha256.hex()))
 
     @app.command("relay", help=RELAY_HELP)
     def relay_command(
@@ -97,11 +98,12 @@ def register(app: typer.Typer) -> None:
                 anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
             )
         if result.rehearsal:
-            note(banner(["REHEARSAL (試験) - not a production delivery"]))
-        typer.echo(f"relayed {result.period} as {result.relay}: {len(result.outputs)} packages, rows in {result.rows_in}, out {result.rows_out}")
+            note(banner([t("rehearsal.banner")]))
+        typer.echo(t("relay.headline", period=result.period, relay=result.relay, packages=len(result.outputs),
+                     rows_in=result.rows_in, rows_out=result.rows_out))
         for code, rows in sorted(result.withheld.items()):
-            typer.echo(f"  withheld {code}: {sum(rows)} rows (consent withdrawn)")
-        typer.echo(f"  written under {out}")
+            typer.echo(t("relay.withheld", code=code, rows=sum(rows)))
+        typer.echo(t("relay.written", path=out))
 
     @app.command("open", help=t("help.open"))
     def open_command(

@@ -45,24 +45,27 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"--municipalities takes a number or 'all', not {municipalities!r}")
         if rows < 0:
             raise UsageError("--rows must not be negative")
-        typer.echo(f"secxfer demo: TEST KEYS ONLY, generated data, work folder {workdir}", err=True)
+        typer.echo(t("demo.test_keys", workdir=workdir), err=True)
         with steps(t("progress.demo")) as bar:
             result = run_demo(workdir, rows=rows, municipalities=count, seed=seed, period=period,
                               rehearsal=rehearsal, progress=bar.note, step=bar.step if bar.drawn else None, pq=pq)
         s = result.summary
-        typer.echo(f"period {s['period']}{' (REHEARSAL)' if s['rehearsal'] else ''}{', post-quantum hybrid keys' if pq else ''}: "
-                   f"{s['participants']['municipalities']} municipalities, {s['packages']} packages, {result.seconds:.1f} s")
-        typer.echo(f"  rows read      {s['rows_read']:>8}")
-        typer.echo(f"  rows sealed    {s['rows_sealed']:>8}")
-        typer.echo(f"  rows withheld  {s['rows_withheld']:>8}  (no 委任状: {len(s['withheld_per_code'])} codes)")
-        typer.echo(f"  rows opened    {s['rows_opened']:>8}  by {s['municipalities_opened']} municipalities")
-        typer.echo(f"  reconciled     {'yes' if s['reconciled'] else 'NO'}")
         r = s["reconciliation"]
-        typer.echo(f"receipts back at the agency: {r['municipalities_confirmed']} of {r['municipalities']} municipalities "
-                   f"confirmed; reconciliation {'PASSED' if r['complete'] else 'FAILED'}")
-        for line in status_excerpt(result.workdir):
-            typer.echo(f"  {line}")
-        typer.echo(f"summary: {result.workdir / 'demo-summary.json'}")
-        typer.echo("repeat a step by hand:")
-        for line in repeat_commands(result):
-            typer.echo(f"  {line}")
+        lines = [
+            t("demo.headline", period=s["period"], rehearsal=t("demo.rehearsal") if s["rehearsal"] else "",
+              pq=t("demo.pq") if pq else "", municipalities=s["participants"]["municipalities"], packages=s["packages"],
+              seconds=f"{result.seconds:.1f}"),
+            t("demo.rows_read", rows=s["rows_read"]),
+            t("demo.rows_sealed", rows=s["rows_sealed"]),
+            t("demo.rows_withheld", rows=s["rows_withheld"], codes=len(s["withheld_per_code"])),
+            t("demo.rows_opened", rows=s["rows_opened"], municipalities=s["municipalities_opened"]),
+            t("demo.reconciled", answer=t("demo.yes") if s["reconciled"] else t("demo.no")),
+            t("demo.receipts", confirmed=r["municipalities_confirmed"], total=r["municipalities"],
+              verdict=t("demo.passed") if r["complete"] else t("demo.failed")),
+            *(f"  {line}" for line in status_excerpt(result.workdir)),
+            t("demo.summary", path=result.workdir / "demo-summary.json"),
+            t("demo.report", path=result.workdir / "status.html"),
+            t("demo.repeat"),
+            *(f"  {line}" for line in repeat_commands(result)),
+        ]
+        typer.echo("\n".join(lines))

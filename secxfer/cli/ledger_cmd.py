@@ -62,10 +62,11 @@ def register(app: typer.Typer) -> None:
         home: HomeOption = None,
         viewer: AsOption = None,
     ) -> None:
-        from secxfer.ledger.reconcile import reconcile_home, require_reconciled, summary_lines
+        from secxfer.cli.messages import reconcile_summary
+        from secxfer.ledger.reconcile import reconcile_home, require_reconciled
 
         result = reconcile_home(resolve_home(home), period, viewer=viewer)
-        typer.echo("\n".join(summary_lines(result)))
+        typer.echo("\n".join(reconcile_summary(result)))
         require_reconciled(result)
 
     receipts_app = typer.Typer(help="Receipts on return media: collect them, forward them upward.", no_args_is_help=True)
@@ -85,10 +86,10 @@ def register(app: typer.Typer) -> None:
 
         result = collect(path, key=load_key(key, passphrase_fd), home=resolve_home(home), operator=operator,
                          notify=warn)
-        typer.echo(f"{result.files} file(s): {result.stored} document(s) kept, {result.already} already here, "
-                   f"{len(result.rejected)} refused")
+        typer.echo(t("receipts.collected", files=result.files, stored=result.stored, already=result.already,
+                     refused=len(result.rejected)))
         for line in result.rejected:
-            typer.echo(f"  REFUSED {line}")
+            typer.echo(t("receipts.refused_line", line=line))
         if result.rejected:
             raise IntegrityError(f"{len(result.rejected)} receipt(s) or aggregate(s) refused",
                                  hint="report them to the sender; the rest was kept")
@@ -118,7 +119,7 @@ def register(app: typer.Typer) -> None:
         from secxfer.ledger.oplog import require_log
 
         check = require_log(resolve_home(home))
-        typer.echo(f"OK: {check.entries} entries, root {check.root.hex()}, {check.checkpoints} checkpoint(s) agree")
+        typer.echo(t("log.verified", entries=check.entries, root=check.root.hex(), checkpoints=check.checkpoints))
 
     @log_app.command("checkpoint")
     def log_checkpoint_command(
@@ -166,5 +167,5 @@ def register(app: typer.Typer) -> None:
 
         result = purge(period, home=resolve_home(home), operator=operator)
         for line in result.removed:
-            typer.echo(f"removed {line}")
-        typer.echo(f"{result.files} file(s), {result.bytes} bytes removed; logged")
+            typer.echo(t("purge.removed", line=line))
+        typer.echo(t("purge.summary", files=result.files, bytes=result.bytes))

@@ -144,3 +144,19 @@ def _pad(text: str, width: int) -> str:
     from secxfer.cli._common import display_width
 
     return text + " " * max(0, width - display_width(text))
+
+
+def reconcile_summary(rec) -> list[str]:
+    """A short account: the verdict, counts per state, then every problem (details as recorded)."""
+    from secxfer.ledger.reconcile import STATES
+
+    municipalities = rec.municipalities
+    done = ("confirmed", "received") if rec.viewer.startswith("mun-") else ("confirmed",)
+    confirmed = sum(1 for s in municipalities if s.state in done)
+    verdict = t("reconcile.reconciled") if rec.ok else t("reconcile.not_reconciled")
+    lines = [t("reconcile.headline", verdict=verdict, period=rec.period, viewer=rec.viewer, confirmed=confirmed,
+               total=len(municipalities))]
+    lines.append("  " + ", ".join(t("reconcile.count", state=state_name(state), count=rec.count(state))
+                                  for state in STATES if rec.count(state)))
+    lines += [f"  {p.severity:<7} {p.kind:<18} {p.where:<11} {p.message}" for p in rec.problems]
+    return lines
