@@ -187,3 +187,27 @@ def test_the_japanese_guide_quotes_the_real_error_titles_and_hints():
     table_hints = re.findall(r"^\| `[^`]+` \| ([^|]+) \|", guide, re.MULTILINE)
     for hint in table_hints:
         assert hint.strip() in hints, f"docs/ja/incidents.md quotes the hint {hint.strip()!r}, which no error prints"
+
+
+def test_every_option_and_argument_help_is_in_the_catalog():
+    from secxfer.cli.app import build_app
+    from secxfer.cli.helptext import parameters
+
+    english = {entry["en"] for key, entry in catalog().items() if key.startswith("opthelp.")}
+    found = list(parameters(build_app()))
+    assert len(found) > 150
+    missing = sorted({f"{key[8:]} {name}: {getattr(meta, '_secxfer_english_help', meta.help)!r}"
+                      for key, name, meta in found
+                      if getattr(meta, "_secxfer_english_help", meta.help) not in english})
+    assert not missing, f"option help missing from secxfer/cli/catalog/options.toml: {missing}"
+
+
+def test_option_help_in_japanese_then_english_again(capsys):
+    from secxfer.cli import run
+
+    assert run(["--lang", "ja", "seal", "--help"]) == 0
+    japanese = capsys.readouterr().out
+    assert catalog()["opthelp.seal.annex1"]["ja"] in japanese and catalog()["help.root"]["ja"] not in japanese
+    assert run(["--lang", "en", "seal", "--help"]) == 0
+    english = capsys.readouterr().out
+    assert catalog()["opthelp.seal.annex1"]["en"] in english and catalog()["opthelp.seal.annex1"]["ja"] not in english

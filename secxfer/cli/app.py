@@ -102,6 +102,7 @@ def _register(app: typer.Typer, modules: Sequence[str]) -> None:
     for name in modules:
         importlib.import_module(f"secxfer.cli.{name}").register(app)
     helptext.apply(app)  # every command's help in the chosen language
+    helptext.apply_options(app)
 
 
 def registered_names(app: typer.Typer) -> set[str]:

@@ -10,6 +10,7 @@ a test checks that the catalog's English still matches the code's.
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Iterator
 
 import typer
@@ -17,6 +18,7 @@ import typer
 from secxfer.cli.i18n import catalog, language
 
 _ORIGINAL = "_secxfer_english_help"
+_translated_options = False  # set once option help was changed in this process (then English must restore it)
 
 
 def walk(app: typer.Typer, prefix: str = "") -> Iterator[tuple[str, str, object]]:
@@ -42,3 +44,41 @@ def apply(app: typer.Typer) -> None:
         if not hasattr(info, _ORIGINAL):
             setattr(info, _ORIGINAL, english)
         info.help = english if lang == "en" else messages[key][lang]  # type: ignore[attr-defined]
+
+
+def parameters(app: typer.Typer) -> Iterator[tuple[str, str, object]]:
+    """(command key, parameter name, its typer.Option/Argument info) for every parameter with a help text."""
+    for key, _, info in walk(app):
+        if not key.startswith("cmdhelp."):
+            continue
+        callback = info.callback  # type: ignore[attr-defined]
+        hints = typing.get_type_hints(callback, include_extras=True)
+        # String annotations (from __future__) evaluate to new objects each time; keep the evaluated
+        # ones, so that typer builds the command from the very objects whose help is set here.
+        callback.__annotations__ = hints
+        for name, hint in hints.items():
+            for meta in getattr(hint, "__metadata__", ()):
+                if isinstance(getattr(meta, _ORIGINAL, None) or getattr(meta, "help", None), str):
+                    yield key, name, meta
+
+
+def apply_options(app: typer.Typer) -> None:
+    """Set every option's and argument's help to the current language; the catalog maps English to Japanese.
+
+    The same option object is shared by many commands (--home, --key), so entries are found
+    by their English text (``opthelp.*``), one entry per distinct text.
+    """
+    global _translated_options
+    lang = language()
+    if lang == "en" and not _translated_options:
+        return  # the code's English is already in place
+    by_english = {entry["en"]: entry for key, entry in catalog().items() if key.startswith("opthelp.")}
+    for _, _, meta in parameters(app):
+        english = getattr(meta, _ORIGINAL, None) or meta.help  # type: ignore[attr-defined]
+        entry = by_english.get(english)
+        if entry is None:
+            continue
+        if not hasattr(meta, _ORIGINAL):
+            setattr(meta, _ORIGINAL, english)
+        meta.help = entry[lang]  # type: ignore[attr-defined]
+        _translated_options = True
