@@ -83,7 +83,7 @@ def render_key_form(card: KeyCard, *, card_name: str | None = None) -> str:
     facts = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
     body = f"""
 <h1>鍵確認票(公開鍵カード)</h1>
-<p class="lead">この票は委任状とともに保管してください。フィンガープリントは電話で相手方と読み合わせ、
+<p class="lead">この票は委任状とともに保管してください。フィンガープリントは電話で相手方と読み合わせ、\
 すべてのグループが一致することを確認してください。</p>
 <table class="facts">{facts}</table>
 <h2 style="font-size:13pt;margin:0">フィンガープリント</h2>
@@ -91,12 +91,12 @@ def render_key_form(card: KeyCard, *, card_name: str | None = None) -> str:
   <div class="groups">{groups}</div>
   <div class="qr" title="フィンガープリントのQRコード">{_qr_svg(fingerprint)}</div>
 </div>
-<div class="check"><span></span>電話で全グループを読み合わせ、一致を確認した
-  相手方氏名:____________________ 電話番号:____________________</div>
+<div class="check"><span></span>電話で全グループを読み合わせ、一致を確認した\
+  相手方氏名:______________ 電話番号:______________</div>
 <div class="signoff">
   <div class="field"><div class="label">担当者 氏名</div></div>
   <div class="field"><div class="label">確認日(年月日)</div></div>
-  <div class="seal">印</div>
+  <div class="seal">押印</div>
 </div>
 <footer>secxfer 鍵確認票 · 鍵カードの署名を検証したうえで作成 · {escape(card.id)} · {escape(fingerprint)}</footer>
 """
