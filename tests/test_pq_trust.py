@@ -138,7 +138,7 @@ def test_a_hybrid_key_is_added_once_and_only_after_creation():
     with pytest.raises(UsageError):
         add_hybrid_key(both, now=T0 + timedelta(days=2))
     with pytest.raises(UsageError):
-        add_hybrid_key(example_key("agency"), now=T0)
+        add_hybrid_key(example_key("agency"), now=T0 - timedelta(seconds=1))
 
 
 # -- the directory ---------------------------------------------------------------------

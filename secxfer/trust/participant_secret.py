@@ -184,8 +184,8 @@ def add_hybrid_key(secret: ParticipantSecret, *, now: datetime | None = None, rn
     if secret.is_hybrid:
         raise UsageError(f"the key of {secret.participant_id} already holds a hybrid identity")
     created = (now or datetime.now(timezone.utc)).replace(microsecond=0)
-    if created <= secret.created:
-        raise UsageError("the hybrid key must be added after the key was created")
+    if created < secret.created:
+        raise UsageError("the hybrid key cannot be added before the key was created", hint="check the computer's clock")
     return ParticipantSecret(
         secret.participant_id, secret.role, encryption_secret=secret.encryption_secret_bytes(),
         signing_seed=secret._signing.encode(), created=created, is_test_key=secret.is_test_key,
