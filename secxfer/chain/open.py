@@ -91,18 +91,21 @@ def open_package(
     now: dt.datetime | None = None,
     anchor: bytes | None = None,
     observe: Callable[[ReceivedPackage], None] | None = None,
+    check_replay: bool = True,
 ) -> OpenResult:
     """Verify ``package`` for the municipality holding ``key`` and write its annexes to ``out``.
 
     Raises an IntegrityError subclass (exit 3) and writes nothing if any signature,
     proof, row, recipient binding or the replay check fails. ``observe`` is called with
     the verified package before anything is written (for bookkeeping such as receipts).
+    ``check_replay=False`` is only for completing a run interrupted after the package was
+    recorded; the outputs it left are complete and are kept as they are.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     package, out = Path(package), Path(out)
     if not package.is_file():
         raise NotFoundError(f"no package at {str(package)!r}")
-    with receive(package, me=key, home=home, now=now, anchor=anchor) as pkg:
+    with receive(package, me=key, home=home, now=now, anchor=anchor, check_replay=check_replay) as pkg:
         me = pkg.directory.participant(key.participant_id)
         if str(me.role) != "municipality":
             raise UsageError(f"{me.id!r} is a {me.role}; use 'secxfer relay' to pass packages on")

@@ -50,6 +50,14 @@ AGE_OVERHEAD_PER_CHUNK = 16
 CHUNK = 64 * 1024
 
 
+class PackageReplayError(ReplayError):
+    """A package this home already processed; ``package_id`` names it."""
+
+    def __init__(self, package_id: str) -> None:
+        super().__init__(f"package {package_id} was already processed here")
+        self.package_id = package_id
+
+
 @dataclass(frozen=True)
 class WrittenPackage:
     path: Path
@@ -299,7 +307,7 @@ def receive(
         verify_leaves(leaves, chain.commitment, expected)
         spans = verify_data(buffer, entries, manifest, chain.commitment, leaves)
         if check_replay and chain_home.seen(manifest.package_id):
-            raise ReplayError(f"package {manifest.package_id} was already processed here")
+            raise PackageReplayError(manifest.package_id)
         return ReceivedPackage(
             path=Path(path), size=reader.size, sha256=reader.hash.digest(), scratch=scratch, buffer=buffer,
             entries=entries, chain=chain, directory=directory, leaves=leaves, spans=spans, bundle=carried,

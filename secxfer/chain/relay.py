@@ -90,15 +90,18 @@ def relay(
     rng: Callable[[int], bytes] = os.urandom,
     anchor: bytes | None = None,
     observe: Callable[[ReceivedPackage], None] | None = None,
+    check_replay: bool = True,
 ) -> RelayResult:
     """Verify the incoming package and write one package per next-hop recipient under ``out``.
 
     Each recipient's package goes to its own medium folder ``out/<me>-to-<recipient>/``.
     ``observe`` is called with the verified package (for bookkeeping such as receipts).
+    ``check_replay=False`` is only for completing a run that was interrupted after the
+    package was recorded (its outputs are rewritten under the same names).
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     chain_home = ChainHome(home)
-    with receive(Path(package), me=key, home=home, now=now, anchor=anchor) as pkg:
+    with receive(Path(package), me=key, home=home, now=now, anchor=anchor, check_replay=check_replay) as pkg:
         directory = pkg.directory
         me = directory.participant(key.participant_id)
         if str(me.role) not in ("central", "federation"):
