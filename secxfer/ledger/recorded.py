@@ -26,7 +26,7 @@ from pathlib import Path
 
 import msgspec
 
-from secxfer.errors import IntegrityError, SecxferError
+from secxfer.errors import IntegrityError, ReplayError, SecxferError
 from secxfer.ledger import oplog
 from secxfer.ledger.errors import warn
 from secxfer.ledger.evidence import RECEIPT_KIND, REPORT_KIND, sign_model
@@ -139,6 +139,33 @@ class _Trail:
             self.notify(problem)
 
 
+def _interrupted(trail: _Trail, error: IntegrityError) -> bool:
+    """Whether a replay refusal is really our own earlier run, killed after the chain
+    recorded the package but before its receipt was kept: then the trail is completed
+    instead of reporting a replay (an accepted receipt by us means a genuine replay)."""
+    from secxfer.chain.home import ChainHome
+    from secxfer.ledger.evidence import kind_of
+    from secxfer.trust.signing import SignedDocument
+
+    package_id = getattr(error, "package_id", None)
+    if not isinstance(error, ReplayError) or not package_id:
+        return False
+    record = ChainHome(trail.home).seen(package_id)
+    if record is None or not record.get("period"):
+        return False
+    for _, raw in trail.ledger.evidence(record["period"]):
+        try:
+            if kind_of(raw) != RECEIPT_KIND:
+                continue
+            receipt = msgspec.json.decode(SignedDocument.decode(raw).payload, type=Receipt)
+        except (SecxferError, msgspec.DecodeError, UnicodeDecodeError):
+            continue
+        if receipt.package_id == package_id and receipt.issuer == trail.me and receipt.accepted:
+            return False
+    trail.notify(f"completing the record of package {package_id}, whose processing here was interrupted")
+    return True
+
+
 def seal(*, key, home: Path, operator: str | None = None, notify: Notify | None = None, **kwargs):
     """:func:`secxfer.chain.seal.seal` plus the agency's signed hop report and log entries."""
     from secxfer.chain.seal import seal as chain_seal
@@ -172,8 +199,14 @@ def relay(package: Path, *, key, home: Path, operator: str | None = None, receip
     trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
     seen: list[PackageFacts] = []
     try:
-        result = chain_relay(package, key=key, home=home, now=trail.now,
-                             observe=lambda p: seen.append(package_facts(p)), **kwargs)
+        try:
+            result = chain_relay(package, key=key, home=home, now=trail.now,
+                                 observe=lambda p: seen.append(package_facts(p)), **kwargs)
+        except ReplayError as replay:
+            if not _interrupted(trail, replay):
+                raise
+            result = chain_relay(package, key=key, home=home, now=trail.now, check_replay=False,
+                                 observe=lambda p: seen.append(package_facts(p)), **kwargs)
     except IntegrityError as error:
         trail.failed("relay", package, error, seen[0] if seen else None, receipts_out)
         raise
@@ -201,8 +234,14 @@ def open_package(package: Path, *, key, home: Path, out: Path, operator: str | N
     trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
     seen: list[PackageFacts] = []
     try:
-        result = chain_open(package, key=key, home=home, out=out, now=trail.now,
-                            observe=lambda p: seen.append(package_facts(p)), **kwargs)
+        try:
+            result = chain_open(package, key=key, home=home, out=out, now=trail.now,
+                                observe=lambda p: seen.append(package_facts(p)), **kwargs)
+        except ReplayError as replay:
+            if not _interrupted(trail, replay):
+                raise
+            result = chain_open(package, key=key, home=home, out=out, now=trail.now, check_replay=False,
+                                observe=lambda p: seen.append(package_facts(p)), **kwargs)
     except IntegrityError as error:
         trail.failed("open", package, error, seen[0] if seen else None, receipts_out)
         raise
