@@ -28,6 +28,7 @@ from secxfer.errors import FormatError, SignatureError, UsageError
 from secxfer.limits import DIRECTORY_MAX_BYTES, SIGNATURES_MAX
 from secxfer.models import Model
 from secxfer.trust.codec import decode_strict, encode
+from secxfer.trust import verified_cache
 from secxfer.trust.errors import ThresholdError
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.kinds import SIGNATURE_CONTEXT
@@ -110,10 +111,15 @@ def verify(verify_key_bytes: bytes, kind: str, payload: bytes, signature: Signat
     """
     if key_id(verify_key_bytes) != signature.keyid:
         raise SignatureError(f"signature is by key {signature.keyid[:16]}…, not by the expected key")
+    message = signing_input(kind, payload)
+    seen = verified_cache.cache_key(verify_key_bytes, message, signature.sig)
+    if verified_cache.was_verified(seen):
+        return  # these exact bytes verified under this key earlier in this process
     try:
-        nacl.signing.VerifyKey(bytes(verify_key_bytes)).verify(signing_input(kind, payload), signature.sig)
+        nacl.signing.VerifyKey(bytes(verify_key_bytes)).verify(message, signature.sig)
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError):
         raise SignatureError(f"invalid {kind} signature by key {signature.keyid[:16]}…") from None
+    verified_cache.record_verified(seen)
 
 
 @dataclass(frozen=True)
