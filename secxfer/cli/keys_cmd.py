@@ -31,7 +31,10 @@ def load_key(path: Path, passphrase_fd: int | None = None):
 
     secret = open_secret_key(path, passphrase_fd=passphrase_fd)
     if secret.is_test_key:
-        typer.echo(f"warning: {str(path)!r} is a TEST KEY; never use it for real records", err=True)
+        from secxfer.cli._common import warn
+        from secxfer.cli.i18n import t
+
+        warn(t("cli.test_key", name=str(path)))
     return secret
 
 
