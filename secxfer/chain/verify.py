@@ -113,7 +113,28 @@ def verify_chain(envelopes: Sequence[bytes], directory, me: str) -> VerifiedChai
         raise NotForUsError(
             f"package is addressed to {manifests[-1].recipient!r}, not to {me!r}",
         )
+    _require_policy_encryption(directory, me, manifests[-1])
     return VerifiedChain(tuple(manifests), tuple(envelopes), tuple(hashes))
+
+
+HYBRID_RECIPIENT_PREFIX = "age1pq1"
+
+
+def _require_policy_encryption(directory, me: str, manifest: Manifest) -> None:
+    """Refuse a package sealed to classic keys where the directory requires hybrid ones.
+
+    Without this a sender (or anyone holding an old X25519 key of ours) could keep
+    using the weaker recipient type after the policy moved on: a downgrade.
+    """
+    policy = getattr(directory, "policy", None)
+    if policy is None or not policy.requires_hybrid(directory.participant(me).role, directory.version):
+        return
+    if any(not key.startswith(HYBRID_RECIPIENT_PREFIX) for key in manifest.recipient_keys):
+        raise SignatureError(
+            f"package for {me} was sealed to classic X25519 keys, but key directory v{directory.version} "
+            "requires post-quantum hybrid keys for its role",
+            hint="ask the sender to import the current key directory and seal again",
+        )
 
 
 def _require_role(directory, participant_id: str, role: str) -> None:
