@@ -183,27 +183,3 @@ def test_small_inputs_start_no_reader_thread():
     buffer, filled = reader.next()
     assert (bytes(buffer[:filled]), threading.active_count()) == (b"x" * 100, before)
     reader.close()
-
-
-# --- chain open: staging leftovers are found by one search over the listing ------
-
-def test_open_removes_only_its_own_staging_leftovers(tmp_path):
-    from secxfer.chain.open import _prepare_out
-    from secxfer.fsutil import TEMP_PREFIX
-
-    out = tmp_path / "mun-131016"
-    mine = tmp_path / f"{TEMP_PREFIX}0123456789ab-mun-131016"
-    keep = [
-        tmp_path / f"{TEMP_PREFIX}0123456789ab-mun-131016x",  # another output's name
-        tmp_path / f"{TEMP_PREFIX}0123456789ab-mun-141003",
-        tmp_path / f"x\n{TEMP_PREFIX}0123456789ab-mun-131016",  # a newline cannot make a match
-        tmp_path / "mun-131016.bak",
-    ]
-    for folder in [mine, *keep]:
-        folder.mkdir()
-        (folder / "annex1.csv").write_bytes(b"rows")
-    (tmp_path / f"{TEMP_PREFIX}fedcba987654-mun-131016").write_bytes(b"a file, not a staging folder")
-    assert _prepare_out(out, {}) is False
-    assert not mine.exists()
-    assert all(folder.is_dir() for folder in keep)
-    assert (tmp_path / f"{TEMP_PREFIX}fedcba987654-mun-131016").is_file()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import re
 import secrets
 import shutil
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from secxfer.chain.home import ChainHome
 from secxfer.chain.package import ReceivedPackage, receive, verify_outer
 from secxfer.chain.verify import ANNEX_FILES
 from secxfer.errors import NotFoundError, OutputExistsError, UsageError
-from secxfer.fsutil import TEMP_PREFIX, atomic_write, fsync_dir
+from secxfer.fsutil import TEMP_PREFIX, fsync_dir
 
 
 @dataclass(frozen=True)
@@ -47,9 +46,14 @@ def _to_utf8(data: bytes) -> bytes:
     return b"\xef\xbb\xbf" + data.decode("cp932").encode("utf-8")
 
 
-def _staged_name(out: Path) -> re.Pattern[str]:
-    """Names of ``out``'s staging folders, one per line of a listing joined with newlines."""
-    return re.compile("^" + re.escape(TEMP_PREFIX) + r"[0-9a-f]{12}-" + re.escape(out.name) + "$", re.MULTILINE)
+def _staging_holder(out: Path) -> Path:
+    """The folder beside ``out`` that holds ``out``'s staging folders (and nothing else).
+
+    Its name depends on ``out`` alone, so leftovers of a killed run are found by
+    looking at one path, not by listing ``out``'s parent (which may hold every
+    municipality's output); each run still stages under its own random name inside it.
+    """
+    return out.parent / f"{TEMP_PREFIX}open-{out.name}"
 
 
 def _prepare_out(out: Path, outputs: dict[str, bytes]) -> bool:
@@ -59,14 +63,11 @@ def _prepare_out(out: Path, outputs: dict[str, bytes]) -> bool:
     opened left them complete (they appear in one rename); its rerun only records. A
     run killed earlier left a staging folder with plaintext: that goes now.
     """
-    if out.parent.is_dir():
-        # One regex search over the joined listing, not a Python loop: the folder may hold
-        # every municipality's output. A name with a newline cannot be a staging folder,
-        # and every match is checked to be a real folder before it is removed.
-        found = _staged_name(out).findall("\n".join(os.listdir(out.parent)))
-        for leftover in (out.parent / name for name in found):
-            if leftover.is_dir() and not leftover.is_symlink():
-                shutil.rmtree(leftover)
+    holder = _staging_holder(out)
+    if holder.is_symlink() or holder.is_file():
+        holder.unlink()  # never stage through a link planted beside the output
+    elif holder.is_dir():
+        shutil.rmtree(holder)
     if out.exists():
         if out.is_dir() and not out.is_symlink() and any(out.iterdir()):
             present = {p.name: p for p in out.iterdir()}
@@ -79,6 +80,37 @@ def _prepare_out(out: Path, outputs: dict[str, bytes]) -> bool:
         out.rmdir()
     out.parent.mkdir(parents=True, exist_ok=True)
     return False
+
+
+def _write_staged(out: Path, outputs: dict[str, bytes]) -> None:
+    """Write ``outputs`` into a private staging folder, then rename it to ``out`` in one step.
+
+    No file in the staging folder is ever under a final name, so each is written in
+    place and fsynced, and the folder is fsynced once before the rename (not once per
+    file): ``out`` appears only with every file complete and durable.
+    """
+    holder = _staging_holder(out)
+    holder.mkdir(mode=0o700, exist_ok=True)
+    staging = holder / secrets.token_hex(6)
+    staging.mkdir(mode=0o700)
+    try:
+        for name, data in outputs.items():
+            fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        fsync_dir(staging)
+        os.replace(staging, out)
+        fsync_dir(out.parent)
+        fsync_dir(holder)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(staging)
+        raise
+    finally:
+        with contextlib.suppress(OSError):
+            holder.rmdir()  # only when empty: a concurrent run of the same output keeps its own
 
 
 def open_package(
@@ -121,17 +153,7 @@ def open_package(
             outputs[name] = _to_utf8(data) if utf8 else data
         written = [out / name for name in outputs]
         if not _prepare_out(out, outputs):
-            staging = out.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}-{out.name}"
-            staging.mkdir(mode=0o700)
-            try:
-                for name, data in outputs.items():
-                    atomic_write(staging / name, data)
-                os.replace(staging, out)
-                fsync_dir(out.parent)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    shutil.rmtree(staging)
-                raise
+            _write_staged(out, outputs)
         manifest = pkg.manifest
         ChainHome(home).remember(
             {"package_id": manifest.package_id, "sha256": pkg.sha256.hex(), "role": "open",
