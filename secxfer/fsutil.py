@@ -94,3 +94,25 @@ def read_bounded(path: str | os.PathLike[str], max_bytes: int, what: str) -> byt
     if len(data) > max_bytes:
         raise FormatError(f"{what} {str(path)!r} is larger than {max_bytes} bytes")
     return data
+
+
+@contextlib.contextmanager
+def exclusive_lock(lock_file: Path) -> Iterator[None]:
+    """Hold an advisory exclusive lock on ``lock_file`` (created owner-only) for the block.
+
+    Serialises read-modify-write cycles of one installation's state between processes.
+    Where the platform has no advisory locks (Windows) this only opens the file.
+    """
+    lock_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:
+            yield
+            return
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -16,19 +16,18 @@ line it finds.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
 
 from secxfer.errors import SecxferError, UsageError
-from secxfer.fsutil import atomic_write, fsync_dir
+from secxfer.fsutil import atomic_write, exclusive_lock, fsync_dir
 from secxfer.ledger.store import LedgerHome
 from secxfer.ledger.tlog import entry_hash, tree_root
 from secxfer.models import Model
@@ -83,20 +82,9 @@ def _check_facts(facts: Mapping[str, Fact]) -> dict[str, Fact]:
     return {k: facts[k] for k in sorted(facts)}
 
 
-@contextlib.contextmanager
-def _locked(ledger: LedgerHome) -> Iterator[None]:
+def _locked(ledger: LedgerHome):
     ledger.ensure()
-    with open(ledger.root / ".oplog.lock", "a+b") as handle:
-        try:
-            import fcntl
-        except ImportError:  # no advisory locks on this platform
-            yield
-            return
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return exclusive_lock(ledger.root / ".oplog.lock")
 
 
 def _split(data: bytes) -> tuple[list[bytes], bytes]:

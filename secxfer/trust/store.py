@@ -7,17 +7,16 @@ and under a lock, and re-exports the machine's names so callers need one import.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
 import msgspec
 
 from secxfer.errors import UsageError
-from secxfer.fsutil import atomic_write
+from secxfer.fsutil import atomic_write, exclusive_lock
 from secxfer.trust.bundle import (
     BUNDLE_MAX_BYTES,
     ROOT_CHAIN_MAX,
@@ -101,20 +100,8 @@ class TrustStore:
         if new != old:
             atomic_write(self.path, encode(new), overwrite=True)
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with open(self.folder / ".lock", "a+b") as handle:
-            try:
-                import fcntl
-            except ImportError:  # no advisory locks on this platform
-                yield
-                return
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    def _locked(self):
+        return exclusive_lock(self.folder / ".lock")
 
     def pin_root(self, signed_root_bytes: bytes, *, now: datetime | None = None) -> Root:
         """Pin a first root here; pinning the same root again is a no-op."""
