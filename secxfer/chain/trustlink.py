@@ -47,9 +47,15 @@ from secxfer.trust.store import (
 )
 
 PACK_CACHE_MIN_BYTES = 64 * 1024  # smaller bundles (excerpts) are cheaper to compress than to cache
+UNPACK_CACHE_MIN_BYTES = 16 * 1024  # packed size from which inflating costs more than a hash
 EXCERPT_STATES_KEPT = 4
 
 _packed: dict[bytes, bytes] = {}
+# Full directories only (one slot each): what a packed entry inflates to, and what a
+# bundle's bytes parse to, keyed by the SHA-256 of the exact input. A relay forwards
+# one full bundle to 47 federations; in one process each would inflate and parse it.
+_unpacked: dict[bytes, bytes] = {}
+_parsed: dict[bytes, TrustBundle] = {}
 
 
 def pack_bundle(bundle: bytes) -> bytes:
@@ -65,11 +71,20 @@ def pack_bundle(bundle: bytes) -> bytes:
     if packed is None:
         _packed.clear()
         packed = _packed[digest] = zlib.compress(bundle, 6)
+        if len(packed) >= UNPACK_CACHE_MIN_BYTES:
+            _unpacked.clear()
+            _unpacked[hashlib.sha256(packed).digest()] = bundle
     return packed
 
 
 def unpack_bundle(packed: bytes) -> bytes:
     """Inverse of :func:`pack_bundle`, bounded so a crafted entry cannot exhaust memory."""
+    digest = None
+    if len(packed) >= UNPACK_CACHE_MIN_BYTES:
+        digest = hashlib.sha256(packed).digest()
+        known = _unpacked.get(digest)
+        if known is not None:
+            return known
     inflater = zlib.decompressobj()
     try:
         bundle = inflater.decompress(packed, BUNDLE_MAX_BYTES + 1)
@@ -77,7 +92,27 @@ def unpack_bundle(packed: bytes) -> bytes:
         raise FormatError("the package's trust entry is not valid compressed data") from None
     if len(bundle) > BUNDLE_MAX_BYTES or inflater.unconsumed_tail or not inflater.eof or inflater.unused_data:
         raise FormatError("the package's trust entry is oversized or malformed")
+    if digest is not None:
+        _unpacked.clear()
+        _unpacked[digest] = bundle
     return bundle
+
+
+def parse_bundle(bundle_bytes: bytes) -> TrustBundle:
+    """:func:`read_bundle`, parsed once per process for a large (full directory) bundle.
+
+    Parsing checks structure only (the store verifies what it imports); the cached
+    value is the parse of these exact bytes, found again by their SHA-256.
+    """
+    if len(bundle_bytes) < PACK_CACHE_MIN_BYTES:
+        return read_bundle(bundle_bytes)
+    digest = hashlib.sha256(bundle_bytes).digest()
+    parsed = _parsed.get(digest)
+    if parsed is None:
+        parsed = read_bundle(bundle_bytes)
+        _parsed.clear()
+        _parsed[digest] = parsed
+    return parsed
 
 
 class _Trusted:
@@ -193,7 +228,7 @@ def load_bundle_into_store(home: Path, bundle_bytes: bytes, now: dt.datetime, *,
     """Import a carried bundle by the store's rules; return the newest trusted directory."""
     store = _store(home, anchor, now)
     trusted = _trusted(store)
-    if _worth_importing(trusted.state, read_bundle(bundle_bytes)):
+    if _worth_importing(trusted.state, parse_bundle(bundle_bytes)):
         store.import_bundle(bundle_bytes, now)
         trusted = _trusted(store)
     return trusted.directory(now)
