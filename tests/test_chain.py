@@ -62,7 +62,6 @@ def source_lines(files, code):
                 continue
             text = line.decode("cp932")
             field = text.split(",")[1].strip('"')
-            event = text.split(",")[5].strip('"')
             if resolve_insurer(field, dt.date(2026, 10, 15)).insurer.code == code:
                 lines[line] += 1
     return lines
@@ -224,7 +223,6 @@ def test_central_dropping_a_municipality_is_caught(world, tmp_path, monkeypatch)
 def test_injected_rows_for_a_municipality_without_consent_are_refused(world, tmp_path, monkeypatch):
     network, files, homes = fresh(world, tmp_path)
     k = network.secrets
-    real = seal.__globals__["build_tree"]
     # A misbehaving agency build that ignores the consent gate: it commits to every code.
     from secxfer.trust.directory import Directory
 
@@ -232,7 +230,7 @@ def test_injected_rows_for_a_municipality_without_consent_are_refused(world, tmp
                         lambda self, on: [p for p in self.by_role("municipality")])
     sealed = seal(annex_files=files, period="2026-10", key=k["agency"], home=homes / "agency", out=tmp_path / "m", now=NOW)
     monkeypatch.undo()
-    assert "131032" in sealed.per_insurer and real is not None
+    assert "131032" in sealed.per_insurer
     with pytest.raises(ConsentError):
         relay(sealed.package.path, key=k["central"], home=homes / "central", out=tmp_path / "m", now=NOW)
 
