@@ -125,3 +125,20 @@ def test_a_cached_header_does_not_vouch_for_a_root_that_did_not_sign_it():
     other_root = small_root(holders=("root-1", "root-3"), threshold=2)
     with pytest.raises(IntegrityError):
         verify_directory(FULL, other_root, now=NOW)
+
+
+def test_a_proof_cached_for_an_entry_does_not_vouch_for_other_path_bytes():
+    verified_cache.clear()
+    good = _excerpt()
+    verify_directory(good, ROOT, now=NOW)
+    i = _position(good, "mun-131016")
+    proof = good.proofs[i]
+    assert len(proof.path) >= 2
+    joined = b"".join(proof.path)
+    resplit = (joined[:31], joined[31:64], *proof.path[2:])  # the same bytes cut elsewhere
+    for path in (resplit, proof.path[:-1], (*proof.path, proof.path[-1])):
+        proofs = list(good.proofs)
+        proofs[i] = LeafProof(index=proof.index, path=path)
+        with pytest.raises((IntegrityError, msgspec.ValidationError)):
+            verify_directory(msgspec.structs.replace(good, proofs=tuple(proofs)), ROOT, now=NOW)
+    assert any(key[0] == b"entry" for key in verified_cache._verified)

@@ -28,6 +28,7 @@ from secxfer import merkle
 from secxfer.errors import FormatError
 from secxfer.limits import DIRECTORY_MAX_BYTES, DIRECTORY_MAX_PARTICIPANTS, KIB, PROOF_MAX_DEPTH
 from secxfer.models import Model
+from secxfer.trust import verified_cache
 from secxfer.trust.codec import decode_strict, encode
 from secxfer.trust.directory_model import Directory, enrollment_owner
 from secxfer.trust.enrollment import ENROLLMENT_MAX_BYTES
@@ -223,8 +224,12 @@ def _check_proofs(file: DirectoryFile, header: DirectoryHeader, digests: list[by
         if proof.index <= previous:
             raise FormatError("the entries of an excerpt are out of order or listed twice")
         previous = proof.index
+        proven = verified_cache.proof_key(header.entries_root, header.entries, proof.index, digest, proof.path)
+        if verified_cache.was_proven(proven):
+            continue  # this very proof verified earlier in this process
         try:
             merkle.verify_inclusion(digest, proof.index, header.entries, proof.path, header.entries_root)
+            verified_cache.record_proven(proven)
         except merkle.MerkleProofError:
             raise merkle.MerkleProofError(
                 f"entry {proof.index} of this excerpt is not in key directory v{header.version}",

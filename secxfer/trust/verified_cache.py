@@ -1,4 +1,4 @@
-"""Signatures already verified in this process, keyed by the exact bytes checked.
+"""Signatures and directory entries already verified in this process, keyed by exact bytes.
 
 One process often checks the same signature many times: the national month opens
 1,689 packages whose directory excerpts all carry the same root-signed header and
@@ -21,7 +21,7 @@ import threading
 MAX_ENTRIES = 1 << 15  # about 8 MiB; more than the signatures of a 2,000-entry directory
 
 _lock = threading.Lock()
-_verified: set[tuple[bytes, bytes, bytes]] = set()
+_verified: set[tuple] = set()  # signatures (3-tuples) and inclusion proofs (6-tuples)
 
 
 def cache_key(public_key: bytes, signing_input: bytes, signature: bytes) -> tuple[bytes, bytes, bytes]:
@@ -33,12 +33,28 @@ def was_verified(key: tuple[bytes, bytes, bytes]) -> bool:
     return key in _verified
 
 
-def record_verified(key: tuple[bytes, bytes, bytes]) -> None:
+def record_verified(key: tuple) -> None:
     """Remember a verification that succeeded (never call this for one that failed)."""
     with _lock:
         if len(_verified) >= MAX_ENTRIES:
             _verified.clear()  # a rare full reset is simpler and as safe as eviction
         _verified.add(key)
+
+
+def proof_key(entries_root: bytes, entries: int, index: int, leaf_digest: bytes, path) -> tuple:
+    """What identifies one verified inclusion proof: the tree (root, size), the index, the
+    leaf's digest and the exact audit path (an excerpt is kept and passed on with its
+    proofs, so altered path bytes must fail here as they would in a fresh process)."""
+    return (b"entry", bytes(entries_root), entries, index, bytes(leaf_digest), tuple(map(bytes, path)))
+
+
+def was_proven(key: tuple) -> bool:
+    return key in _verified
+
+
+def record_proven(key: tuple) -> None:
+    """Remember an inclusion proof that verified (never one that failed)."""
+    record_verified(key)
 
 
 def clear() -> None:
