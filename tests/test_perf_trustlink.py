@@ -70,3 +70,13 @@ def test_parse_bundle_caches_by_exact_bytes(monkeypatch):
         trustlink.parse_bundle(BUNDLE[:-2])
     with pytest.raises(FormatError):
         trustlink.parse_bundle(BUNDLE.replace(b'"roots"', b'"rootz"'))
+
+
+def test_a_mutable_bundle_changed_after_packing_is_packed_afresh(monkeypatch):
+    monkeypatch.setattr(trustlink, "PACK_CACHE_MIN_BYTES", 1)
+    buffer = bytearray(_large_payload())
+    first = trustlink.pack_bundle(buffer)
+    buffer[0] ^= 1
+    assert zlib.decompress(trustlink.pack_bundle(buffer)) == bytes(buffer) != zlib.decompress(first)
+    payload = bytes(buffer)
+    assert trustlink.pack_bundle(payload) is trustlink.pack_bundle(payload)

@@ -56,6 +56,8 @@ _packed: dict[bytes, bytes] = {}
 # one full bundle to 47 federations; in one process each would inflate and parse it.
 _unpacked: dict[bytes, bytes] = {}
 _parsed: dict[bytes, TrustBundle] = {}
+_last_packed: list[bytes] = []
+_last_parsed: list = []  # [bundle bytes object, its parse]
 
 
 def pack_bundle(bundle: bytes) -> bytes:
@@ -66,6 +68,8 @@ def pack_bundle(bundle: bytes) -> bytes:
     """
     if len(bundle) < PACK_CACHE_MIN_BYTES:
         return zlib.compress(bundle, 6)
+    if _last_packed and bundle is _last_packed[0]:
+        return _last_packed[1]  # the very object packed last (held here, so never another's id)
     digest = hashlib.sha256(bundle).digest()
     packed = _packed.get(digest)
     if packed is None:
@@ -74,6 +78,8 @@ def pack_bundle(bundle: bytes) -> bytes:
         if len(packed) >= UNPACK_CACHE_MIN_BYTES:
             _unpacked.clear()
             _unpacked[hashlib.sha256(packed).digest()] = bundle
+    if isinstance(bundle, bytes):  # immutable: the same object always holds the same bytes
+        _last_packed[:] = [bundle, packed]
     return packed
 
 
@@ -106,12 +112,16 @@ def parse_bundle(bundle_bytes: bytes) -> TrustBundle:
     """
     if len(bundle_bytes) < PACK_CACHE_MIN_BYTES:
         return read_bundle(bundle_bytes)
+    if _last_parsed and bundle_bytes is _last_parsed[0] and isinstance(bundle_bytes, bytes):
+        return _last_parsed[1]  # the very (immutable) object parsed last
     digest = hashlib.sha256(bundle_bytes).digest()
     parsed = _parsed.get(digest)
     if parsed is None:
         parsed = read_bundle(bundle_bytes)
         _parsed.clear()
         _parsed[digest] = parsed
+    if isinstance(bundle_bytes, bytes):
+        _last_parsed[:] = [bundle_bytes, parsed]
     return parsed
 
 
