@@ -10,7 +10,12 @@ from test_trust_support import NOW, example_key, signed_small, small_root
 
 from secxfer import merkle
 from secxfer.errors import IntegrityError, SignatureError
-from secxfer.trust import make_excerpt, read_directory_file, verify_directory, verified_cache
+from secxfer.trust import (
+    make_excerpt,
+    read_directory_file,
+    verified_cache,
+    verify_directory,
+)
 from secxfer.trust.directory_file import DirectoryLeaf, LeafProof
 from secxfer.trust.signing import Signature, SignedDocument, verify
 

@@ -8,10 +8,8 @@ agency's commitment.
 
 from __future__ import annotations
 
-import contextlib
 import hmac
-import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -189,42 +187,35 @@ def verify_leaves(leaves: Sequence[CarriedLeaf], commitment: Commitment, expecte
 HASH_BESIDE_MIN_BYTES = 8 << 20  # below this a second thread costs more than it saves
 
 
-class _FileDigests:
-    """The SHA-256 of each data file, taken on a second thread for large packages.
+class _Beside:
+    """Hashes on a second thread for a large package, inline for a small one.
 
-    hashlib releases the GIL on large buffers, so the files' hashes run on the second
-    core while this thread finds the row groups and hashes them; small packages hash
-    inline (starting a thread costs more than the hash).
+    hashlib releases the GIL on large buffers, so the data files' hashes and the row
+    groups' hashes run on the second core while this thread counts row ends;
+    starting a thread costs more than hashing a small package inline.
     """
 
-    def __init__(self, datas: list) -> None:
-        self._datas = datas
-        self._digests: list[bytes] | None = None
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-        if sum(len(d) for d in datas) >= HASH_BESIDE_MIN_BYTES:
-            self._thread = threading.Thread(target=self._run, name="secxfer-data-hash", daemon=True)
-            self._thread.start()
+    def __init__(self, size: int) -> None:
+        self._pool = None
+        if size >= HASH_BESIDE_MIN_BYTES:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="secxfer-hash")
 
     @property
-    def beside(self) -> bool:
-        return self._thread is not None
+    def on(self) -> bool:
+        return self._pool is not None
 
-    def _run(self) -> None:
-        try:
-            self._digests = [sha256(d) for d in self._datas]
-        except BaseException as error:  # re-raised on the caller's thread
-            self._error = error
+    def run(self, hash_function: Callable[[object], bytes], data) -> Callable[[], bytes]:
+        """Start ``hash_function(data)``; the returned callable gives its result (or raises)."""
+        if self._pool is None:
+            value = hash_function(data)
+            return lambda: value
+        return self._pool.submit(hash_function, data).result
 
-    def wait(self) -> list[bytes]:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._error is not None:
-            raise self._error
-        if self._digests is None:
-            self._digests = [sha256(d) for d in self._datas]
-        return self._digests
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)  # never leave a thread reading the buffer
 
 
 def verify_data(
@@ -237,9 +228,9 @@ def verify_data(
     """Check each data file against the manifest and the leaves; return per-leaf row spans.
 
     ``buffer`` is the whole decrypted container (bytes or mmap: anything with ``find``).
-    Every file's hash is checked; for a large package it is taken beside the row checks
-    (:class:`_FileDigests`), and a file whose hash differs is reported as such even when
-    its rows failed first.
+    Every hash is checked; for a large package they are taken on a second thread
+    beside the row counting (:class:`_Beside`) and compared at the end, and a file
+    whose hash differs is reported as such even when its rows failed first.
     """
     listed = {f.name: f for f in manifest.files}
     if set(listed) != set(ANNEX_FILES.values()) or len(manifest.files) != len(ANNEX_FILES):
@@ -253,33 +244,40 @@ def verify_data(
         if info.annex != annex or info.size != len(entry.data):
             raise ProvenanceError(f"{name} differs from what the sender's manifest states")
         files.append((annex, name, info, entry))
-    digests = _FileDigests([entry.data for *_, entry in files])
+    beside = _Beside(sum(len(entry.data) for *_, entry in files))
 
-    def check_hashes(upto: int) -> None:
-        found = digests.wait()
-        for (_, name, info, _), digest in zip(files[:upto], found, strict=False):
-            if not hmac.compare_digest(info.sha256, digest):
+    def check_files(digests) -> None:
+        for (_, name, info, _), digest in zip(files, digests, strict=False):
+            if not hmac.compare_digest(info.sha256, digest()):
                 raise ProvenanceError(f"{name} differs from what the sender's manifest states")
 
     spans: dict[int, list[tuple[int, int]]] = {}
     try:
-        for position, (annex, name, info, entry) in enumerate(files):
-            if not digests.beside:
-                check_hashes(position + 1)
-            spans[annex] = _verify_rows(buffer, entry, name, info, annex, commitment, leaves)
-    except ProvenanceError:
-        check_hashes(len(files))  # a file that differs is the finding, whatever its rows did
-        raise
+        digests = [beside.run(sha256, entry.data) for *_, entry in files]
+        deferred = []
+        try:
+            for position, (annex, name, info, entry) in enumerate(files):
+                if not beside.on:
+                    check_files(digests[: position + 1])
+                spans[annex], groups = _verify_rows(buffer, entry, name, info, annex, commitment, leaves, beside)
+                if beside.on:
+                    deferred.append((name, annex, groups))
+                else:
+                    _check_groups(name, annex, groups)
+        except ProvenanceError:
+            check_files(digests)  # a file that differs is the finding, whatever its rows did
+            raise
+        check_files(digests)
+        for name, annex, groups in deferred:
+            _check_groups(name, annex, groups)
     finally:
-        if digests.beside:
-            with contextlib.suppress(BaseException):
-                digests.wait()  # never leave a thread reading the buffer
-    check_hashes(len(files))
+        beside.close()
     return spans
 
 
-def _verify_rows(buffer, entry, name: str, info, annex: int, commitment: Commitment, leaves) -> list[tuple[int, int]]:
-    """One data file's header, row count and per-insurer row groups; the groups' spans."""
+def _verify_rows(buffer, entry, name: str, info, annex: int, commitment: Commitment, leaves, beside: _Beside):
+    """One data file's header, row count and row groups: the groups' spans, and their
+    hashes (started, to be checked by :func:`_check_groups`)."""
     data = entry.data
     counts = [c.leaf.rows[annex - 1] for c in leaves]
     if info.rows != sum(counts):
@@ -290,10 +288,14 @@ def _verify_rows(buffer, entry, name: str, info, annex: int, commitment: Commitm
         raise ProvenanceError(f"{name}: header differs from the agency's")
     start = entry.offset
     annex_spans = group_spans(buffer, start + len(prefix), start + len(data), newline, counts)
-    for carried, (lo, hi) in zip(leaves, annex_spans, strict=True):
-        if not hmac.compare_digest(rows_digest(memoryview(buffer)[lo:hi]), carried.leaf.rows_sha256[annex - 1]):
+    groups = [(carried, beside.run(rows_digest, memoryview(buffer)[lo:hi])) for carried, (lo, hi) in zip(leaves, annex_spans, strict=True)]
+    return annex_spans, groups
+
+
+def _check_groups(name: str, annex: int, groups) -> None:
+    for carried, digest in groups:
+        if not hmac.compare_digest(digest(), carried.leaf.rows_sha256[annex - 1]):
             raise ProvenanceError(
                 f"{name}: rows for {carried.leaf.code} differ from what the agency sealed",
                 hint="a row was altered, dropped, added or reordered on the way; report it to the sender",
             )
-    return annex_spans

@@ -27,8 +27,8 @@ import nacl.signing
 from secxfer.errors import FormatError, SignatureError, UsageError
 from secxfer.limits import DIRECTORY_MAX_BYTES, SIGNATURES_MAX
 from secxfer.models import Model
-from secxfer.trust.codec import decode_strict, encode
 from secxfer.trust import verified_cache
+from secxfer.trust.codec import decode_strict, encode
 from secxfer.trust.errors import ThresholdError
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.kinds import SIGNATURE_CONTEXT
