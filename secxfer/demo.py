@@ -32,6 +32,30 @@ SHOWCASE = ("131016", "141003", "011002", "012131", "271004", "401307")
 NO_CONSENT_SHARE = 0.03
 
 
+@dataclass(frozen=True)
+class DemoNote:
+    """One progress note: a stage name and its numbers, so a front end can word it in its own
+    language; ``str()`` is the English line."""
+
+    stage: str
+    values: dict
+
+    def __str__(self) -> str:
+        return NOTE_ENGLISH[self.stage].format(**self.values)
+
+
+NOTE_ENGLISH = {
+    "keys": "keys: generating TEST keys for {municipalities} municipalities, 47 federations, central, agency, 3 roots",
+    "keys_pq": "keys: generating post-quantum hybrid TEST keys for {municipalities} municipalities, 47 federations, central, agency, 3 roots",
+    "data": "data: generating {rows} rows for {period}",
+    "seal": "seal: {sealed} rows sealed, {withheld} withheld (no consent)",
+    "relay_central": "relay central: {packages} federation packages",
+    "relay_open": "relay+open {done}/{total}: {federation} → {municipalities} municipalities",
+    "receipts_start": "receipts: every federation collects its municipalities' receipts and forwards them to central",
+    "receipts_central": "receipts: central kept {documents} documents and forwarded one aggregate to the agency",
+}
+
+
 @dataclass
 class DemoResult:
     workdir: Path
@@ -71,7 +95,7 @@ def run_demo(
     seed: int = 7,
     period: str | None = None,
     rehearsal: bool = False,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[DemoNote], None] | None = None,
     pq: bool = False,
     step: Callable[[int, int, str], None] | None = None,
 ) -> DemoResult:
@@ -95,12 +119,11 @@ def run_demo(
     period = period or previous_month(tokyo_today())
     codes, no_consent = choose_municipalities(municipalities, seed)
 
-    kind = "post-quantum hybrid " if pq else ""
-    say(f"keys: generating {kind}TEST keys for {len(codes)} municipalities, 47 federations, central, agency, 3 roots")
+    say(DemoNote("keys_pq" if pq else "keys", {"municipalities": len(codes)}))
     network = build_network(workdir, insurer_codes=codes, without_consent=no_consent, seed=seed, now=now, pq=pq)
     (workdir / "key-directory.json").write_bytes(network.bundle)
 
-    say(f"data: generating {rows} rows for {period}")
+    say(DemoNote("data", {"rows": rows, "period": period}))
     sample = generate_sample(workdir / "source", period=period, rows=rows, seed=seed, insurers=codes)
     files = {i + 1: Path(f) for i, f in enumerate(sample.files)}
 
@@ -110,10 +133,10 @@ def run_demo(
     media, returns = workdir / "media", workdir / "returns"
     sealed = seal(annex_files=files, period=period, key=key("agency"), home=network.home("agency"),
                   out=media, rehearsal=rehearsal, now=now, operator=OPERATOR)
-    say(f"seal: {sum(sealed.rows_sealed)} rows sealed, {sealed.withheld_rows} withheld (no consent)")
+    say(DemoNote("seal", {"sealed": sum(sealed.rows_sealed), "withheld": sealed.withheld_rows}))
     central = relay(sealed.package.path, key=key("central"), home=network.home("central"), out=media, now=now,
                     operator=OPERATOR)
-    say(f"relay central: {len(central.outputs)} federation packages")
+    say(DemoNote("relay_central", {"packages": len(central.outputs)}))
 
     per_federation: dict[str, int] = {}
     per_municipality: dict[str, int] = {}
@@ -135,7 +158,8 @@ def run_demo(
         if step is not None:  # counted progress for a bar: federations done of all
             step(n, len(central.outputs), fed_package.recipient)
         else:
-            say(f"relay+open {n}/{len(central.outputs)}: {fed_package.recipient} → {len(result.outputs)} municipalities")
+            say(DemoNote("relay_open", {"done": n, "total": len(central.outputs), "federation": fed_package.recipient,
+                                         "municipalities": len(result.outputs)}))
 
     withheld_per_code = {code: sum(r) for code, r in sealed.withheld.items()}
     withheld_per_code.update(relayed_withheld)
@@ -158,7 +182,7 @@ def run_demo(
         "packages": packages,
         "reconciled": rows_read == total_opened + total_withheld,
     }
-    say("receipts: every federation collects its municipalities' receipts and forwards them to central")
+    say(DemoNote("receipts_start", {}))
     summary["reconciliation"] = return_receipts(network, period=sealed.period, returns=returns, now=now, say=say)
     (workdir / "demo-summary.json").write_bytes(msgspec.json.format(msgspec.json.encode(summary), indent=2) + b"\n")
     if not summary["reconciled"]:
@@ -172,7 +196,7 @@ def run_demo(
     return DemoResult(workdir=workdir, summary=summary, seconds=time.perf_counter() - started)
 
 
-def return_receipts(network, *, period: str, returns: Path, now: dt.datetime, say: Callable[[str], None]) -> dict:
+def return_receipts(network, *, period: str, returns: Path, now: dt.datetime, say: Callable[[DemoNote], None]) -> dict:
     """Federations → central → agency: collect and forward receipts; reconcile at the agency.
 
     Writes the agency's status table to ``status.txt`` / ``status.json`` and returns the
@@ -194,7 +218,7 @@ def return_receipts(network, *, period: str, returns: Path, now: dt.datetime, sa
     refused += result.rejected
     forward(period, key=network.secrets["central"], home=network.home("central"), out=returns, now=now,
             operator=OPERATOR)
-    say(f"receipts: central kept {result.stored} documents and forwarded one aggregate to the agency")
+    say(DemoNote("receipts_central", {"documents": result.stored}))
     result = collect(returns, key=network.secrets["agency"], home=network.home("agency"), now=now, operator=OPERATOR)
     refused += result.rejected
     view = status(network.home("agency"), period, now=now)
@@ -233,7 +257,7 @@ def status_excerpt(workdir: Path, limit: int = 60) -> list[str]:
     return kept[:at] + [note] + kept[at:]
 
 
-def stderr_progress(message: str) -> None:
+def stderr_progress(message: object) -> None:
     print(f"  {message}", file=sys.stderr, flush=True)
 
 

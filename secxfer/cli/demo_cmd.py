@@ -19,6 +19,13 @@ Example: secxfer demo --workdir /tmp/demo --municipalities all --rows 20000 --se
 """
 
 
+def note_text(note) -> str:
+    """A demo progress note (``secxfer.demo.DemoNote``) in the current language."""
+    from secxfer.cli.i18n import t
+
+    return t(f"demo.note.{note.stage}", **note.values)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``demo`` to ``app``."""
 
@@ -33,9 +40,11 @@ def register(app: typer.Typer) -> None:
         pq: Annotated[bool, typer.Option("--pq", help="Post-quantum hybrid keys (ML-KEM-768 + X25519) for everyone; stock age 1.1.1 cannot open the packages.")] = False,
     ) -> None:
         from secxfer.cli.i18n import t
+        from secxfer.cli.messages import status_lines
         from secxfer.cli.progress import steps
-        from secxfer.demo import repeat_commands, run_demo, status_excerpt
+        from secxfer.demo import repeat_commands, run_demo
         from secxfer.errors import UsageError
+        from secxfer.ledger.status import status
 
         if municipalities == "all":
             count = None
@@ -48,7 +57,8 @@ def register(app: typer.Typer) -> None:
         typer.echo(t("demo.test_keys", workdir=workdir), err=True)
         with steps(t("progress.demo")) as bar:
             result = run_demo(workdir, rows=rows, municipalities=count, seed=seed, period=period,
-                              rehearsal=rehearsal, progress=bar.note, step=bar.step if bar.drawn else None, pq=pq)
+                              rehearsal=rehearsal, progress=lambda note: bar.note(note_text(note)),
+                              step=bar.step if bar.drawn else None, pq=pq)
         s = result.summary
         r = s["reconciliation"]
         lines = [
@@ -62,7 +72,8 @@ def register(app: typer.Typer) -> None:
             t("demo.reconciled", answer=t("demo.yes") if s["reconciled"] else t("demo.no")),
             t("demo.receipts", confirmed=r["municipalities_confirmed"], total=r["municipalities"],
               verdict=t("demo.passed") if r["complete"] else t("demo.failed")),
-            *(f"  {line}" for line in status_excerpt(result.workdir)),
+            *(f"  {line}" for line in status_lines(status(result.workdir / "homes" / "agency", s["period"]),
+                                                   limit=60, full_table=result.workdir / "status.txt")),
             t("demo.summary", path=result.workdir / "demo-summary.json"),
             t("demo.report", path=result.workdir / "status.html"),
             t("demo.repeat"),

@@ -110,10 +110,18 @@ def deadline_text(status: Status) -> str:
     return t("status.deadline", deadline=status.deadline.isoformat(), when=when)
 
 
-def status_lines(status: Status) -> list[str]:
-    """The status table: header, one line per recipient, then the problems (details stay as recorded)."""
+def status_lines(status: Status, *, limit: int | None = None, full_table: object = None) -> list[str]:
+    """The status table: header, one line per recipient, then the problems (details stay as recorded).
+
+    With ``limit``, a table longer than that leaves out the confirmed municipalities and
+    says how many it left out and where the full table is (``full_table``)."""
     from secxfer.ledger.reconcile import STATES
     rec = status.reconciliation
+    standings = sorted(rec.standings.values(), key=recipient_order)
+    hidden = 0
+    if limit is not None and len(standings) + len(rec.problems) + 6 > limit:
+        shown = [s for s in standings if not (s.id.startswith("mun-") and s.state == "confirmed")]
+        hidden, standings = len(standings) - len(shown), shown
     counts = " · ".join(t("status.count", count=rec.count(s), state=state_name(s)) for s in STATES if rec.count(s))
     lines = [
         t("status.headline", period=rec.period, viewer=rec.viewer, deadline=deadline_text(status)),
@@ -122,9 +130,11 @@ def status_lines(status: Status) -> list[str]:
         "",
         t("status.columns"),
     ]
-    for s in sorted(rec.standings.values(), key=recipient_order):
+    for s in standings:
         rows = "/".join(str(n) for n in s.rows) if s.rows is not None else "-"
         lines.append(f"{s.id:<12} {_pad(state_name(s.state), 10)} {rows:<14} {s.package_id[:8] or '-':<9} {s.detail}".rstrip())
+    if hidden:
+        lines.append(t("demo.hidden_confirmed", hidden=hidden, path=full_table))
     lines.append("")
     if rec.problems:
         lines.append(t("status.problems", count=len(rec.problems)))
