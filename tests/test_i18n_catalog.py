@@ -20,7 +20,7 @@ CLI_DIR = Path(i18n.__file__).parent
 # A quoted dotted name in one of the catalog's namespaces is a message key.
 KEY_PATTERN = re.compile(
     r"""["']((?:cli|opt|help|validate|calendar|open|verify|status|state|error|progress|rehearsal|seal|relay|reconcile"""
-    r"""|receipts|log|purge|demo)\.[A-Za-z0-9_.]+)["']""")
+    r"""|receipts|log|purge|demo|media|keys|directory|age)\.[A-Za-z0-9_.]+)["']""")
 FILE_NAME = re.compile(r"\.(html|json|txt|toml|py|csv|md|age|sig|key|card)$")
 
 

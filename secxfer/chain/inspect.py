@@ -52,9 +52,42 @@ def inspect_package(package: Path) -> list[str]:
     return lines
 
 
+# What a media check found, one kind per wording (a front end words them in its language;
+# ``where`` names the folder or file, ``detail`` is the library's reason for ``invalid``).
+FINDING_ENGLISH = {
+    "ok": "ok   {where} ({sender} -> {recipient})",
+    "no_index": "FAIL {where}: no {index}",
+    "symlink": "FAIL {where}: symbolic link (not followed)",
+    "leftover": "FAIL {where}: leftover of an interrupted write",
+    "missing": "FAIL {where}: listed in the index but missing",
+    "invalid": "FAIL {where}: {detail}",
+}
+SUMMARY_ENGLISH = "{packages} package(s) checked, {failures} problem(s)"
+
+
+@dataclass(frozen=True)
+class MediaFinding:
+    kind: str
+    where: str
+    detail: str = ""
+    sender: str = ""
+    recipient: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.kind == "ok"
+
+    def values(self) -> dict[str, str]:
+        return {"where": self.where, "detail": self.detail, "sender": self.sender, "recipient": self.recipient,
+                "index": media.INDEX_NAME}
+
+    def __str__(self) -> str:
+        return FINDING_ENGLISH[self.kind].format(**self.values())
+
+
 @dataclass
 class MediaReport:
-    lines: list[str] = field(default_factory=list)
+    findings: list[MediaFinding] = field(default_factory=list)
     failures: int = 0
     packages: int = 0
 
@@ -62,16 +95,21 @@ class MediaReport:
     def ok(self) -> bool:
         return self.failures == 0
 
-    def fail(self, line: str) -> None:
+    @property
+    def lines(self) -> list[str]:
+        """The report in English: one line per finding, then the counts."""
+        return [str(f) for f in self.findings] + [SUMMARY_ENGLISH.format(packages=self.packages, failures=self.failures)]
+
+    def fail(self, kind: str, where: str, detail: str = "") -> None:
         self.failures += 1
-        self.lines.append(f"FAIL {line}")
+        self.findings.append(MediaFinding(kind, where, detail))
 
 
 def _medium_folders(path: Path, report: MediaReport) -> list[Path]:
     if (path / media.INDEX_NAME).exists() or any(path.glob("*.age")):
         return [path]
     for link in sorted(p for p in path.iterdir() if p.is_symlink()):
-        report.fail(f"{link.name}: symbolic link (not followed)")
+        report.fail("symlink", link.name)
     return sorted(p for p in path.iterdir() if p.is_dir() and not p.is_symlink())
 
 
@@ -88,7 +126,6 @@ def verify_media(path: Path, *, home: Path, directory_file: Path | None = None) 
     report = MediaReport()
     for folder in _medium_folders(path, report):
         _verify_medium(folder, directory, report)
-    report.lines.append(f"{report.packages} package(s) checked, {report.failures} problem(s)")
     return report
 
 
@@ -99,7 +136,7 @@ def _verify_medium(folder: Path, directory, report: MediaReport) -> None:
     index_path = folder / media.INDEX_NAME
     listed: dict[str, media.IndexEntry] = {}
     if not index_path.exists() and not index_path.is_symlink():
-        report.fail(f"{folder.name}: no {media.INDEX_NAME}")
+        report.fail("no_index", folder.name)
     else:
         try:
             raw = media.read_medium_file(index_path, "medium index", MEDIA_INDEX_MAX_BYTES)
@@ -113,13 +150,13 @@ def _verify_medium(folder: Path, directory, report: MediaReport) -> None:
             verify(public, media.INDEX_KIND, doc.payload, signature)
             listed = {e.file_name: e for e in index.packages}
         except SecxferError as error:
-            report.fail(f"{folder.name}/{media.INDEX_NAME}: {error}")
+            report.fail("invalid", f"{folder.name}/{media.INDEX_NAME}", str(error))
     for leftover in media.leftovers(folder):
-        report.fail(f"{folder.name}/{leftover}: leftover of an interrupted write")
+        report.fail("leftover", f"{folder.name}/{leftover}")
     seen = set()
     for item in sorted(folder.iterdir()):
         if item.is_symlink():
-            report.fail(f"{folder.name}/{item.name}: symbolic link (not followed)")
+            report.fail("symlink", f"{folder.name}/{item.name}")
             continue
         if item.suffix != ".age":
             continue
@@ -130,8 +167,9 @@ def _verify_medium(folder: Path, directory, report: MediaReport) -> None:
             entry = listed.get(item.name)
             if listed and (entry is None or entry.sha256 != statement.sha256):
                 raise IntegrityError("not listed in the medium's index as it is")
-            report.lines.append(f"ok   {folder.name}/{item.name} ({statement.sender} -> {statement.recipient})")
+            report.findings.append(MediaFinding("ok", f"{folder.name}/{item.name}", sender=statement.sender,
+                                                recipient=statement.recipient))
         except SecxferError as error:
-            report.fail(f"{folder.name}/{item.name}: {error}")
+            report.fail("invalid", f"{folder.name}/{item.name}", str(error))
     for missing in sorted(set(listed) - seen):
-        report.fail(f"{folder.name}/{missing}: listed in the index but missing")
+        report.fail("missing", f"{folder.name}/{missing}")

@@ -165,11 +165,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Verify every package on a medium against its index and outer signatures (no secret key)."""
         from secxfer.chain.inspect import verify_media
+        from secxfer.cli.messages import media_lines
         from secxfer.errors import IntegrityError
 
         with activity(t("progress.media")):
             report = verify_media(path, home=resolve_home(home), directory_file=directory)
-        for line in report.lines:
-            typer.echo(line)
+        typer.echo("\n".join(media_lines(report)))
         if not report.ok:
             raise IntegrityError(f"{report.failures} problem(s) on {path}", hint="do not deliver this medium; rewrite it")

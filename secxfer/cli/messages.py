@@ -170,3 +170,11 @@ def reconcile_summary(rec) -> list[str]:
                                   for state in STATES if rec.count(state)))
     lines += [f"  {p.severity:<7} {p.kind:<18} {p.where:<11} {p.message}" for p in rec.problems]
     return lines
+
+
+def media_lines(report) -> list[str]:
+    """A media check (``secxfer.chain.inspect.MediaReport``): one line per finding, then the counts.
+    Folder and file names, parties and the library's reasons are printed as they are."""
+    lines = [t(f"media.{finding.kind}", **finding.values()) for finding in report.findings]
+    lines.append(t("media.summary", packages=report.packages, failures=report.failures))
+    return lines

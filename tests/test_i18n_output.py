@@ -1,0 +1,85 @@
+"""What the media, keys and directory commands print, in English and Japanese, compared with the catalog."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from secxfer.chain import media
+from secxfer.chain.inspect import FINDING_ENGLISH, SUMMARY_ENGLISH
+from secxfer.cli import run
+from secxfer.cli.i18n import catalog, set_language
+from secxfer.errors import EXIT_INTEGRITY
+
+
+def msg(key: str, lang: str, **values) -> str:
+    text = catalog()[key][lang]
+    return text.format(**values) if values else text
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    yield
+    set_language("en")
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    monkeypatch.delenv("SECXFER_PASSPHRASE", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+    def call(*args, code=0):
+        result = run([str(a) for a in args])
+        out, err = capsys.readouterr()
+        assert result == code, f"exit {result}, expected {code}\nstdout: {out}\nstderr: {err}"
+        assert "Traceback" not in err
+        return out, err
+
+    return call
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """A small national month: keys, key cards, the directory bundle and the media."""
+    work = tmp_path_factory.mktemp("i18n-out") / "demo"
+    assert run(["-q", "demo", "--workdir", str(work), "--municipalities", "2", "--rows", "40"]) == 0
+    set_language("en")
+    return work
+
+
+def test_the_media_report_wording_in_the_catalog_is_the_librarys():
+    for kind, english in FINDING_ENGLISH.items():
+        assert catalog()[f"media.{kind}"]["en"] == english, kind
+    assert catalog()["media.summary"]["en"] == SUMMARY_ENGLISH
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_media_verify_lines_and_summary(cli, demo, lang):
+    medium = demo / "media" / "fed-13-to-mun-131016"
+    (package,) = medium.glob("*.age")
+    out, _ = cli("--lang", lang, "media", "verify", medium, "--directory", demo / "key-directory.json")
+    assert out.splitlines() == [
+        msg("media.ok", lang, where=f"{medium.name}/{package.name}", sender="fed-13", recipient="mun-131016"),
+        msg("media.summary", lang, packages=1, failures=0),
+    ]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_media_verify_failures_are_worded_in_the_language(cli, demo, tmp_path, lang):
+    medium = tmp_path / "fed-13-to-mun-131016"
+    shutil.copytree(demo / "media" / medium.name, medium)
+    (package,) = medium.glob("*.age")
+    (medium / f"{media.TEMP_PREFIX}half").write_bytes(b"x")
+    (medium / "linked.age").symlink_to(package)
+    package.unlink()
+    out, err = cli("--lang", lang, "media", "verify", medium, "--directory", demo / "key-directory.json",
+                   code=EXIT_INTEGRITY)
+    lines = out.splitlines()
+    assert msg("media.leftover", lang, where=f"{medium.name}/{media.TEMP_PREFIX}half") in lines
+    assert msg("media.symlink", lang, where=f"{medium.name}/linked.age") in lines
+    assert msg("media.missing", lang, where=f"{medium.name}/{package.name}") in lines
+    assert lines[-1] == msg("media.summary", lang, packages=0, failures=3)
+    assert ("不合格" in out) == (lang == "ja") and ("FAIL" in out) == (lang == "en")
