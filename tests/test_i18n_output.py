@@ -83,3 +83,49 @@ def test_media_verify_failures_are_worded_in_the_language(cli, demo, tmp_path, l
     assert msg("media.missing", lang, where=f"{medium.name}/{package.name}") in lines
     assert lines[-1] == msg("media.summary", lang, packages=0, failures=3)
     assert ("不合格" in out) == (lang == "ja") and ("FAIL" in out) == (lang == "en")
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_keys_generate_show_verify_in_the_language(cli, tmp_path, lang):
+    from secxfer.trust.cards import card_fingerprint
+
+    out, _ = cli("--lang", lang, "keys", "generate", "mun-131016", "--test-key", "--out", tmp_path)
+    key, card = tmp_path / "mun-131016.key", tmp_path / "mun-131016.card"
+    wrote, fingerprint_line = out.splitlines()
+    assert wrote == msg("keys.wrote", lang, key_file=key, protection=msg("keys.protection_test", lang), card=card)
+    from secxfer.cli.keys_cmd import read_card
+
+    fingerprint = card_fingerprint(read_card(card))
+    assert fingerprint_line == msg("keys.fingerprint", lang, fingerprint=fingerprint)
+
+    out, _ = cli("--lang", lang, "keys", "show", card)
+    lines = out.splitlines()
+    assert lines[0].startswith(msg("keys.card.id", lang) + ":") and lines[0].endswith(" mun-131016")
+    assert lines[-1].startswith(msg("keys.card.fingerprint", lang) + ":") and lines[-1].endswith(" " + fingerprint)
+    # the values line up in one column, whatever the labels' widths
+    from secxfer.cli._common import display_width
+
+    values = [line.split(":", 1)[1].lstrip() for line in lines]
+    assert len({display_width(line[: len(line) - len(value)]) for line, value in zip(lines, values)}) == 1
+
+    out, _ = cli("--lang", lang, "keys", "verify", card, "--fingerprint", fingerprint.lower())
+    assert out.strip() == msg("keys.verified", lang, participant="mun-131016", role="municipality",
+                              fingerprint=fingerprint, confirmed=msg("keys.fingerprint_matches", lang))
+    _, err = cli("--lang", lang, "keys", "age-identity", key)
+    assert msg("keys.identity_warning", lang, participant="mun-131016") in err.splitlines()
+
+
+def test_keys_show_in_english_is_the_librarys_card_description(cli, demo):
+    from secxfer.cli.keys_cmd import read_card
+    from secxfer.trust.render import describe_card
+
+    card = demo / "keys" / "fed-13.card"
+    out, _ = cli("--lang", "en", "keys", "show", card)
+    assert out.splitlines() == describe_card(read_card(card))
+
+
+def test_keys_add_pq_in_japanese(cli, demo, tmp_path):
+    out, err = cli("--lang", "ja", "keys", "add-pq", demo / "keys" / "mun-131016.key", "--out", tmp_path)
+    assert out.splitlines()[0] == msg("keys.wrote", "ja", key_file=tmp_path / "mun-131016.key",
+                                      protection=msg("keys.protection_added_pq", "ja"), card=tmp_path / "mun-131016.card")
+    assert out.splitlines()[1].startswith(msg("keys.fingerprint", "ja", fingerprint=""))

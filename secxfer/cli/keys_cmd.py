@@ -60,17 +60,19 @@ def generate(
     passphrase_fd: PassphraseFd = None,
 ) -> None:
     """Generate a key pair: writes ID.key (passphrase-protected) and ID.card; prints the fingerprint."""
+    from secxfer.cli.i18n import t
     from secxfer.trust.cards import generate_key_files
     from secxfer.trust.secret_keys import obtain_passphrase
 
-    passphrase = None if test_key else obtain_passphrase(passphrase_fd, confirm=True, prompt=f"New passphrase for {participant_id}: ")
+    passphrase = None if test_key else obtain_passphrase(passphrase_fd, confirm=True,
+                                                         prompt=t("keys.prompt_new", participant=participant_id))
     key_path, card_path, fingerprint = generate_key_files(
         participant_id, out, role=role, name=name, passphrase=passphrase, test_key=test_key, overwrite=force,
         encryption="hybrid" if pq else "x25519",
     )
-    protection = ("TEST KEY, unprotected" if test_key else "passphrase-protected") + (", post-quantum hybrid" if pq else "")
-    typer.echo(f"wrote {key_path} ({protection}) and {card_path}")
-    typer.echo(f"fingerprint: {fingerprint}")
+    protection = t("keys.protection_test" if test_key else "keys.protection_passphrase") + (t("keys.protection_pq") if pq else "")
+    typer.echo(t("keys.wrote", key_file=key_path, protection=protection, card=card_path))
+    typer.echo(t("keys.fingerprint", fingerprint=fingerprint))
     from secxfer.ledger.oplog import record
 
     record(None, "key-generated", participant=participant_id, facts={"participant": participant_id, "fingerprint": fingerprint, "test_key": test_key})
@@ -88,6 +90,7 @@ def add_pq(
     the directory authority (a municipality: to its federation, to enroll it again);
     once the directory lists it, packages are sealed to the hybrid key.
     """
+    from secxfer.cli.i18n import t
     from secxfer.trust.cards import write_key_files
     from secxfer.trust.secret_keys import add_hybrid_key, obtain_passphrase
 
@@ -95,10 +98,11 @@ def add_pq(
     upgraded = add_hybrid_key(secret)
     passphrase = None
     if not secret.is_test_key:
-        passphrase = obtain_passphrase(passphrase_fd, confirm=True, prompt=f"Passphrase for the new key of {secret.participant_id}: ")
+        passphrase = obtain_passphrase(passphrase_fd, confirm=True,
+                                       prompt=t("keys.prompt_added", participant=secret.participant_id))
     key_path, card_path, fingerprint = write_key_files(upgraded, out, passphrase=passphrase, test_key=secret.is_test_key)
-    typer.echo(f"wrote {key_path} (X25519 and post-quantum hybrid) and {card_path}")
-    typer.echo(f"fingerprint: {fingerprint}")
+    typer.echo(t("keys.wrote", key_file=key_path, protection=t("keys.protection_added_pq"), card=card_path))
+    typer.echo(t("keys.fingerprint", fingerprint=fingerprint))
     from secxfer.ledger.oplog import record
 
     record(None, "key-generated", participant=secret.participant_id,
@@ -108,9 +112,9 @@ def add_pq(
 @keys_app.command("show")
 def show(card: Annotated[Path, typer.Argument(help="A key card file (ID.card).")]) -> None:
     """Verify a key card and print its contents and fingerprint."""
-    from secxfer.trust.render import describe_card
+    from secxfer.cli.key_messages import card_lines
 
-    typer.echo("\n".join(describe_card(read_card(card))))
+    typer.echo("\n".join(card_lines(read_card(card))))
 
 
 @keys_app.command("verify")
@@ -121,6 +125,7 @@ def verify(
     ] = None,
 ) -> None:
     """Verify a key card's self-signature (and, if given, its fingerprint)."""
+    from secxfer.cli.i18n import t
     from secxfer.errors import SignatureError
     from secxfer.trust.cards import card_fingerprint
     from secxfer.trust.fingerprint import normalize_fingerprint
@@ -132,8 +137,8 @@ def verify(
             f"card {content.id} has fingerprint {actual}, not {fingerprint}",
             hint="do not use this card; ask its holder for the card again",
         )
-    confirmed = " (matches the given fingerprint)" if fingerprint else ""
-    typer.echo(f"OK: key card of {content.id} ({content.role.value}), fingerprint {actual}{confirmed}")
+    confirmed = t("keys.fingerprint_matches") if fingerprint else ""
+    typer.echo(t("keys.verified", participant=content.id, role=content.role.value, fingerprint=actual, confirmed=confirmed))
 
 
 @keys_app.command("age-identity")
@@ -147,8 +152,10 @@ def age_identity(
     This prints a SECRET: redirect it into a protected file, never onto transfer media.
     Stock age 1.1.1 does not read hybrid identities; secxfer age decrypt does.
     """
+    from secxfer.cli.i18n import t
+
     secret = load_key(key_file, passphrase_fd)
-    typer.echo(f"# secret age identity of {secret.participant_id}; keep it secret", err=True)
+    typer.echo(t("keys.identity_warning", participant=secret.participant_id), err=True)
     for identity in secret.encryption_identities:
         typer.echo(identity.encode())
 
