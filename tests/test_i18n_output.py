@@ -13,8 +13,8 @@ from secxfer.cli.i18n import catalog, set_language
 from secxfer.errors import EXIT_INTEGRITY
 
 
-def msg(key: str, lang: str, **values) -> str:
-    text = catalog()[key][lang]
+def msg(name: str, lang: str, /, **values) -> str:
+    text = catalog()[name][lang]
     return text.format(**values) if values else text
 
 
@@ -129,3 +129,74 @@ def test_keys_add_pq_in_japanese(cli, demo, tmp_path):
     assert out.splitlines()[0] == msg("keys.wrote", "ja", key_file=tmp_path / "mun-131016.key",
                                       protection=msg("keys.protection_added_pq", "ja"), card=tmp_path / "mun-131016.card")
     assert out.splitlines()[1].startswith(msg("keys.fingerprint", "ja", fingerprint=""))
+
+
+@pytest.fixture(scope="module")
+def signed_directory(demo, tmp_path_factory):
+    """The demo's signed directory on its own (the bundle holds it beside the roots)."""
+    from secxfer.trust.store import read_bundle
+
+    path = tmp_path_factory.mktemp("dir") / "directory.json"
+    path.write_bytes(read_bundle((demo / "key-directory.json").read_bytes()).directory.encode())
+    return path
+
+
+def test_directory_show_in_english_is_the_librarys_table(cli, demo):
+    from secxfer.trust.authoring import load_draft
+    from secxfer.trust.drafts import signature_count
+    from secxfer.trust.render import describe_directory
+    from secxfer.trust.store import read_bundle
+
+    at = "2026-12-01T09:00:00+09:00"
+    data = read_bundle((demo / "key-directory.json").read_bytes()).directory.encode()
+    out, err = cli("--lang", "en", "directory", "show", demo / "key-directory.json", "--at", at)
+    import datetime as dt
+
+    expected = describe_directory(load_draft(data), at=dt.datetime.fromisoformat(at), signatures=signature_count(data)[2])
+    assert out.splitlines() == expected and err.strip() == msg("directory.not_verified", "en")
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_directory_show_headings_and_keys_in_the_language(cli, demo, lang):
+    out, err = cli("--lang", lang, "directory", "show", demo / "key-directory.json")
+    assert err.strip() == msg("directory.not_verified", lang)
+    lines = out.splitlines()
+    assert lines[0].startswith(msg("directory.headline", lang, version=1, root=1, signed="", issued="", expires="")[:8])
+    assert msg("directory.signatures", lang, count=2) in lines[0]
+    assert lines[2] == msg("directory.policy_none", lang)
+    header = lines[4].split()
+    assert header[0] == msg("directory.col.id", lang) and header[-1] == msg("directory.col.name", lang)
+    assert any(line.startswith("fed-13 ") for line in lines)
+
+    out, _ = cli("--lang", lang, "directory", "show", demo / "key-directory.json", "--id", "fed-13")
+    first, encryption, signing = out.splitlines()
+    assert first.startswith("fed-13 federation ")
+    assert encryption.endswith(" " + msg("directory.key_valid", lang)) and signing.endswith(" " + msg("directory.key_valid", lang))
+    assert encryption.split()[0] == msg("directory.encryption_key", lang, label="", type="", key="", state="",
+                                        revocation="").split()[0]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_directory_verify_import_status_in_the_language(cli, demo, signed_directory, tmp_path, lang):
+    from secxfer.trust.authoring import load_draft
+
+    directory = load_draft(signed_directory.read_bytes())
+    expires = directory.expires.isoformat()
+    out, _ = cli("--lang", lang, "directory", "verify", signed_directory, "--root", demo / "keys" / "root.json")
+    assert out.strip() == msg("directory.verified", lang, version=1, root=1, participants=len(directory.participants),
+                              expires=expires)
+
+    home = tmp_path / "home"
+    out, _ = cli("--lang", lang, "directory", "import", demo / "key-directory.json", "--root", demo / "keys" / "root.json",
+                 "--home", home)
+    lines = out.splitlines()
+    assert lines[0].startswith(msg("directory.pinned", lang, version=1, fingerprint="", store="")[:6])
+    assert str(home) in lines[0]
+    assert lines[-1] == msg("directory.trusted", lang, root=1, version=1, expires=expires)
+
+    out, _ = cli("--lang", lang, "directory", "status", "--home", home)
+    lines = out.splitlines()
+    assert lines[0].startswith(msg("directory.store", lang, folder=""))
+    assert lines[1].startswith(msg("directory.root", lang, version=1, threshold=2, keys=3, expires=""))
+    assert lines[2:] == [msg("directory.highest_seen", lang, version=1),
+                         msg("directory.current", lang, version=1, expires=expires)]

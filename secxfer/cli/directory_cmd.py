@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from secxfer.cli.i18n import t
 from secxfer.cli.keys_cmd import PassphraseFd, load_key
 
 directory_app = typer.Typer(
@@ -114,11 +115,10 @@ def init(
     """Start a key ceremony: root v1 draft over the root holders' cards, directory v1 draft."""
     from datetime import timedelta
 
+    from secxfer.errors import OutputExistsError
     from secxfer.trust.authoring import start_directory
     from secxfer.trust.render import describe_root
     from secxfer.trust.root import decode_root_unverified
-
-    from secxfer.errors import OutputExistsError
 
     now = _when(None)
     root_path = root_out or out.parent / "root.json"
@@ -248,7 +248,12 @@ def bump(
     """Start the next directory version (version + 1, new issue and expiry times) as a draft."""
     from datetime import timedelta
 
-    from secxfer.trust.authoring import draft_bytes, load_draft, next_version, require_hybrid_encryption
+    from secxfer.trust.authoring import (
+        draft_bytes,
+        load_draft,
+        next_version,
+        require_hybrid_encryption,
+    )
     from secxfer.trust.policy import describe_policy
 
     old = load_draft(_read(file))
@@ -352,18 +357,19 @@ def sign(
 
 
 def _summary(data: bytes) -> str:
+    from secxfer.cli.directory_messages import directory_heading
+    from secxfer.cli.key_messages import root_lines
     from secxfer.trust.authoring import load_draft
-    from secxfer.trust.kinds import KIND_ROOT
-    from secxfer.trust.render import describe_directory, describe_root
     from secxfer.trust.drafts import signature_count
     from secxfer.trust.fingerprint import document_fingerprint
+    from secxfer.trust.kinds import KIND_ROOT
     from secxfer.trust.root import decode_root_unverified
 
     kind, payload, signatures = signature_count(data)
     if kind == KIND_ROOT:
-        lines = describe_root(decode_root_unverified(data)[1], signed_by=signatures)
-        return "\n".join([*lines, f"  fingerprint: {document_fingerprint(payload)}"])
-    return "\n".join(describe_directory(load_draft(data), at=_when(None), signatures=signatures)[:2])
+        lines = root_lines(decode_root_unverified(data)[1], signed_by=signatures)
+        return "\n".join([*lines, t("directory.root_fingerprint", fingerprint=document_fingerprint(payload))])
+    return "\n".join(directory_heading(load_draft(data), signatures=signatures))
 
 
 @directory_app.command("combine")
@@ -394,10 +400,8 @@ def verify(
     from secxfer.trust.store import verify_offline
 
     directory = verify_offline(_read(file), [_read(p) for p in roots], now=_when(at))
-    typer.echo(
-        f"OK: key directory v{directory.version} under root v{directory.root_version}, "
-        f"{len(directory.participants)} participants, expires {directory.expires.isoformat()}"
-    )
+    typer.echo(t("directory.verified", version=directory.version, root=directory.root_version,
+                 participants=len(directory.participants), expires=directory.expires.isoformat()))
 
 
 @directory_app.command("show")
@@ -407,27 +411,25 @@ def show(
     at: At = None,
 ) -> None:
     """Print a readable table of a directory (or a root). Use 'verify' to check signatures."""
+    from secxfer.cli.directory_messages import directory_lines, participant_lines
     from secxfer.trust.authoring import load_draft
     from secxfer.trust.drafts import signature_count
     from secxfer.trust.kinds import KIND_ROOT
-    from secxfer.trust.render import describe_directory, describe_keys, safe
     from secxfer.trust.store import is_bundle, read_bundle
 
     data = _read(file)
     if is_bundle(data):
         data = read_bundle(data).directory.encode()
     kind, _, signatures = signature_count(data)
-    typer.echo("(contents shown as found, not verified)", err=True)
+    typer.echo(t("directory.not_verified"), err=True)
     if kind == KIND_ROOT:
         typer.echo(_summary(data))
         return
     directory = load_draft(data)
     if participant_id is None:
-        typer.echo("\n".join(describe_directory(directory, at=_when(at), signatures=signatures)))
+        typer.echo("\n".join(directory_lines(directory, at=_when(at), signatures=signatures)))
         return
-    participant = directory.participant(participant_id)
-    typer.echo(f"{participant.id} {participant.role.value} {safe(participant.name)}")
-    typer.echo("\n".join(describe_keys(participant, at=_when(at))))
+    typer.echo("\n".join(participant_lines(directory.participant(participant_id), at=_when(at))))
 
 
 @directory_app.command("import")
@@ -451,14 +453,15 @@ def import_command(
     if root_bytes and not store.exists():
         root = store.pin_root(root_bytes[0], now=now)
         fp = document_fingerprint(decode_root_unverified(root_bytes[0])[0].payload)
-        typer.echo(f"pinned root v{root.version} (fingerprint {fp}) in {store.folder}")
+        typer.echo(t("directory.pinned", version=root.version, fingerprint=fp, store=store.folder))
     if root_bytes:
         store.update_roots(root_bytes, now=now)
     old = _trusted_directory(store, now)
     data = _read(file)
     new = store.import_bundle(data, now) if is_bundle(data) else store.import_directory(data, now)
     typer.echo("\n".join(describe_changes(old, new)))
-    typer.echo(f"trusted: root v{store.current_root().version}, key directory v{new.version} (expires {new.expires.isoformat()})")
+    typer.echo(t("directory.trusted", root=store.current_root().version, version=new.version,
+                 expires=new.expires.isoformat()))
     from secxfer.ledger.oplog import record
 
     record(store.home, "directory-imported", facts={"version": new.version, "root_version": store.current_root().version})
@@ -477,14 +480,15 @@ def _trusted_directory(store, now):
 @directory_app.command("status")
 def status(home: Home = None) -> None:
     """Print what this installation trusts: root and directory versions and expiry."""
+    from secxfer.cli.key_messages import root_lines
     from secxfer.trust.store import TrustStore
 
     store = TrustStore(home)
     state = store.load()
     root = store.current_root()
-    typer.echo(f"trust store: {store.folder}")
-    typer.echo(f"root v{root.version}: {root.threshold} of {len(root.keys)} keys, expires {root.expires.isoformat()}")
-    typer.echo(f"newest key directory seen: v{state.highest_directory_version}")
+    typer.echo(t("directory.store", folder=store.folder))
+    typer.echo(root_lines(root)[0])
+    typer.echo(t("directory.highest_seen", version=state.highest_directory_version))
     if state.directory is not None:
         directory = store.current_directory(_when(None))
-        typer.echo(f"current key directory v{directory.version}, expires {directory.expires.isoformat()}")
+        typer.echo(t("directory.current", version=directory.version, expires=directory.expires.isoformat()))
