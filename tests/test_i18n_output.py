@@ -163,7 +163,7 @@ def test_directory_show_headings_and_keys_in_the_language(cli, demo, lang):
     lines = out.splitlines()
     assert lines[0].startswith(msg("directory.headline", lang, version=1, root=1, signed="", issued="", expires="")[:8])
     assert msg("directory.signatures", lang, count=2) in lines[0]
-    assert lines[2] == msg("directory.policy_none", lang)
+    assert lines[2] == msg("directory.policy", lang, policy=msg("directory.policy_none", lang))
     header = lines[4].split()
     assert header[0] == msg("directory.col.id", lang) and header[-1] == msg("directory.col.name", lang)
     assert any(line.startswith("fed-13 ") for line in lines)
@@ -200,3 +200,72 @@ def test_directory_verify_import_status_in_the_language(cli, demo, signed_direct
     assert lines[1].startswith(msg("directory.root", lang, version=1, threshold=2, keys=3, expires=""))
     assert lines[2:] == [msg("directory.highest_seen", lang, version=1),
                          msg("directory.current", lang, version=1, expires=expires)]
+
+
+def test_directory_changes_in_english_are_the_librarys(signed_directory):
+    import datetime as dt
+
+    import msgspec
+
+    from secxfer.cli.directory_messages import changes_lines
+    from secxfer.trust.authoring import (
+        load_draft,
+        next_version,
+        require_hybrid_encryption,
+        revoke_key,
+    )
+    from secxfer.trust.render import describe_changes
+
+    old = load_draft(signed_directory.read_bytes())
+    now = old.issued + dt.timedelta(days=1)
+    later = require_hybrid_encryption(next_version(old, issued=now, expires=now + dt.timedelta(days=90)), "municipality",
+                                      from_version=2)
+    fed = later.participant("fed-13")
+    revoked = revoke_key(later, "fed-13", fed.encryption_keys[0].key, at=now, reason="medium lost\x1b[2J")
+    renamed = msgspec.structs.replace(revoked, participants=tuple(
+        msgspec.structs.replace(p, name="新しい名前") if p.id == "central" else p
+        for p in revoked.participants if p.id != "mun-131016"))
+    for before, after in ((None, old), (old, old), (old, later), (later, revoked), (old, renamed)):
+        assert changes_lines(before, after) == describe_changes(before, after)
+    assert len(changes_lines(old, renamed)) >= 5
+
+
+def test_the_key_ceremony_in_japanese(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    people = ("root-1", "root-2", "fed-13", "mun-131016")
+    for pid in people:
+        cli("keys", "generate", pid, "--test-key", "--out", "keys")
+    roots = ["--root", "keys/root-1.card", "--root", "keys/root-2.card"]
+    out, _ = cli("--lang", "ja", "directory", "init", *roots, "--threshold", "2", "--out", "dir.json")
+    lines = out.splitlines()
+    assert msg("directory.wrote_root_draft", "ja", path="root.json") in lines
+    assert msg("directory.draft_saved", "ja", path="dir.json", version=1, participants=2) in lines
+    assert lines[-1] == msg("directory.next_sign", "ja", root="root.json", directory="dir.json")
+
+    out, _ = cli("--lang", "ja", "directory", "add", "dir.json", "keys/fed-13.card")
+    assert msg("directory.change.added", "ja", participant="fed-13", name="東京都国民健康保険団体連合会") in out
+    fingerprint = cli("keys", "verify", "keys/mun-131016.card")[0].split("fingerprint ")[1].strip()
+    out, _ = cli("--lang", "ja", "directory", "enroll", "keys/mun-131016.card", "--key", "keys/fed-13.key",
+                 "--fingerprint", fingerprint)
+    assert out.strip() == msg("directory.enrolled", "ja", target="mun-131016.enrollment", federation="fed-13",
+                              participant="mun-131016", name="千代田区", consent=msg("directory.no_consent", "ja"))
+    out, _ = cli("--lang", "ja", "directory", "add", "dir.json", "mun-131016.enrollment")
+    assert msg("directory.change.enrollments", "ja", old=0, new=1) in out.splitlines()
+    out, _ = cli("--lang", "ja", "directory", "consent", "dir.json", "mun-131016", "--filed", "2021-10-01",
+                 "--key", "keys/fed-13.key")
+    assert "mun-131016: " + msg("directory.change.consent", "ja", old="-", new="2021-10-01..") in out.splitlines()
+    out, _ = cli("--lang", "ja", "directory", "policy", "dir.json")
+    assert out.strip() == msg("directory.policy", "ja", policy=msg("directory.policy_none", "ja"))
+
+    for doc in ("root.json", "dir.json"):
+        for holder in ("root-1", "root-2"):
+            out, _ = cli("--lang", "ja", "directory", "sign", doc, "--key", f"keys/{holder}.key")
+            assert out.splitlines()[-1] == msg("directory.wrote_signature", "ja", target=f"{doc}.{holder}.sig", file=doc)
+            assert msg("directory.signed", "ja", kind="", fingerprint="", signer=holder).split("として")[0] in out
+        out, _ = cli("--lang", "ja", "directory", "combine", doc, f"{doc}.root-1.sig", f"{doc}.root-2.sig")
+        assert out.strip().startswith(msg("directory.combined", "ja", target=doc, kind="", count=2).split(":")[0])
+    out, _ = cli("--lang", "ja", "directory", "bump", "dir.json", "--out", "dir2.json")
+    assert out.strip().startswith(msg("directory.bumped", "ja", out="dir2.json", version=2, old=1, expires=""))
+    out, _ = cli("--lang", "ja", "directory", "revoke", "dir2.json", "fed-13", "--key",
+                 cli("keys", "age-recipient", "keys/fed-13.card")[0].strip(), "--reason", "媒体紛失")
+    assert any(line.startswith("fed-13: 暗号化鍵を ") and line.endswith("(媒体紛失)") for line in out.splitlines())

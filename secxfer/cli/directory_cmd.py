@@ -95,12 +95,12 @@ def _editable(path: Path):
 
 
 def _save(path: Path, old, new, *, overwrite: bool = True) -> None:
+    from secxfer.cli.directory_messages import changes_lines
     from secxfer.trust.authoring import draft_bytes
-    from secxfer.trust.render import describe_changes
 
     _write(path, draft_bytes(new), overwrite=overwrite)
-    typer.echo("\n".join(describe_changes(old, new)))
-    typer.echo(f"{path}: draft v{new.version}, {len(new.participants)} participants, unsigned")
+    typer.echo("\n".join(changes_lines(old, new)))
+    typer.echo(t("directory.draft_saved", path=path, version=new.version, participants=len(new.participants)))
 
 
 @directory_app.command("init")
@@ -115,9 +115,9 @@ def init(
     """Start a key ceremony: root v1 draft over the root holders' cards, directory v1 draft."""
     from datetime import timedelta
 
+    from secxfer.cli.key_messages import root_lines
     from secxfer.errors import OutputExistsError
     from secxfer.trust.authoring import start_directory
-    from secxfer.trust.render import describe_root
     from secxfer.trust.root import decode_root_unverified
 
     now = _when(None)
@@ -130,10 +130,10 @@ def init(
         expires=now + timedelta(days=days), root_expires=now + timedelta(days=root_days),
     )
     _write(root_path, root_bytes, overwrite=False)
-    typer.echo("\n".join(describe_root(decode_root_unverified(root_bytes)[1], signed_by=0)))
-    typer.echo(f"wrote root draft {root_path}")
+    typer.echo("\n".join(root_lines(decode_root_unverified(root_bytes)[1], signed_by=0)))
+    typer.echo(t("directory.wrote_root_draft", path=root_path))
     _save(out, None, directory, overwrite=False)
-    typer.echo(f"next: each root holder runs 'secxfer directory sign {root_path} --key root-N.key' and the same for {out}")
+    typer.echo(t("directory.next_sign", root=root_path, directory=out))
 
 
 @directory_app.command("add")
@@ -193,8 +193,13 @@ def enroll_command(
     record = enroll(secret, card_bytes, filed_on=_day(filed, "--filed"), withdrawn_on=_day(withdrawn, "--withdrawn"), now=_when(None))
     target = out or Path(f"{content.id}.enrollment")
     _write(target, record, overwrite=False)
-    consent = f"consent filed {filed}" + (f", withdrawn {withdrawn}" if withdrawn else "") if filed else "no consent yet"
-    typer.echo(f"wrote {target}: {secret.participant_id} enrolls {content.id} ({content.name}), {consent}")
+    if filed:
+        consent = t("directory.consent_filed", filed=filed) + (t("directory.consent_withdrawn", withdrawn=withdrawn)
+                                                                if withdrawn else "")
+    else:
+        consent = t("directory.no_consent")
+    typer.echo(t("directory.enrolled", target=target, federation=secret.participant_id, participant=content.id,
+                 name=content.name, consent=consent))
 
 
 @directory_app.command("consent")
@@ -248,13 +253,13 @@ def bump(
     """Start the next directory version (version + 1, new issue and expiry times) as a draft."""
     from datetime import timedelta
 
+    from secxfer.cli.directory_messages import policy_line
     from secxfer.trust.authoring import (
         draft_bytes,
         load_draft,
         next_version,
         require_hybrid_encryption,
     )
-    from secxfer.trust.policy import describe_policy
 
     old = load_draft(_read(file))
     now = _when(None)
@@ -262,9 +267,9 @@ def bump(
     for role in require_hybrid or ():
         new = require_hybrid_encryption(new, _role(role), from_version=new.version)
     _write(out, draft_bytes(new), overwrite=False)
-    typer.echo(f"wrote {out}: draft v{new.version} (from v{old.version}), expires {new.expires.isoformat()}")
+    typer.echo(t("directory.bumped", out=out, version=new.version, old=old.version, expires=new.expires.isoformat()))
     if new.policy != old.policy:
-        typer.echo(describe_policy(new.policy))
+        typer.echo(policy_line(new.policy))
 
 
 def _role(text: str):
@@ -294,8 +299,8 @@ def policy(
     Signing refuses a draft that breaks a requirement in force, and every reader refuses
     such a directory; while one holds, packages to that role are never sealed to X25519.
     """
+    from secxfer.cli.directory_messages import policy_line
     from secxfer.trust.authoring import require_hybrid_encryption
-    from secxfer.trust.policy import describe_policy
 
     old = new = _editable(file)
     for role in drop or ():
@@ -305,7 +310,7 @@ def policy(
     if new != old:
         _save(file, old, new)
     else:
-        typer.echo(describe_policy(new.policy))
+        typer.echo(policy_line(new.policy))
 
 
 @directory_app.command("rotate-root")
@@ -319,8 +324,8 @@ def rotate_root(
     """Draft the next root version; it must be signed by the old AND the new threshold."""
     from datetime import timedelta
 
+    from secxfer.cli.key_messages import root_lines
     from secxfer.trust.cards import verify_card
-    from secxfer.trust.render import describe_root
     from secxfer.trust.root import decode_root_unverified, next_root, root_draft
 
     previous = decode_root_unverified(_read(current))[1]
@@ -329,8 +334,9 @@ def rotate_root(
         keys=[verify_card(_read(p)).signing_key for p in roots], threshold=threshold,
     )
     _write(out, root_draft(new), overwrite=False)
-    typer.echo("\n".join(describe_root(new, signed_by=0)))
-    typer.echo(f"wrote {out}: needs {previous.threshold} signature(s) of root v{previous.version} and {new.threshold} of v{new.version}")
+    typer.echo("\n".join(root_lines(new, signed_by=0)))
+    typer.echo(t("directory.root_drafted", out=out, old_threshold=previous.threshold, old_version=previous.version,
+                 new_threshold=new.threshold, new_version=new.version))
 
 
 @directory_app.command("sign")
@@ -352,8 +358,8 @@ def sign(
     _write(target, signature, overwrite=False)
     kind, payload, _ = signature_count(draft)
     typer.echo(_summary(draft))
-    typer.echo(f"signed {kind} (fingerprint {document_fingerprint(payload)}) as {secret.participant_id}")
-    typer.echo(f"wrote {target}; combine with: secxfer directory combine {file} {target}")
+    typer.echo(t("directory.signed", kind=kind, fingerprint=document_fingerprint(payload), signer=secret.participant_id))
+    typer.echo(t("directory.wrote_signature", target=target, file=file))
 
 
 def _summary(data: bytes) -> str:
@@ -387,7 +393,7 @@ def combine(
     target = out or file
     _write(target, combined, overwrite=out is None)
     kind, _, count = signature_count(combined)
-    typer.echo(f"wrote {target}: {kind} with {count} signature(s)")
+    typer.echo(t("directory.combined", target=target, kind=kind, count=count))
 
 
 @directory_app.command("verify")
@@ -442,8 +448,8 @@ def import_command(
     home: Home = None,
 ) -> None:
     """Import into this installation's trust store (rollback, freeze and thresholds enforced)."""
+    from secxfer.cli.directory_messages import changes_lines
     from secxfer.trust.fingerprint import document_fingerprint
-    from secxfer.trust.render import describe_changes
     from secxfer.trust.root import decode_root_unverified
     from secxfer.trust.store import TrustStore, is_bundle
 
@@ -459,7 +465,7 @@ def import_command(
     old = _trusted_directory(store, now)
     data = _read(file)
     new = store.import_bundle(data, now) if is_bundle(data) else store.import_directory(data, now)
-    typer.echo("\n".join(describe_changes(old, new)))
+    typer.echo("\n".join(changes_lines(old, new)))
     typer.echo(t("directory.trusted", root=store.current_root().version, version=new.version,
                  expires=new.expires.isoformat()))
     from secxfer.ledger.oplog import record

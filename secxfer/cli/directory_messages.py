@@ -18,12 +18,15 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
-def policy_line(policy) -> str:
+def policy_line(policy, *, label: bool = True) -> str:
     """What the directory's policy requires (hybrid encryption keys for which roles, from when)."""
     if policy is None:
-        return t("directory.policy_none")
-    rules = ", ".join(t("directory.policy_rule", role=r.role.value, version=r.from_version) for r in policy.hybrid_encryption)
-    return t("directory.policy_hybrid", rules=rules)
+        text = t("directory.policy_none")
+    else:
+        rules = ", ".join(t("directory.policy_rule", role=r.role.value, version=r.from_version)
+                          for r in policy.hybrid_encryption)
+        text = t("directory.policy_hybrid", rules=rules)
+    return t("directory.policy", policy=text) if label else text
 
 
 def directory_heading(directory, *, signatures: int | None = None) -> list[str]:
@@ -96,3 +99,55 @@ def participant_lines(participant, *, at: datetime) -> list[str]:
         lines.append(t("directory.signing_key", label=f"{entry.label:<6}", keyid=key_id(entry.key),
                        state=_key_state(entry, at), revocation=_revocation(entry)))
     return lines
+
+
+def changes_lines(old, new) -> list[str]:
+    """What ``new`` changes relative to ``old`` (``secxfer.trust.render.describe_changes``, worded
+    from the catalog): participants, keys, revocations, consent, version, expiry, policy."""
+    from secxfer.trust.render import safe
+
+    if old is None:
+        return [t("directory.change.new", version=new.version, participants=len(new.participants))]
+    lines = []
+    if new.version != old.version:
+        lines.append(t("directory.change.version", old=old.version, new=new.version))
+    if new.expires != old.expires:
+        lines.append(t("directory.change.expires", old=old.expires.isoformat(), new=new.expires.isoformat()))
+    if new.policy != old.policy:
+        lines.append(t("directory.change.policy", old=policy_line(old.policy), new=policy_line(new.policy, label=False)))
+    before = {p.id: p for p in old.participants}
+    after = {p.id: p for p in new.participants}
+    if old.is_excerpt or new.is_excerpt:
+        # an excerpt lacks most entries: absent is not removed, so compare what both hold
+        if before.keys() != after.keys():
+            lines.append(t("directory.change.excerpt"))
+    else:
+        lines += [t("directory.change.added", participant=pid, name=safe(after[pid].name))
+                  for pid in sorted(after.keys() - before.keys())]
+        lines += [t("directory.change.removed", participant=pid) for pid in sorted(before.keys() - after.keys())]
+    for pid in sorted(before.keys() & after.keys()):
+        lines += [f"{pid}: {change}" for change in _participant_changes(before[pid], after[pid])]
+    if len(new.enrollments) != len(old.enrollments) and not (old.is_excerpt or new.is_excerpt):
+        lines.append(t("directory.change.enrollments", old=len(old.enrollments), new=len(new.enrollments)))
+    return lines or [t("directory.change.none")]
+
+
+def _participant_changes(old, new) -> list[str]:
+    from secxfer.trust.render import safe
+
+    changes = []
+    if old.name != new.name:
+        changes.append(t("directory.change.name", old=safe(old.name), new=safe(new.name)))
+    if old.consent != new.consent:
+        changes.append(t("directory.change.consent", old=_consent(old.consent), new=_consent(new.consent)))
+    for kind, before, after in (("encryption", old.encryption_keys, new.encryption_keys),
+                                ("signing", old.signing_keys, new.signing_keys)):
+        known = {e.key: e for e in before}
+        for entry in after:
+            previous = known.get(entry.key)
+            if previous is None:
+                changes.append(t(f"directory.change.{kind}_added", label=entry.label, type=entry.key_type))
+            elif previous.revoked_at is None and entry.revoked_at is not None:
+                changes.append(t(f"directory.change.{kind}_revoked", at=entry.revoked_at.isoformat(),
+                                 reason=safe(entry.revoked_reason or "")))
+    return changes
