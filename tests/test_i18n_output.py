@@ -269,3 +269,31 @@ def test_the_key_ceremony_in_japanese(cli, tmp_path, monkeypatch):
     out, _ = cli("--lang", "ja", "directory", "revoke", "dir2.json", "fed-13", "--key",
                  cli("keys", "age-recipient", "keys/fed-13.card")[0].strip(), "--reason", "媒体紛失")
     assert any(line.startswith("fed-13: 暗号化鍵を ") and line.endswith("(媒体紛失)") for line in out.splitlines())
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_age_keygen_note_and_inspect_in_the_language(cli, tmp_path, lang):
+    out, _ = cli("--lang", lang, "age", "keygen", "-o", tmp_path / "me.key")
+    recipient = out.strip()
+    (tmp_path / "plain.txt").write_bytes(b"rows")
+    cli("age", "encrypt", "-r", recipient, "-o", tmp_path / "plain.txt.age", tmp_path / "plain.txt")
+    out, _ = cli("--lang", lang, "age", "inspect", tmp_path / "plain.txt.age")
+    from secxfer.age import read_header
+
+    with open(tmp_path / "plain.txt.age", "rb") as handle:
+        header = read_header(handle)
+    (stanza,) = header.stanzas
+    assert out.splitlines() == [
+        msg("age.inspect_header", lang, size=header.size, stanzas=1),
+        msg("age.inspect_stanza", lang, number=1, type="'X25519'", args=len(stanza.args), body=len(stanza.body)),
+    ]
+
+
+def test_age_keygen_public_key_note_in_japanese(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "secxfer", "age", "keygen"], capture_output=True, text=True,
+                          timeout=60, env={"PATH": "/usr/bin:/bin", "LANG": "ja_JP.UTF-8"}, check=True)
+    recipient = next(line for line in done.stdout.splitlines() if line.startswith("# public key: ")).split(": ")[1]
+    assert done.stderr.strip() == msg("age.public_key", "ja", recipient=recipient)

@@ -111,7 +111,9 @@ def register(app: typer.Typer) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         if not sys.stdout.isatty():
-            print(f"Public key: {recipient}", file=sys.stderr)
+            from secxfer.cli.i18n import t
+
+            print(t("age.public_key", recipient=recipient), file=sys.stderr)
 
     @age_app.command("encrypt", help=ENCRYPT_HELP)
     def encrypt_command(
@@ -171,9 +173,11 @@ def register(app: typer.Typer) -> None:
         input_path: Annotated[Path | None, typer.Argument(metavar="[IN]", help="age file (default: stdin).")] = None,
     ) -> None:
         from secxfer.age import read_header
+        from secxfer.cli.i18n import t
 
         with _input(input_path) as src:
             header = read_header(src)
-        typer.echo(f"age v1 file, header {header.size} bytes, {len(header.stanzas)} recipient stanza(s) (not authenticated):")
+        typer.echo(t("age.inspect_header", size=header.size, stanzas=len(header.stanzas)))
         for number, stanza in enumerate(header.stanzas, start=1):
-            typer.echo(f"  {number}. {stanza.type!r} with {len(stanza.args)} argument(s), body {len(stanza.body)} bytes")
+            typer.echo(t("age.inspect_stanza", number=number, type=repr(stanza.type), args=len(stanza.args),
+                         body=len(stanza.body)))
