@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -30,6 +30,7 @@ from secxfer.domain.annex import (
     get_annex,
     looks_like_header,
 )
+from secxfer.domain.annex_lines import annex_lines
 from secxfer.domain.clean_rows import CleanRow, CleanRowReader
 from secxfer.domain.dates import ERA_FORMATS, DateError, halfwidth, read_date
 from secxfer.domain.errors import (
@@ -444,7 +445,7 @@ class _Reader:
     def read(self, stream: BinaryIO) -> AnnexReading:
         encoding, bom, header = self.profile.encoding, b"", None
         line_no = 0
-        for body, terminator, overlong in _lines(stream, self.profile.max_line_bytes):
+        for body, terminator, overlong in annex_lines(stream, self.profile.max_line_bytes):
             line_no += 1
             if line_no == 1:
                 body, bom, encoding, fatal = self._start(body)
@@ -750,32 +751,6 @@ class _Reader:
             line_no, column, given, value = self.first_era
             self._add(line_no, column, "era-date", f"{self.era_count} date(s) in Japanese-era form, read as Gregorian "
                       f"dates for checking (first: {given!r} as {value.isoformat()})", severity="note")
-
-
-def _lines(stream: BinaryIO, limit: int) -> Iterator[tuple[bytes, bytes, bool]]:
-    """Yield (body, terminator, overlong) per physical line; an overlong line is skipped unread."""
-    while True:
-        chunk = stream.readline(limit + 2)
-        if not isinstance(chunk, bytes):
-            if not isinstance(chunk, bytearray):
-                raise UsageError("read_annex needs a binary stream", hint="open the file in binary mode ('rb')")
-            chunk = bytes(chunk)
-        if not chunk:
-            return
-        if chunk.endswith(b"\n"):
-            terminator = b"\r\n" if chunk.endswith(b"\r\n") else b"\n"
-            body = chunk[: -len(terminator)]
-            yield body, terminator, len(body) > limit
-            continue
-        if len(chunk) < limit + 2:
-            yield chunk, b"", len(chunk) > limit  # the last line, without a terminator
-            return
-        while True:  # drain the rest of an overlong line without holding it
-            more = stream.readline(64 * 1024)
-            if not more or more.endswith(b"\n"):
-                break
-        terminator = b"\r\n" if more.endswith(b"\r\n") else b"\n" if more else b""
-        yield b"", terminator, True
 
 
 def _split_fields(text: str, quoting: Quoting) -> tuple[list[str], list[tuple[int, str]]]:
