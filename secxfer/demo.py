@@ -61,6 +61,7 @@ class DemoResult:
     workdir: Path
     summary: dict
     seconds: float
+    status: object = None  # the agency's secxfer.ledger.status.Status for the period (a front end renders it)
 
 
 def previous_month(today: dt.date) -> str:
@@ -183,7 +184,7 @@ def run_demo(
         "reconciled": rows_read == total_opened + total_withheld,
     }
     say(DemoNote("receipts_start", {}))
-    summary["reconciliation"] = return_receipts(network, period=sealed.period, returns=returns, now=now, say=say)
+    summary["reconciliation"], view = return_receipts(network, period=sealed.period, returns=returns, now=now, say=say)
     (workdir / "demo-summary.json").write_bytes(msgspec.json.format(msgspec.json.encode(summary), indent=2) + b"\n")
     if not summary["reconciled"]:
         from secxfer.errors import ProvenanceError
@@ -193,14 +194,15 @@ def run_demo(
         from secxfer.ledger.errors import ReconciliationError
 
         raise ReconciliationError(f"the agency cannot reconcile the demo: {summary['reconciliation']['problems'][:3]}")
-    return DemoResult(workdir=workdir, summary=summary, seconds=time.perf_counter() - started)
+    return DemoResult(workdir=workdir, summary=summary, seconds=time.perf_counter() - started, status=view)
 
 
-def return_receipts(network, *, period: str, returns: Path, now: dt.datetime, say: Callable[[DemoNote], None]) -> dict:
+def return_receipts(network, *, period: str, returns: Path, now: dt.datetime,
+                    say: Callable[[DemoNote], None]) -> tuple[dict, object]:
     """Federations → central → agency: collect and forward receipts; reconcile at the agency.
 
     Writes the agency's status table to ``status.txt`` / ``status.json`` and returns the
-    summary's ``reconciliation`` section.
+    summary's ``reconciliation`` section and the agency's status.
     """
     from secxfer.ledger.aggregate import forward
     from secxfer.ledger.collect import collect
@@ -240,7 +242,7 @@ def return_receipts(network, *, period: str, returns: Path, now: dt.datetime, sa
         "receipts_kept_by_federations": collected,
         "refused": refused,
         "problems": document["problems"],
-    }
+    }, view
 
 
 def status_excerpt(workdir: Path, limit: int = 60) -> list[str]:

@@ -44,7 +44,6 @@ def register(app: typer.Typer) -> None:
         from secxfer.cli.progress import steps
         from secxfer.demo import repeat_commands, run_demo
         from secxfer.errors import UsageError
-        from secxfer.ledger.status import status
 
         if municipalities == "all":
             count = None
@@ -72,8 +71,7 @@ def register(app: typer.Typer) -> None:
             t("demo.reconciled", answer=t("demo.yes") if s["reconciled"] else t("demo.no")),
             t("demo.receipts", confirmed=r["municipalities_confirmed"], total=r["municipalities"],
               verdict=t("demo.passed") if r["complete"] else t("demo.failed")),
-            *(f"  {line}" for line in status_lines(status(result.workdir / "homes" / "agency", s["period"]),
-                                                   limit=60, full_table=result.workdir / "status.txt")),
+            *(f"  {line}" for line in status_lines(result.status, limit=60, full_table=result.workdir / "status.txt")),
             t("demo.summary", path=result.workdir / "demo-summary.json"),
             t("demo.report", path=result.workdir / "status.html"),
             t("demo.repeat"),
