@@ -36,6 +36,9 @@ _SUSPECT = re.compile(
 )
 # A cell (the line's start or after a comma) opening with a formula character.
 _FORMULA_CELL = re.compile("(?:^|,)[=+\\-@\t\r＝＋－＠]")
+# YYYYMMDD, YYYY/MM/DD, YYYY-MM-DD: the forms exports use; the rest go through read_date.
+_GREGORIAN = re.compile("([0-9]{4})([/-]?)([0-9]{2})\\2([0-9]{2})")
+_TWO_DIGITS = {f"{number:02d}": number for number in range(100)}
 
 
 class CleanRow(NamedTuple):
@@ -59,13 +62,13 @@ class CleanRowReader:
         self.last_day = period.last_day if period is not None else None
         self.today = today
         self.name_ok = name_ok
-        self._compact = DateFormat.COMPACT in self.formats
-        self._separators = "".join(
-            separator for separator, form in (("/", DateFormat.SLASHED), ("-", DateFormat.DASHED)) if form in self.formats
+        self._gregorian_separators = frozenset(
+            separator for separator, form in (("", DateFormat.COMPACT), ("/", DateFormat.SLASHED),
+                                              ("-", DateFormat.DASHED)) if form in self.formats
         )
         self._dates: dict[str, tuple[date, bool] | None] = {}
         self._sexes: dict[str, bool] = {}
-        self._codes: dict[str, str | None] = {}
+        self._routes: dict[str, Resolution] = {}
 
     @staticmethod
     def applies(profile: Profile) -> bool:
@@ -125,19 +128,14 @@ class CleanRowReader:
         return reading
 
     def _date(self, value: str) -> tuple[date, bool] | None:
-        """Read like :func:`read_date`, the two commonest Gregorian forms without its regexes."""
-        text = halfwidth(value) if self.full_width else value
-        size = len(text)
-        if text.isascii():
-            if size == 8 and text.isdigit() and self._compact:
+        """Read like :func:`read_date`; the Gregorian forms with 2-digit month and day without it."""
+        text = value if value.isascii() or not self.full_width else halfwidth(value)
+        match = _GREGORIAN.fullmatch(text)
+        if match is not None:
+            year, separator, month, day = match.groups()
+            if separator in self._gregorian_separators:
                 try:
-                    return date(int(text[:4]), int(text[4:6]), int(text[6:])), False
-                except ValueError:
-                    return None
-            if (size == 10 and text[4] == text[7] and text[4] in self._separators and text[:4].isdigit()
-                    and text[5:7].isdigit() and text[8:].isdigit()):
-                try:
-                    return date(int(text[:4]), int(text[5:7]), int(text[8:])), False
+                    return date(int(year), _TWO_DIGITS[month], _TWO_DIGITS[day]), False
                 except ValueError:
                     return None
         if not value:
@@ -149,20 +147,28 @@ class CleanRowReader:
         return found.value, found.format in ERA_FORMATS
 
     def _resolve(self, raw: str, event: date) -> Resolution | None:
-        if raw in self._codes:
-            code = self._codes[raw]
-        else:
-            # Six digits only: a 5-digit code earns a note, which the general path writes.
-            code = halfwidth(raw) if self.full_width else raw
-            if not (len(code) == 6 and code.isascii() and code.isdigit()):
-                code = None
-            if len(self._codes) >= CELL_CACHE_MAX:
-                self._codes.clear()
-            self._codes[raw] = code
-        if code is None:
+        resolution = self._routes.get(raw)
+        if resolution is None:
+            return self._resolve_first(raw, event)
+        # In force on the event date, as resolve_insurer judges it (the body's own dates).
+        body = resolution.body
+        if (body.valid_from is not None and event < body.valid_from) or (
+                body.valid_to is not None and event > body.valid_to):
+            return None
+        return resolution
+
+    def _resolve_first(self, raw: str, event: date) -> Resolution | None:
+        # Six digits only: a 5-digit code earns a note, which the general path writes.
+        code = halfwidth(raw) if self.full_width else raw
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
             return None
         try:
             resolution = resolve_insurer(code, event)
         except CodeError:
             return None
-        return resolution if resolution.reading.digits_given == 6 else None
+        if resolution.reading.digits_given != 6:
+            return None
+        if len(self._routes) >= CELL_CACHE_MAX:
+            self._routes.clear()
+        self._routes[raw] = resolution
+        return resolution
