@@ -445,25 +445,29 @@ class _Reader:
     def read(self, stream: BinaryIO) -> AnnexReading:
         encoding, bom, header = self.profile.encoding, b"", None
         line_no = 0
+        quiet: frozenset[bytes] = frozenset()  # terminators with nothing to report, known after line 1
         for body, terminator, overlong in annex_lines(stream, self.profile.max_line_bytes):
             line_no += 1
+            if terminator in quiet and not overlong and self.rows_read < CSV_MAX_ROWS:
+                text = body.decode(encoding, "surrogateescape")
+                clean = self.clean.read(text)  # type: ignore[union-attr] - quiet is empty without it
+                if clean is not None:
+                    self._clean_row(line_no, body, clean)
+                    continue
             if line_no == 1:
                 body, bom, encoding, fatal = self._start(body)
                 if fatal:
                     break
             self._row_failed = False
             self._check_terminator(line_no, terminator)
+            if line_no == 1 and self.clean is not None:
+                quiet = self._quiet_terminators()
             if overlong:
                 self._add(line_no, 1, "line-too-long",
                           f"line is longer than {self.profile.max_line_bytes} bytes; not read")
                 self._count_row()
                 continue
             text = body.decode(encoding, "surrogateescape")
-            if line_no > 1 and self.clean is not None and not self._row_failed and self.rows_read < CSV_MAX_ROWS:
-                clean = self.clean.read(text)
-                if clean is not None:
-                    self._clean_row(line_no, body, clean)
-                    continue
             fields, trouble = _split_fields(text, self.profile.quoting)
             if line_no == 1:
                 failed_before = self._row_failed
@@ -515,6 +519,13 @@ class _Reader:
         if self.profile.bom is BomRule.REQUIRED:
             self._add(1, 1, "missing-bom", f"profile {self.profile.name!r} requires a UTF-8 byte-order mark")
         return body, b"", self.profile.encoding, False
+
+    def _quiet_terminators(self) -> frozenset[bytes]:
+        """The terminators _check_terminator has nothing to say about from now on."""
+        rule, newline = self.profile.newline, self.newline
+        allowed = newline is not None and (
+            rule is NewlineRule.EITHER or newline == (b"\r\n" if rule is NewlineRule.CRLF else b"\n"))
+        return frozenset({b"", newline}) if allowed else frozenset({b""})  # type: ignore[arg-type]
 
     def _check_terminator(self, line_no: int, terminator: bytes) -> None:
         if not terminator:
