@@ -44,7 +44,9 @@ def test_keygen_refuses_to_overwrite(tmp_path, capsys):
 
 
 def test_keygen_to_stdout_puts_the_public_key_on_stderr():
-    done = subprocess.run([sys.executable, "-m", "secxfer", "age", "keygen"], capture_output=True, text=True, check=True)
+    english = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG")}
+    done = subprocess.run([sys.executable, "-m", "secxfer", "age", "keygen"], capture_output=True, text=True,
+                          check=True, env=english)
     identity = age.parse_identity_file(done.stdout)[0]
     assert done.stderr.strip() == f"Public key: {identity.recipient.encode()}"
 
