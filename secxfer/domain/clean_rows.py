@@ -27,6 +27,9 @@ from secxfer.domain.profiles import Profile, Quoting
 # Caches are cleared when full, so a file of all-distinct values costs a few
 # hundred kilobytes at most.
 CELL_CACHE_MAX = 2_048
+# Residence codes: every insurer and ward of a national month, in either digit width;
+# entries share the resolutions municipalities already caches.
+ROUTE_CACHE_MAX = 8_192
 
 # The same characters the general path flags (kept in step with validate._SUSPECT
 # and validate._FORMULA_START; tests compare both paths).
@@ -168,7 +171,7 @@ class CleanRowReader:
             return None
         if resolution.reading.digits_given != 6:
             return None
-        if len(self._routes) >= CELL_CACHE_MAX:
+        if len(self._routes) >= ROUTE_CACHE_MAX:
             self._routes.clear()
         self._routes[raw] = resolution
         return resolution
