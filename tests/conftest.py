@@ -34,3 +34,10 @@ def age_binary() -> str:
     if path is None:
         pytest.skip("stock 'age' command not installed (apt-get install age)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def english_by_default(monkeypatch):
+    """Tests read English output unless they choose Japanese themselves (--lang or LANG)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
