@@ -41,3 +41,33 @@ def english_by_default(monkeypatch):
     """Tests read English output unless they choose Japanese themselves (--lang or LANG)."""
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def run_cli(capsys, monkeypatch):
+    """Run the CLI in-process: ``run_cli(*args, code=0) -> (stdout, stderr)``.
+
+    Asserts the exit code and that no traceback reached the user; no passphrase leaks
+    in from the developer's environment.
+    """
+    from secxfer.cli import run
+
+    monkeypatch.delenv("SECXFER_PASSPHRASE", raising=False)
+
+    def call(*args, code=0):
+        result = run([str(a) for a in args])
+        out, err = capsys.readouterr()
+        assert result == code, f"exit {result}, expected {code}\nstdout: {out}\nstderr: {err}"
+        assert "Traceback" not in err
+        return out, err
+
+    return call
+
+
+@pytest.fixture
+def english_afterwards():
+    """Reset the process-wide CLI language after a test that switched it."""
+    from secxfer.cli.i18n import set_language
+
+    yield
+    set_language("en")

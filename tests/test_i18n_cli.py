@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from secxfer.cli import run
-from secxfer.cli.i18n import catalog, set_language
+from secxfer.cli.i18n import catalog
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import EXIT_INTEGRITY, EXIT_REJECTED, ReplayError
 from secxfer.network import build_network
@@ -25,27 +25,14 @@ def msg(key: str, lang: str, **values) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _english_afterwards():
-    yield
-    set_language("en")
+def _english_afterwards(english_afterwards):
+    """Every test here may switch the language."""
 
 
 @pytest.fixture
-def cli(capsys, monkeypatch):
-    monkeypatch.delenv("SECXFER_PASSPHRASE", raising=False)
-    monkeypatch.delenv("LC_ALL", raising=False)
-    monkeypatch.delenv("LC_MESSAGES", raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
+def cli(run_cli, monkeypatch):
     monkeypatch.setenv("SECXFER_OPERATOR", "Yamada Taro")
-
-    def call(*args, code=0):
-        result = run([str(a) for a in args])
-        out, err = capsys.readouterr()
-        assert result == code, f"exit {result}, expected {code}\nstdout: {out}\nstderr: {err}"
-        assert "Traceback" not in err
-        return out, err
-
-    return call
+    return run_cli
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from secxfer.cli import run
-from secxfer.cli.i18n import catalog, set_language
+from secxfer.cli.i18n import catalog
 from secxfer.demo import NOTE_ENGLISH, DemoNote
 
 
@@ -17,9 +17,8 @@ def msg(key: str, lang: str, **values) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _english_afterwards():
-    yield
-    set_language("en")
+def _english_afterwards(english_afterwards):
+    """Every test here may switch the language."""
 
 
 def test_every_demo_note_stage_is_in_the_catalog_with_the_libraries_english():

@@ -19,26 +19,13 @@ def msg(name: str, lang: str, /, **values) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _english_afterwards():
-    yield
-    set_language("en")
+def _english_afterwards(english_afterwards):
+    """Every test here may switch the language."""
 
 
 @pytest.fixture
-def cli(capsys, monkeypatch):
-    monkeypatch.delenv("SECXFER_PASSPHRASE", raising=False)
-    monkeypatch.delenv("LC_ALL", raising=False)
-    monkeypatch.delenv("LC_MESSAGES", raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-
-    def call(*args, code=0):
-        result = run([str(a) for a in args])
-        out, err = capsys.readouterr()
-        assert result == code, f"exit {result}, expected {code}\nstdout: {out}\nstderr: {err}"
-        assert "Traceback" not in err
-        return out, err
-
-    return call
+def cli(run_cli):
+    return run_cli
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from secxfer.cli import run
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import EXIT_INTEGRITY, EXIT_OPERATIONAL
 from secxfer.network import build_network
@@ -28,18 +27,9 @@ def month(tmp_path_factory):
 
 
 @pytest.fixture
-def cli(capsys, monkeypatch):
-    monkeypatch.delenv("SECXFER_PASSPHRASE", raising=False)
+def cli(run_cli, monkeypatch):
     monkeypatch.setenv("SECXFER_OPERATOR", "Yamada Taro")
-
-    def call(*args, code=0):
-        result = run([str(a) for a in args])
-        out, err = capsys.readouterr()
-        assert result == code, f"exit {result}, expected {code}\nstdout: {out}\nstderr: {err}"
-        assert "Traceback" not in err
-        return out, err
-
-    return call
+    return run_cli
 
 
 def test_a_month_through_the_cli(month, cli, tmp_path):

@@ -10,24 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from secxfer.cli import run
 from secxfer.errors import EXIT_INTEGRITY, EXIT_USAGE
 
 
 @pytest.fixture
-def cli(capsys, monkeypatch, tmp_path):
+def cli(run_cli, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SECXFER_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("SECXFER_PASSPHRASE", raising=False)
-
-    def call(*args, code=0):
-        result = run([str(a) for a in args])
-        out, err = capsys.readouterr()
-        assert result == code, f"exit {result}, expected {code}\nstdout: {out}\nstderr: {err}"
-        assert "Traceback" not in err
-        return out, err
-
-    return call
+    return run_cli
 
 
 PARTICIPANTS = ("root-1", "root-2", "root-3", "agency", "central", "fed-13", "fed-27", "mun-131016", "mun-271004")
