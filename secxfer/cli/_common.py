@@ -98,3 +98,12 @@ def banner(lines: list[str]) -> str:
     width = max(display_width(line) for line in lines) + 4
     bar = "#" * width
     return "\n".join([bar, *(f"# {line}{' ' * (width - 4 - display_width(line))} #" for line in lines), bar])
+
+
+def participant_context(key: Path, passphrase_fd: int | None, home: Path | None, root: Path | None) -> dict:
+    """What seal, relay and open share: the loaded key, the home folder, the trust anchor
+    for a fresh home, as keyword arguments. The key is loaded first because it may ask for
+    a passphrase (before any progress display starts)."""
+    secret = load_key(key, passphrase_fd)
+    where = resolve_home(home)
+    return {"key": secret, "home": where, "anchor": trust_anchor(where, root, key)}

@@ -12,10 +12,9 @@ from secxfer.cli._common import (
     PassphraseFdOption,
     RootOption,
     banner,
-    load_key,
     note,
+    participant_context,
     resolve_home,
-    trust_anchor,
     warn,
 )
 from secxfer.cli.ledger_cmd import OperatorOption
@@ -64,12 +63,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from secxfer.ledger.recorded import seal
 
-        secret = load_key(key, passphrase_fd)  # before the spinner: it may ask for a passphrase
+        context = participant_context(key, passphrase_fd, home, root)
         with activity(t("progress.seal")):
             result = seal(
-                annex_files={1: annex1, 2: annex2, 3: annex3}, period=period, key=secret,
-                home=resolve_home(home), out=out, rehearsal=rehearsal, profile=profile, again=again,
-                anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
+                annex_files={1: annex1, 2: annex2, 3: annex3}, period=period, out=out, rehearsal=rehearsal,
+                profile=profile, again=again, operator=operator, notify=warn, **context,
             )
         if rehearsal:
             note(banner([t("rehearsal.banner")]))
@@ -91,12 +89,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from secxfer.ledger.recorded import relay
 
-        secret = load_key(key, passphrase_fd)  # before the spinner: it may ask for a passphrase
+        context = participant_context(key, passphrase_fd, home, root)
         with activity(t("progress.relay")):
-            result = relay(
-                package, key=secret, home=resolve_home(home), out=out,
-                anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
-            )
+            result = relay(package, out=out, operator=operator, notify=warn, **context)
         if result.rehearsal:
             note(banner([t("rehearsal.banner")]))
         typer.echo(t("relay.headline", period=result.period, relay=result.relay, packages=len(result.outputs),
@@ -118,11 +113,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from secxfer.ledger.recorded import open_package
 
-        secret = load_key(key, passphrase_fd)  # before the spinner: it may ask for a passphrase
+        context = participant_context(key, passphrase_fd, home, root)
         with activity(t("progress.open")):
             result = open_package(
-                package, key=secret, home=resolve_home(home), out=out, utf8=utf8,
-                anchor=trust_anchor(resolve_home(home), root, key), operator=operator, notify=warn,
+                package, out=out, utf8=utf8, operator=operator, notify=warn, **context,
             )
         from secxfer.cli.messages import open_banner
 
