@@ -15,8 +15,16 @@ KEYS_EXAMPLE = REPO / "keys-example"
 
 @pytest.fixture(scope="session")
 def age_testkit() -> Path:
+    """The shared age test vectors, read in place (never copied into the repo).
+
+    A plain clone has no ``../shared``: the vector tests skip there, saying why. CI
+    sets SECXFER_REQUIRE_TESTKIT (``.ci/run``), so there they cannot skip.
+    """
     if not TESTKIT_AGE.is_dir():
-        pytest.fail(f"age test kit not found at {TESTKIT_AGE}; ../shared must sit beside the repo")
+        message = f"age test kit not found at {TESTKIT_AGE} (../shared beside the repo holds it)"
+        if os.environ.get("SECXFER_REQUIRE_TESTKIT"):
+            pytest.fail(message)
+        pytest.skip(message)
     return TESTKIT_AGE
 
 
