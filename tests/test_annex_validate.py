@@ -20,7 +20,7 @@ from secxfer.domain.validate import (
     split_rows,
     validate_files,
 )
-from secxfer.errors import InputRejectedError, NotFoundError, UsageError
+from secxfer.errors import NotFoundError, UsageError
 from secxfer.limits import CSV_MAX_LINE_BYTES
 
 TODAY = date(2026, 11, 26)
@@ -437,7 +437,7 @@ def test_bad_arguments_are_usage_errors():
         read(csv(GOOD), annex=4)
     with pytest.raises(UsageError):
         read(csv(GOOD), profile="nope")
-    with pytest.raises(InputRejectedError):
+    with pytest.raises(UsageError):
         read(csv(GOOD), period="2026-13")
 
 

@@ -14,7 +14,7 @@ from secxfer.cli import run
 from secxfer.domain import calendar as cal
 from secxfer.domain.errors import CalendarRangeError, HolidayFileError
 from secxfer.domain.period import parse_period
-from secxfer.errors import EXIT_OPERATIONAL, EXIT_REJECTED, EXIT_USAGE, NotFoundError
+from secxfer.errors import EXIT_OPERATIONAL, EXIT_USAGE, NotFoundError
 
 D = datetime.date
 
@@ -213,7 +213,7 @@ def test_cli_holidays_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["calendar", "2019-03"]) == EXIT_REJECTED
+    assert run(["calendar", "2019-03"]) == EXIT_USAGE
     assert run(["calendar", "2026-10", "--holidays-file", str(_write(tmp_path, "junk\n"))]) == EXIT_USAGE
     assert run(["calendar", "2026-10", "--holidays-file", str(tmp_path / "none")]) == EXIT_OPERATIONAL
     assert run(["calendar", "2026-10", "--today", "tomorrow"]) == EXIT_USAGE

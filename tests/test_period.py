@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from secxfer.domain.errors import PeriodError
 from secxfer.domain.period import FIRST_DELIVERY_START, Period, parse_period, tokyo_today
-from secxfer.errors import EXIT_REJECTED, SecxferError, UsageError
+from secxfer.errors import EXIT_USAGE, SecxferError, UsageError
 
 UTC = datetime.UTC
 
@@ -79,7 +79,7 @@ def test_contains() -> None:
 def test_rejections(text: str, fragment: str) -> None:
     with pytest.raises(PeriodError, match=fragment) as caught:
         parse_period(text)
-    assert caught.value.exit_code == EXIT_REJECTED and caught.value.hint
+    assert caught.value.exit_code == EXIT_USAGE and caught.value.hint
 
 
 def test_direct_construction_is_checked_too() -> None:

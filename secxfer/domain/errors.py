@@ -65,8 +65,11 @@ class NotYetValidCodeError(CodeError):
     default_hint = "use the code in force on that date"
 
 
-class PeriodError(InputRejectedError):
-    """A period (data month or range of months) that is malformed or not allowed."""
+class PeriodError(UsageError):
+    """A period (data month or range of months) that is malformed or not allowed.
+
+    A usage error (exit 2): a period is what the operator types, not data to reject.
+    """
 
     default_hint = "give a period as YYYY-MM, YYYY-MM..YYYY-MM or YYYY-MM.. (from 2019-04 on)"
 
