@@ -27,11 +27,16 @@ def run(args: list[str]) -> int:
     from typer._click import exceptions as click_exc  # typer >= 0.28 vendors click
     from typer.main import get_command
 
-    from secxfer.cli.i18n import language_from, set_language, t
+    from secxfer.cli.i18n import language, language_from, set_language, t
 
     # Chosen before any command module is imported: help texts are taken from the catalog then.
     set_language(language_from(args))
-    from secxfer.cli.app import build_app
+    from secxfer.cli.app import build_app, hoist_root_options
+
+    args = hoist_root_options(args)
+    from secxfer.cli import framework_words
+
+    framework_words.install()
     from secxfer.errors import EXIT_OPERATIONAL, EXIT_USAGE, SecxferError
 
     command = get_command(build_app(args))
@@ -45,9 +50,15 @@ def run(args: list[str]) -> int:
     except typer.Abort:
         _fail(t("cli.aborted"), None)
         return 130
+    except click_exc.UsageError as error:
+        if isinstance(error, click_exc.NoArgsIsHelpError) or language() == "en":
+            error.show()
+        else:
+            print("\n".join(framework_words.usage_error_lines(error)), file=sys.stderr)
+        return EXIT_USAGE
     except click_exc.ClickException as error:
         error.show()
-        return EXIT_USAGE if isinstance(error, click_exc.UsageError) else error.exit_code
+        return error.exit_code
     except KeyboardInterrupt:
         _fail(t("cli.interrupted"), None)
         return 130

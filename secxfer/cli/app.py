@@ -111,6 +111,35 @@ def registered_names(app: typer.Typer) -> set[str]:
     return names | {info.name or info.typer_instance.info.name for info in app.registered_groups}  # type: ignore[union-attr]
 
 
+# Root options an operator may also write after the subcommand (`secxfer open … --lang ja`).
+HOISTED_FLAGS = ("--quiet", "-q")
+
+
+def hoist_root_options(args: Sequence[str]) -> list[str]:
+    """``args`` with ``--lang``/``--quiet`` moved in front of the command, wherever they were.
+
+    Only up to a ``--``: what follows it is a file name, never an option.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        if arg in ROOT_VALUE_OPTIONS and index + 1 < len(args):
+            front.extend(args[index:index + 2])
+            index += 2
+            continue
+        if arg.startswith("--lang=") or arg in HOISTED_FLAGS:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
 def _command_name(args: Sequence[str]) -> str | None:
     """The command the arguments name (skipping root options and their values), or None."""
     skip = False
