@@ -24,6 +24,7 @@ from secxfer.age.decrypt import decrypt_bytes, decrypt_to_path, decrypt_to_scrat
 from secxfer.age.encrypt import encrypt_bytes, encrypt_stream
 from secxfer.age.errors import (
     AgeArmorError,
+    AgeDowngradeError,
     AgeHeaderError,
     AgeHeaderMacError,
     AgeKeyError,
@@ -49,6 +50,7 @@ from secxfer.age.x25519 import X25519Identity, X25519Recipient
 
 __all__ = [
     "AgeArmorError",
+    "AgeDowngradeError",
     "AgeHeaderError",
     "AgeHeaderMacError",
     "AgeKeyError",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
@@ -74,11 +74,25 @@ def unwrap_file_key(identities: Iterable[Identity], header: format.Header) -> by
     return file_key
 
 
+HeaderObserver = Callable[[format.Header], None]
+
+
 def _open(
-    identities: Iterable[Identity], src: BinaryIO, armored: bool | None
+    identities: Iterable[Identity],
+    src: BinaryIO,
+    armored: bool | None,
+    *,
+    postquantum_only: bool = False,
+    on_header: HeaderObserver | None = None,
 ) -> tuple[ChaCha20Poly1305, Source]:
     source = open_source(src, armored)
     header = format.parse(source)
+    if on_header is not None:
+        on_header(header)
+    if postquantum_only:
+        from secxfer.age.kinds import require_postquantum_only
+
+        require_postquantum_only(header.stanzas)  # before any identity touches the file
     file_key = unwrap_file_key(identities, header)
     nonce = bytearray(PAYLOAD_NONCE_SIZE)
     if fill(source, memoryview(nonce)) != PAYLOAD_NONCE_SIZE:
@@ -86,15 +100,20 @@ def _open(
     return _crypto.payload_aead(file_key, bytes(nonce)), source
 
 
-def decrypt_bytes(identities: Iterable[Identity], data: bytes, *, armored: bool | None = None) -> bytes:
+def decrypt_bytes(
+    identities: Iterable[Identity], data: bytes, *, armored: bool | None = None, postquantum_only: bool = False
+) -> bytes:
     """Decrypt a whole age file held in memory (binary or armored, see :func:`open_source`).
 
     Security: returns only after the final chunk authenticated; on any failure it
-    raises and no plaintext is returned.
+    raises and no plaintext is returned. ``postquantum_only`` refuses (AgeDowngradeError)
+    a file whose file key is also, or only, wrapped to a classical recipient type
+    (stanzas of unknown types, such as grease, are ignored), as C2SP age.md allows an
+    identity to require.
     """
     import io
 
-    aead, source = _open(identities, io.BytesIO(data), armored)
+    aead, source = _open(identities, io.BytesIO(data), armored, postquantum_only=postquantum_only)
     plaintext = bytearray()
     stream.decrypt(aead, source, plaintext.extend)
     return bytes(plaintext)
@@ -127,6 +146,8 @@ def decrypt_to_scratch(
     *,
     chunk_observer: ChunkObserver | None = None,
     armored: bool | None = None,
+    postquantum_only: bool = False,
+    on_header: HeaderObserver | None = None,
 ) -> int:
     """Decrypt ``src`` into ``dst`` as it goes; return the plaintext size.
 
@@ -134,6 +155,10 @@ def decrypt_to_scratch(
     this raises, what was written may be truncated or attacker-chosen and MUST be
     discarded. Use only for a private scratch file that the caller deletes on
     error; everywhere else use :func:`decrypt_to_path` or :func:`decrypt_bytes`.
+
+    ``postquantum_only`` as in :func:`decrypt_bytes`. ``on_header`` is called with the
+    parsed header (from the very bytes being decrypted, before any key is tried), so a
+    caller can hold the file's actual recipient types against its own policy.
     """
-    aead, source = _open(identities, src, armored)
+    aead, source = _open(identities, src, armored, postquantum_only=postquantum_only, on_header=on_header)
     return stream.decrypt(aead, source, lambda view: write_all(dst, view), chunk_observer=chunk_observer)

@@ -51,6 +51,18 @@ class AgeNoIdentityMatchError(NoIdentityMatchError):
     """None of the given identities can unwrap any recipient stanza of the file."""
 
 
+class AgeDowngradeError(DecryptionError):
+    """The file is not encrypted to post-quantum recipients only, where the caller requires it.
+
+    Raised before any identity is tried, so no key is used on a downgraded file.
+    """
+
+    default_hint = (
+        "do not use this file; ask the sender to encrypt it to post-quantum (age1pq1...) "
+        "recipients only"
+    )
+
+
 class AgePayloadError(DecryptionError):
     """The encrypted payload did not decrypt and authenticate all the way to its end.
 

@@ -280,10 +280,12 @@ def receive(
 
     chain_home = ChainHome(home)
     scratch = chain_home.scratch()
+    headers: list = []
     try:
         with media.open_package_file(path) as handle:
             reader = HashingReader(handle)
-            decrypt_to_scratch(list(me.encryption_identities), reader, scratch)  # hybrid and X25519
+            # hybrid and X25519; the header is taken from the very bytes decrypted
+            decrypt_to_scratch(list(me.encryption_identities), reader, scratch, on_header=headers.append)
             while reader.read(1 << 20):
                 pass  # age stops at the end of the payload; a tail would have failed decryption
         scratch.flush()
@@ -300,6 +302,7 @@ def receive(
         envelopes = [bytes(entries[f"manifest-{i}"].data) for i in range(8) if f"manifest-{i}" in entries]
         chain = verify_chain(envelopes, directory, me.participant_id)
         manifest = chain.current
+        _require_file_encryption(directory, me.participant_id, headers[0], manifest.package_id)
         if not hmac.compare_digest(manifest.leaves_sha256, hashlib.sha256(entries["leaves"].data).digest()):
             raise IntegrityError("the leaf list differs from what the sender's manifest states")
         leaves = decode_leaves(entries["leaves"].data)
@@ -315,6 +318,18 @@ def receive(
     except BaseException:
         scratch.close()
         raise
+
+
+def _require_file_encryption(directory, me: str, header, package_id: str) -> None:
+    """The directory's encryption policy, held against the stanzas in the file's age
+    header, not against the recipient keys the sender's manifest claims."""
+    from secxfer.age.kinds import stanza_kinds
+    from secxfer.trust.policy import require_policy_on_file
+
+    require_policy_on_file(
+        getattr(directory, "policy", None), directory.version, directory.participant(me),
+        stanza_kinds(header.stanzas), what=f"package {package_id}",
+    )
 
 
 def verify_outer(path: Path, directory, *, measured: tuple[int, bytes] | None = None) -> OuterStatement:

@@ -48,3 +48,13 @@ class PolicyError(IntegrityError):
         "the participant must make a post-quantum key (secxfer keys generate --pq, or keys add-pq) "
         "and be added or enrolled again before the directory is signed"
     )
+
+
+class EncryptionDowngradeError(PolicyError):
+    """A package whose age header is not encrypted as the directory's policy requires
+    (classical stanzas where hybrid ones are required, or the two types mixed)."""
+
+    default_hint = (
+        "do not use this package; keep the medium and ask the sender to import the current "
+        "key directory and seal again to post-quantum keys only"
+    )

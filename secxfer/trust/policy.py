@@ -20,7 +20,7 @@ import msgspec
 
 from secxfer.errors import FormatError
 from secxfer.models import Model
-from secxfer.trust.errors import PolicyError
+from secxfer.trust.errors import EncryptionDowngradeError, PolicyError
 from secxfer.trust.ids import Role
 
 
@@ -112,3 +112,29 @@ def describe_policy(policy: DirectoryPolicy | None) -> str:
         return "policy: none (X25519 or hybrid encryption keys)"
     rules = ", ".join(f"{r.role.value} from v{r.from_version}" for r in policy.hybrid_encryption)
     return f"policy: hybrid (mlkem768x25519) encryption keys required for {rules}"
+
+
+def require_policy_on_file(policy: DirectoryPolicy | None, version: int, participant, kinds, *, what: str) -> None:
+    """Hold the recipient stanzas actually in a file (``kinds``, an
+    :class:`secxfer.age.kinds.StanzaKinds`) against the policy for ``participant``.
+
+    What the sender's manifest claims about its recipients proves nothing about the
+    file: only the age header's stanzas say who can recover the file key. A file mixing
+    post-quantum and classical stanzas is refused whatever the policy (C2SP age.md: it
+    is only as safe as its classical stanza, and secxfer never writes one); where the
+    policy requires hybrid keys for the participant's role, a file with any classical
+    stanza, or none post-quantum, is refused. Grease and unknown types are ignored.
+    """
+    if kinds.mixed:
+        raise EncryptionDowngradeError(
+            f"{what} for {participant.id} mixes post-quantum and classical recipient stanzas "
+            f"({kinds.describe()})"
+        )
+    if policy is None or not policy.requires_hybrid(participant.role, version):
+        return
+    if not kinds.postquantum_only:
+        raise EncryptionDowngradeError(
+            f"{what} for {participant.id} is encrypted to classical recipient stanzas ({kinds.describe()}), "
+            f"but key directory v{version} requires post-quantum hybrid (mlkem768x25519) encryption "
+            f"for every {participant.role.value} from v{policy.hybrid_from(participant.role)} on"
+        )
