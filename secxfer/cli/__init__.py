@@ -79,18 +79,25 @@ def run(args: list[str]) -> int:
     return result if isinstance(result, int) else 0
 
 
+# An error message may quote what another participant signed (a receipt's detail, a
+# file name on a medium): escaped like every other such text, with room for its context.
+ERROR_MAX_CHARS = 1000
+
+
 def _fail(message: str, hint: str | None) -> None:
     from secxfer.cli.i18n import t
+    from secxfer.safetext import safe
 
-    line = t("cli.error_line", message=message)
+    line = t("cli.error_line", message=safe(message, ERROR_MAX_CHARS))
     if hint:
-        line += t("cli.hint_suffix", hint=hint)
+        line += t("cli.hint_suffix", hint=safe(hint, ERROR_MAX_CHARS))
     print(line, file=sys.stderr)
 
 
 def _fail_error(error) -> None:
     """One line for a SecxferError: in Japanese the class's title and hint, the English detail after."""
     from secxfer.cli.i18n import error_text, language, t
+    from secxfer.safetext import safe
 
     if language() == "en":
         _fail(f"{error}", error.hint)
@@ -99,4 +106,4 @@ def _fail_error(error) -> None:
     hint = error_text(type(error), "hint")
     # A raise site's own hint is more specific than the class's: keep it, in English, with the detail.
     detail = f"{error}" if error.hint == type(error).default_hint else f"{error}; hint: {error.hint}"
-    print(t("cli.error_line_ja", title=title, hint=hint, detail=detail), file=sys.stderr)
+    print(t("cli.error_line_ja", title=title, hint=hint, detail=safe(detail, ERROR_MAX_CHARS)), file=sys.stderr)

@@ -51,7 +51,7 @@ def _consent(consent) -> str:
 
 def directory_lines(directory, *, at: datetime, signatures: int | None = None) -> list[str]:
     """The table of every participant: id, role, code, parent, consent, usable/all keys, name."""
-    from secxfer.trust.render import safe
+    from secxfer.safetext import safe
 
     columns = (t("directory.col.id"), t("directory.col.role"), t("directory.col.code"), t("directory.col.parent"),
                t("directory.col.consent"), t("directory.col.keys"), t("directory.col.name"))
@@ -75,7 +75,7 @@ def _key_state(entry, at: datetime) -> str:
 
 
 def _revocation(entry) -> str:
-    from secxfer.trust.render import safe
+    from secxfer.safetext import safe
 
     if entry.revoked_at is None:
         return ""
@@ -86,7 +86,7 @@ def participant_lines(participant, *, at: datetime) -> list[str]:
     """One participant and every key with its state at ``at``."""
     from secxfer.trust import agekeys
     from secxfer.trust.fingerprint import key_id
-    from secxfer.trust.render import safe
+    from secxfer.safetext import safe
 
     lines = [f"{participant.id} {participant.role.value} {safe(participant.name)}"]
     for entry in participant.encryption_keys:
@@ -104,7 +104,7 @@ def participant_lines(participant, *, at: datetime) -> list[str]:
 def changes_lines(old, new) -> list[str]:
     """What ``new`` changes relative to ``old`` (``secxfer.trust.render.describe_changes``, worded
     from the catalog): participants, keys, revocations, consent, version, expiry, policy."""
-    from secxfer.trust.render import safe
+    from secxfer.safetext import safe
 
     if old is None:
         return [t("directory.change.new", version=new.version, participants=len(new.participants))]
@@ -133,7 +133,7 @@ def changes_lines(old, new) -> list[str]:
 
 
 def _participant_changes(old, new) -> list[str]:
-    from secxfer.trust.render import safe
+    from secxfer.safetext import safe
 
     changes = []
     if old.name != new.name:

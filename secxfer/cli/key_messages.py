@@ -21,7 +21,7 @@ def labelled(rows: list[tuple[str, str]]) -> list[str]:
 def card_lines(card) -> list[str]:
     """A verified key card: who, which keys, and the fingerprint to confirm by phone."""
     from secxfer.trust.cards import card_fingerprint
-    from secxfer.trust.render import safe
+    from secxfer.safetext import safe
 
     rows = [
         (t("keys.card.id"), card.id),

@@ -52,7 +52,10 @@ def register(app: typer.Typer) -> None:
 
             write_status_page(result, html)
         if json_output:
-            typer.echo(msgspec.json.format(msgspec.json.encode(result.to_json()), indent=2).decode())
+            from secxfer.safetext import safe_tree
+
+            document = safe_tree(result.to_json())  # evidence's text escaped as in the table
+            typer.echo(msgspec.json.format(msgspec.json.encode(document), indent=2).decode())
         else:
             typer.echo("\n".join(status_lines(result)))
 

@@ -1,7 +1,10 @@
 """Library results rendered as the lines a command prints, in the current language.
 
 Every word comes from the catalog (secxfer/cli/catalog/output.toml); what the library
-supplies — names, counts, dates, problem details — is filled in as it is.
+supplies — names, counts, dates — is filled in as it is, and whatever another
+participant wrote (receipt details, file names, reasons, ids in evidence, names on a
+medium) through :func:`secxfer.safetext.safe`, so it can neither steer the terminal
+nor add a line of its own.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import datetime
 from typing import TYPE_CHECKING
 
 from secxfer.cli.i18n import t
+from secxfer.safetext import safe
 
 if TYPE_CHECKING:
     from secxfer.domain.calendar import DeadlineExplanation
@@ -111,7 +115,7 @@ def deadline_text(status: Status) -> str:
 
 
 def status_lines(status: Status, *, limit: int | None = None, full_table: object = None) -> list[str]:
-    """The status table: header, one line per recipient, then the problems (details stay as recorded).
+    """The status table: header, one line per recipient, then the problems (details escaped).
 
     With ``limit``, a table longer than that leaves out the confirmed municipalities and
     says how many it left out and where the full table is (``full_table``)."""
@@ -124,21 +128,22 @@ def status_lines(status: Status, *, limit: int | None = None, full_table: object
         hidden, standings = len(standings) - len(shown), shown
     counts = " · ".join(t("status.count", count=rec.count(s), state=state_name(s)) for s in STATES if rec.count(s))
     lines = [
-        t("status.headline", period=rec.period, viewer=rec.viewer, deadline=deadline_text(status)),
-        t("status.delivery", delivery=rec.delivery_id[:8] if rec.delivery_id else t("status.no_delivery"),
+        t("status.headline", period=safe(rec.period), viewer=safe(rec.viewer), deadline=deadline_text(status)),
+        t("status.delivery", delivery=safe(rec.delivery_id[:8]) if rec.delivery_id else t("status.no_delivery"),
           recipients=len(rec.standings), counts=counts or t("status.none")),
         "",
         t("status.columns"),
     ]
     for s in standings:
         rows = "/".join(str(n) for n in s.rows) if s.rows is not None else "-"
-        lines.append(f"{s.id:<12} {_pad(state_name(s.state), 10)} {rows:<14} {s.package_id[:8] or '-':<9} {s.detail}".rstrip())
+        lines.append(f"{safe(s.id):<12} {_pad(state_name(s.state), 10)} {rows:<14} {safe(s.package_id[:8]) or '-':<9} "
+                     f"{safe(s.detail)}".rstrip())
     if hidden:
         lines.append(t("demo.hidden_confirmed", hidden=hidden, path=full_table))
     lines.append("")
     if rec.problems:
         lines.append(t("status.problems", count=len(rec.problems)))
-        lines += [f"  {p.severity:<7} {p.kind:<18} {p.where:<11} {p.message}" for p in rec.problems]
+        lines += problem_lines(rec.problems)
     else:
         lines.append(t("status.no_problems"))
     return lines
@@ -157,24 +162,30 @@ def _pad(text: str, width: int) -> str:
 
 
 def reconcile_summary(rec) -> list[str]:
-    """A short account: the verdict, counts per state, then every problem (details as recorded)."""
+    """A short account: the verdict, counts per state, then every problem (details escaped)."""
     from secxfer.ledger.reconcile import STATES
 
     municipalities = rec.municipalities
     done = ("confirmed", "received") if rec.viewer.startswith("mun-") else ("confirmed",)
     confirmed = sum(1 for s in municipalities if s.state in done)
     verdict = t("reconcile.reconciled") if rec.ok else t("reconcile.not_reconciled")
-    lines = [t("reconcile.headline", verdict=verdict, period=rec.period, viewer=rec.viewer, confirmed=confirmed,
-               total=len(municipalities))]
+    lines = [t("reconcile.headline", verdict=verdict, period=safe(rec.period), viewer=safe(rec.viewer),
+               confirmed=confirmed, total=len(municipalities))]
     lines.append("  " + ", ".join(t("reconcile.count", state=state_name(state), count=rec.count(state))
                                   for state in STATES if rec.count(state)))
-    lines += [f"  {p.severity:<7} {p.kind:<18} {p.where:<11} {p.message}" for p in rec.problems]
+    lines += problem_lines(rec.problems)
     return lines
+
+
+def problem_lines(problems) -> list[str]:
+    """One line per reconciliation problem; kind, place and message escaped (evidence wrote them)."""
+    return [f"  {safe(p.severity):<7} {safe(p.kind):<18} {safe(p.where):<11} {safe(p.message)}" for p in problems]
 
 
 def media_lines(report) -> list[str]:
     """A media check (``secxfer.chain.inspect.MediaReport``): one line per finding, then the counts.
-    Folder and file names, parties and the library's reasons are printed as they are."""
-    lines = [t(f"media.{finding.kind}", **finding.values()) for finding in report.findings]
+    Folder and file names come from the medium, so they and the reasons are escaped."""
+    lines = [t(f"media.{finding.kind}", **{k: safe(v) for k, v in finding.values().items()})
+             for finding in report.findings]
     lines.append(t("media.summary", packages=report.packages, failures=report.failures))
     return lines

@@ -42,7 +42,11 @@ from secxfer.trust.errors import UnknownParticipantError
 
 FORMAT = "secxfer-receipt-v1"
 ACCEPTED = "accepted"
+# Free text a receipt may carry, checked when one is made and again when one is verified:
+# its issuer signs it, and a signature says who wrote a text, not that it is short.
 DETAIL_MAX_CHARS = 300
+FILE_NAME_MAX_CHARS = 255
+FIELD_MAX_CHARS = 128  # period, package ids, delivery id
 
 # First match wins: subclasses before their parents.
 DISPOSITIONS: tuple[tuple[type[SecxferError], str], ...] = (
@@ -230,4 +234,20 @@ def verify_receipt(raw: bytes, directory) -> Verified:
         from secxfer.errors import FormatError
 
         raise FormatError(f"receipt by {receipt.issuer!r} has an unknown format or disposition {receipt.disposition!r}")
+    _check_lengths(receipt)
     return verified
+
+
+def _check_lengths(receipt: Receipt) -> None:
+    from secxfer.errors import FormatError
+
+    limits = (("detail", DETAIL_MAX_CHARS), ("file_name", FILE_NAME_MAX_CHARS), ("period", FIELD_MAX_CHARS),
+              ("package_id", FIELD_MAX_CHARS), ("delivery_id", FIELD_MAX_CHARS),
+              ("origin_package_id", FIELD_MAX_CHARS))
+    for name, limit in limits:
+        value = getattr(receipt, name) or ""
+        if len(value) > limit:
+            raise FormatError(f"receipt by {receipt.issuer!r}: its {name} has {len(value)} characters; "
+                              f"the limit is {limit}", hint="ask its issuer for a receipt made by secxfer")
+    if any(not (leaf.code.isascii() and leaf.code.isdigit() and len(leaf.code) == 6) for leaf in receipt.leaves):
+        raise FormatError(f"receipt by {receipt.issuer!r} names a leaf whose code is not 6 digits")

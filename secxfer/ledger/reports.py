@@ -16,6 +16,7 @@ Reports hold no personal data: ids, codes, counts and hashes only.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import msgspec
 
@@ -190,4 +191,51 @@ def verify_report(raw: bytes, directory) -> Verified:
     assert isinstance(report, HopReport)
     if report.format != FORMAT or report.action not in ("seal", "relay"):
         raise ProvenanceError(f"hop report by {report.reporter!r} has an unknown format or action")
+    problem = field_problem(report)
+    if problem:
+        raise ProvenanceError(f"hop report by {report.reporter!r}: {problem}",
+                              hint="ask its reporter for a report made by secxfer")
     return verified
+
+
+# What a report's own fields may hold: media-safe package names, participant ids, 6-digit
+# codes and reason tokens (the reporter signs them; reconciliation shows them).
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # secxfer.chain.media.SAFE_NAME
+_PARTICIPANT = re.compile(r"[a-z0-9-]{2,20}")
+_CODE = re.compile(r"[0-9]{6}")
+_REASON = re.compile(r"[a-z][a-z0-9-]{0,39}")
+_TOKEN_MAX_CHARS = 128  # period, package and delivery ids
+_INPUT_NAME_MAX_CHARS = 255
+
+
+def field_problem(report: HopReport) -> str | None:
+    """Why a field of ``report`` is not what secxfer writes (None when every one is)."""
+    tokens = [("period", report.period), ("delivery_id", report.delivery_id),
+              ("origin_package_id", report.origin_package_id)]
+    names = [output.file_name for output in report.outputs]
+    if report.input is not None:
+        tokens.append(("input package_id", report.input.package_id))
+        # the name the package had when it arrived: media-safe unless someone renamed it
+        if len(report.input.file_name) > _INPUT_NAME_MAX_CHARS or not report.input.file_name.isprintable():
+            return f"input file name {report.input.file_name[:80]!r} is too long or not printable"
+        if not _PARTICIPANT.fullmatch(report.input.sender):
+            return f"input sender {report.input.sender[:40]!r} is not a participant id"
+    for output in report.outputs:
+        tokens.append(("output package_id", output.package_id))
+        if not _PARTICIPANT.fullmatch(output.recipient):
+            return f"output recipient {output.recipient[:40]!r} is not a participant id"
+        if not all(_CODE.fullmatch(code) for code in output.codes):
+            return f"output to {output.recipient} lists a code that is not 6 digits"
+    for name in names:
+        if not _FILE_NAME.fullmatch(name):
+            return f"package name {name[:80]!r} is not a media-safe name (at most 64 letters, digits, . _ -)"
+    for held in report.withheld:
+        if not _CODE.fullmatch(held.code) or not _REASON.fullmatch(held.reason):
+            return f"withheld entry {held.code[:12]!r} ({held.reason[:40]!r}) is not a code and a reason token"
+    for name, value in tokens:
+        if len(value) > _TOKEN_MAX_CHARS or not value.isprintable():
+            return f"{name} {value[:40]!r} is not a short printable id"
+    for leaf in report.leaves:
+        if not _CODE.fullmatch(leaf.code):
+            return f"leaf code {leaf.code[:12]!r} is not 6 digits"
+    return None

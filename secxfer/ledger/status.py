@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secxfer.ledger.reconcile import STATES, Reconciliation, reconcile_home, to_json
+from secxfer.safetext import safe
 
 FORMAT = "secxfer-status-v1"
 
@@ -51,7 +52,8 @@ class Status:
         return f"deadline at central {self.deadline.isoformat()} ({when})"
 
     def lines(self) -> list[str]:
-        """The human-readable table: header, one line per recipient, then the problems."""
+        """The human-readable table: header, one line per recipient, then the problems (what
+        evidence wrote escaped by :func:`secxfer.safetext.safe`)."""
         rec = self.reconciliation
         counts = " · ".join(f"{rec.count(s)} {s}" for s in STATES if rec.count(s))
         lines = [
@@ -63,11 +65,13 @@ class Status:
         ]
         for s in sorted(rec.standings.values(), key=lambda s: (_order(s.id), s.id)):
             rows = "/".join(str(n) for n in s.rows) if s.rows is not None else "-"
-            lines.append(f"{s.id:<12} {s.state:<10} {rows:<14} {s.package_id[:8] or '-':<9} {s.detail}".rstrip())
+            lines.append(f"{safe(s.id):<12} {s.state:<10} {rows:<14} {safe(s.package_id[:8]) or '-':<9} "
+                         f"{safe(s.detail)}".rstrip())
         lines.append("")
         if rec.problems:
             lines.append(f"problems ({len(rec.problems)}):")
-            lines += [f"  {p.severity:<7} {p.kind:<18} {p.where:<11} {p.message}" for p in rec.problems]
+            lines += [f"  {p.severity:<7} {safe(p.kind):<18} {safe(p.where):<11} {safe(p.message)}"
+                      for p in rec.problems]
         else:
             lines.append("no problems")
         return lines

@@ -3,19 +3,29 @@
 A tile map of the 47 prefectures colored by the share of municipalities whose receipt
 confirmed delivery, the deadline with the days left, the reconciliation's verdict and
 problems, and a table per federation with its municipalities. Problem messages are the
-ledger's own (English), shown as recorded.
+ledger's own (English); what evidence supplied in them (details, file names, reasons)
+is shown through :func:`secxfer.safetext.safe` and then HTML-escaped.
 """
 
 from __future__ import annotations
 
 import os
 from collections import defaultdict
-from html import escape
+from html import escape as _html_escape
 
 from secxfer.ledger.status import Status
 from secxfer.report.page import page, write_page
 from secxfer.report.tilemap import CSS as TILE_CSS
 from secxfer.report.tilemap import render_tilemap
+from secxfer.safetext import safe
+
+
+
+def escape(text: object) -> str:
+    """Text for the page: controls, bidi and zero-width characters shown as escapes, long text
+    cut (:func:`secxfer.safetext.safe`), then HTML-escaped."""
+    return _html_escape(safe(text))
+
 
 STATE_NAMES = {
     "confirmed": "確認済", "received": "受領", "relayed": "中継済", "sealed": "封緘済",
@@ -89,7 +99,7 @@ def render_status_page(status: Status) -> str:
             f"<div><h2>連合会別の集計</h2>{_federation_table(rec, by_prefecture, names, problems_at)}</div></div>",
             _problems(rec), "<h2>連合会・市町村の詳細</h2>"]
     body += [_federation_details(code, by_prefecture[code], names, rec, problems_at) for code in sorted(by_prefecture)]
-    body.append('<p class="note">問題の内容(英語)は記録のとおり表示しています。この報告はホームフォルダの'
+    body.append('<p class="note">問題の内容(英語)は記録のとおり表示しています(制御文字は記号で表示)。この報告はホームフォルダの'
                 "受領証と報告から作成され、外部のファイルを読み込みません。</p>")
     return page(f"引渡し状況 {rec.period}", CSS, "\n".join(body))
 
@@ -149,7 +159,7 @@ def _federation_details(code, standings, names, rec, problems_at) -> str:
         rows_text = "/".join(str(n) for n in s.rows) if s.rows is not None else "—"
         rows.append(f'<tr class="{"problem" if problem else ""}"><td>{escape(s.id)}</td><td>{escape(_name(s.id))}</td>'
                     f"<td>{escape(STATE_NAMES.get(s.state, s.state))}</td><td>{rows_text}</td>{marks}"
-                    f"<td>{escape('; '.join(notes))}</td></tr>")
+                    f"<td>{'; '.join(escape(note) for note in notes)}</td></tr>")
     fed_state = rec.standings[fed].state if fed in rec.standings else None
     title = f"{fed} {names.get(code, '')}" + (f"({STATE_NAMES.get(fed_state, fed_state)})" if fed_state else "")
     return (f'<details{" open" if any_problem else ""}><summary>{escape(title)} · 市町村 {len(standings)}</summary>'

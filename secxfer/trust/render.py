@@ -1,13 +1,14 @@
 """Readable text for people: cards, directories, and what changed between two versions.
 
-Untrusted strings (names from cards) are printed with ``repr`` where they could
-carry control characters; ids are validated and safe as they are.
+Untrusted strings (names from cards, revocation reasons) go through
+:func:`secxfer.safetext.safe`; ids are validated and safe as they are.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from secxfer.safetext import safe
 from secxfer.trust import agekeys
 from secxfer.trust.cards import KeyCard, card_fingerprint
 from secxfer.trust.directory import Directory
@@ -16,10 +17,7 @@ from secxfer.trust.fingerprint import key_id
 from secxfer.trust.policy import describe_policy
 from secxfer.trust.root import Root
 
-
-def safe(text: str) -> str:
-    """``text`` as is if printable, else its repr (no terminal control sequences)."""
-    return text if text.isprintable() else repr(text)
+__all__ = ["describe_card", "describe_changes", "describe_directory", "describe_keys", "describe_root", "safe"]
 
 
 def describe_card(card: KeyCard) -> list[str]:
