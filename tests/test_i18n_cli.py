@@ -113,6 +113,15 @@ def test_verify_open_and_open_again(cli, month, tmp_path, lang):
     home = tmp_path / "home"
     key = ["--key", str(root / "keys" / "mun-131016.key"), "--home", str(home), "--root", str(root / "keys" / "root.json")]
     out, err = cli("--lang", lang, "open", package, *key, "--out", tmp_path / "opened")
+    # First use names the root by the fingerprint on the paper form, as `directory import` does.
+    from secxfer.trust.fingerprint import document_fingerprint
+    from secxfer.trust.root import decode_root_unverified
+
+    signed, parsed = decode_root_unverified((root / "keys" / "root.json").read_bytes())
+    fingerprint = document_fingerprint(signed.payload)
+    assert msg("cli.pinning_root", lang, version=parsed.version, path=root / "keys" / "root.json",
+               fingerprint=fingerprint) in err
+    assert len(fingerprint) == 24 and fingerprint.count("-") == 4
     assert msg("open.use_limits_1", lang) in err and msg("open.chain", lang, chain="agency -> central -> fed-13 -> mun-131016") in err
     assert len(out.splitlines()) == 3
 

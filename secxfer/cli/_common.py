@@ -69,11 +69,13 @@ def trust_anchor(home: Path, root: Path | None, key_path: Path) -> bytes | None:
     from secxfer.trust.root import ROOT_MAX_BYTES, decode_root_unverified
 
     data = read_bounded(candidate, ROOT_MAX_BYTES, "root file")
-    _, parsed = decode_root_unverified(data)
-    ids = ", ".join(k[:16] for k in sorted(parsed.keys))
+    signed, parsed = decode_root_unverified(data)
     from secxfer.cli.i18n import t
+    from secxfer.trust.fingerprint import document_fingerprint
 
-    note(t("cli.pinning_root", version=parsed.version, path=candidate, ids=ids))
+    # The same 20-character fingerprint as the paper form and `directory import` show.
+    note(t("cli.pinning_root", version=parsed.version, path=candidate,
+           fingerprint=document_fingerprint(signed.payload)))
     return data
 
 
