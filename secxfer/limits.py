@@ -21,11 +21,14 @@ CSV_MAX_ROWS = 2_000_000
 # package container and signed documents
 PACKAGE_MAX_BYTES = 4 * GIB - 1  # FAT32 file size limit
 PACKAGE_MAX_FILES = 64
-PACKAGE_MAX_FILE_NAME = 96
+PACKAGE_MAX_FILE_NAME = 64  # characters of a package file name on a medium (FAT32/exFAT/Joliet-safe)
 MANIFEST_MAX_BYTES = 4 * MIB
 OUTER_MAX_BYTES = 64 * KIB  # a package's outer signature file (.age.sig)
 MEDIA_INDEX_MAX_BYTES = 4 * MIB  # a medium's SECXFER-INDEX.json
-DIRECTORY_MAX_BYTES = 32 * MIB  # a national directory: ~4.6 MB with X25519 keys, ~19 MB with hybrid ones
+# A national directory: 4.6 MB with X25519 keys, 18.9 MB with hybrid ones, 36.8 MB while
+# every municipality rotates to a second hybrid key (two keys, two enrollments each).
+# The authority refuses to sign a directory beyond this, so a signed one is always readable.
+DIRECTORY_MAX_BYTES = 64 * MIB
 DIRECTORY_MAX_PARTICIPANTS = 10_000
 SIGNATURES_MAX = 16
 HOPS_MAX = 8

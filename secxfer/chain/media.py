@@ -24,13 +24,13 @@ import msgspec
 
 from secxfer.errors import FormatError, IntegrityError, NotFoundError, OperationalError
 from secxfer.fsutil import TEMP_PREFIX, atomic_output, atomic_write, check_free_space
-from secxfer.limits import MEDIA_INDEX_MAX_BYTES, OUTER_MAX_BYTES, PACKAGE_MAX_BYTES
+from secxfer.limits import MEDIA_INDEX_MAX_BYTES, OUTER_MAX_BYTES, PACKAGE_MAX_BYTES, PACKAGE_MAX_FILE_NAME
 from secxfer.models import Model
 
 INDEX_NAME = "SECXFER-INDEX.json"
 INDEX_KIND = "secxfer/media-index"
 SIDECAR_SUFFIX = ".sig"
-SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+SAFE_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{PACKAGE_MAX_FILE_NAME - 1}}}\Z")
 READ_CHUNK = 1 << 20
 
 

@@ -40,6 +40,21 @@ def _refuse_excerpt(directory: Directory) -> None:
         )
 
 
+def require_publishable(file_bytes: int) -> None:
+    """Refuse to sign a directory whose file could exceed what every reader accepts.
+
+    ``file_bytes`` is the file's size as it stands; a threshold of root signatures
+    (at most ``SIGNED_HEADER_MAX_BYTES`` with the header) is still to come. Signing a
+    larger directory would publish one that no installation can import.
+    """
+    if file_bytes + SIGNED_HEADER_MAX_BYTES > DIRECTORY_MAX_BYTES:
+        raise FormatError(
+            f"this key directory would be {file_bytes:,} bytes with its signatures still to come; "
+            f"readers accept at most {DIRECTORY_MAX_BYTES:,} (DIRECTORY_MAX_BYTES)",
+            hint="remove revoked keys and superseded enrollments in a new version before signing",
+        )
+
+
 def draft_bytes(directory: Directory) -> bytes:
     """The unsigned draft of ``directory`` (its full directory file, header unsigned)."""
     _refuse_excerpt(directory)
@@ -59,7 +74,9 @@ def sign_directory(directory: Directory, root_secrets_or_signers: Iterable[Signe
     """Check ``directory`` (check_directory) and sign it; return the signed directory file's bytes."""
     _refuse_excerpt(directory)
     check_directory(directory)
-    return build_file(directory, root_secrets_or_signers).encode()
+    signed = build_file(directory, root_secrets_or_signers).encode()
+    require_publishable(len(signed))
+    return signed
 
 
 def sign_draft(draft: bytes, signers: Iterable[Signer | nacl.signing.SigningKey]) -> bytes:
@@ -73,6 +90,7 @@ def sign_draft(draft: bytes, signers: Iterable[Signer | nacl.signing.SigningKey]
         directory = read_content(file)[1]
         _refuse_excerpt(directory)
         check_directory(directory)
+        require_publishable(len(draft))
         return sign_document(KIND_DIRECTORY, file.header.payload, signers)
     document = SignedDocument.decode(draft)
     if document.kind != KIND_ROOT:
