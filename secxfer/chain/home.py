@@ -16,14 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from secxfer.fsutil import atomic_write
-
-
-def default_home() -> Path:
-    env = os.environ.get("SECXFER_HOME")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "secxfer"
+from secxfer.installation import default_home  # noqa: F401 (the chain's callers ask here too)
 
 
 class ChainHome:

@@ -12,7 +12,11 @@ HomeOption = Annotated[
     Path | None,
     typer.Option(
         "--home",
-        help="Installation folder (trust store, packages seen, logs). Default: $SECXFER_HOME or ~/.local/share/secxfer.",
+        help=(
+            "Installation folder (trust store, packages seen, logs). Default: $SECXFER_HOME, else "
+            "%LOCALAPPDATA%\\secxfer on Windows, ~/Library/Application Support/secxfer on macOS, "
+            "~/.local/share/secxfer elsewhere."
+        ),
         show_default=False,
     ),
 ]
@@ -23,7 +27,7 @@ PassphraseFdOption = Annotated[
 
 
 def resolve_home(home: Path | None) -> Path:
-    from secxfer.chain.home import default_home
+    from secxfer.installation import default_home
 
     return home if home is not None else default_home()
 

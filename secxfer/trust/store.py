@@ -7,8 +7,6 @@ and under a lock, and re-exports the machine's names so callers need one import.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +15,7 @@ import msgspec
 
 from secxfer.errors import UsageError
 from secxfer.fsutil import atomic_write, exclusive_lock
+from secxfer.installation import HOME_ENV, default_home
 from secxfer.trust.bundle import (
     BUNDLE_MAX_BYTES,
     ROOT_CHAIN_MAX,
@@ -42,7 +41,6 @@ from secxfer.trust.state import (
     pin_root,
 )
 
-HOME_ENV = "SECXFER_HOME"
 STATE_MAX_BYTES = BUNDLE_MAX_BYTES
 _STATE = msgspec.json.Decoder(TrustState)
 
@@ -53,17 +51,6 @@ _STATE = msgspec.json.Decoder(TrustState)
 def read_state(data: bytes, *, what: str = "trust store") -> TrustState:
     """Parse a stored trust state strictly (it was verified when it was written)."""
     return decode_strict(data, _STATE, what=what, max_bytes=STATE_MAX_BYTES)
-
-
-def default_home() -> Path:
-    """``$SECXFER_HOME``, else the platform's per-user data folder + ``secxfer``."""
-    if os.environ.get(HOME_ENV):
-        return Path(os.environ[HOME_ENV])
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local")) / "secxfer"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "secxfer"
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "secxfer"
 
 
 def _utc_now() -> datetime:
