@@ -113,6 +113,22 @@ def _write_staged(out: Path, outputs: dict[str, bytes]) -> None:
             holder.rmdir()  # only when empty: a concurrent run of the same output keeps its own
 
 
+def _refuse_formula_cells(outputs: dict[str, bytes]) -> None:
+    """Check again, before anything is written, that no cell would run as a spreadsheet
+    formula: the agency validated its rows, but a signature proves who sent data, not that
+    it is safe to open (secxfer.domain.formula, the same rule as ``validate``)."""
+    from secxfer.domain.errors import FormulaCellError
+    from secxfer.domain.formula import formula_cells
+
+    found = [(name, line, column, problem) for name, data in outputs.items()
+             for line, column, problem in formula_cells(data)]
+    if found:
+        name, line, column, problem = found[0]
+        more = f" (and {len(found) - 1} more such cell(s))" if len(found) > 1 else ""
+        raise FormulaCellError(f"{name}:{line}:{column}: {problem}{more}; nothing was written",
+                               cells=tuple((n, line_no, col) for n, line_no, col, _ in found))
+
+
 def open_package(
     package: Path,
     *,
@@ -128,7 +144,8 @@ def open_package(
     """Verify ``package`` for the municipality holding ``key`` and write its annexes to ``out``.
 
     Raises an IntegrityError subclass (exit 3) and writes nothing if any signature,
-    proof, row, recipient binding or the replay check fails. ``observe`` is called with
+    proof, row, recipient binding or the replay check fails, and FormulaCellError
+    (exit 4) if a row holds a cell a spreadsheet would run as a formula. ``observe`` is called with
     the verified package before anything is written (for bookkeeping such as receipts).
     ``check_replay=False`` is only for completing a run interrupted after the package was
     recorded; the outputs it left are complete and are kept as they are.
@@ -151,6 +168,7 @@ def open_package(
         for name in ANNEX_FILES.values():
             data = bytes(pkg.entries[name].data)
             outputs[name] = _to_utf8(data) if utf8 else data
+        _refuse_formula_cells(outputs)
         written = [out / name for name in outputs]
         if not _prepare_out(out, outputs):
             _write_staged(out, outputs)

@@ -20,6 +20,7 @@ from typing import NamedTuple
 from secxfer.domain.annex import COLUMN_COUNT
 from secxfer.domain.dates import ERA_FORMATS, DateError, DateFormat, halfwidth, read_date
 from secxfer.domain.errors import CodeError
+from secxfer.domain.formula import FORMULA_CELL as _FORMULA_CELL
 from secxfer.domain.municipalities import Resolution, resolve_insurer
 from secxfer.domain.period import Period
 from secxfer.domain.profiles import Profile, Quoting
@@ -31,14 +32,12 @@ CELL_CACHE_MAX = 2_048
 # entries share the resolutions municipalities already caches.
 ROUTE_CACHE_MAX = 8_192
 
-# The same characters the general path flags (kept in step with validate._SUSPECT
-# and validate._FORMULA_START; tests compare both paths).
+# The same characters the general path flags (kept in step with validate._SUSPECT;
+# formula cells come from secxfer.domain.formula, which both paths use; tests compare them).
 _SUSPECT = re.compile(
     "[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb"
     "\udc80-\udcff\ue000-\uf8ff]"
 )
-# A cell (the line's start or after a comma) opening with a formula character.
-_FORMULA_CELL = re.compile("(?:^|,)[=+\\-@\t\r＝＋－＠]")
 # YYYYMMDD, YYYY/MM/DD, YYYY-MM-DD: the forms exports use; the rest go through read_date.
 _GREGORIAN = re.compile("([0-9]{4})([/-]?)([0-9]{2})\\2([0-9]{2})")
 _TWO_DIGITS = {f"{number:02d}": number for number in range(100)}

@@ -65,6 +65,20 @@ class NotYetValidCodeError(CodeError):
     default_hint = "use the code in force on that date"
 
 
+class FormulaCellError(InputRejectedError):
+    """Annex data carrying a cell that a spreadsheet would run as a formula (CSV injection).
+
+    ``cells`` lists ``(file, line, column)`` of every such cell found.
+    """
+
+    default_hint = ("do not open these files in a spreadsheet; ask the sender to correct the rows at the "
+                    "source, check them with 'secxfer validate' and seal again")
+
+    def __init__(self, message: str, *, cells: tuple[tuple[str, int, int], ...] = (), hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.cells = cells
+
+
 class PeriodError(UsageError):
     """A period (data month or range of months) that is malformed or not allowed.
 

@@ -103,7 +103,7 @@ class Profile(Model, kw_only=True):
             raise ProfileError(f"profile {self.name!r}: accepts no sex code")
         if not 0 < self.max_field_chars <= CSV_MAX_FIELD_CHARS or not 0 < self.max_line_bytes <= CSV_MAX_LINE_BYTES:
             raise ProfileError(f"profile {self.name!r}: limits may only be tightened (see secxfer.limits)")
-        if set(self.name_punctuation) & set("\"=+@\t\r\n"):
+        if set(self.name_punctuation) & set("\"=+@|;\t\r\n"):
             raise ProfileError(f"profile {self.name!r}: name punctuation may not include quotes or formula starters")
 
 

@@ -43,6 +43,8 @@ from secxfer.domain.errors import (
     RetiredCodeError,
     UnknownCodeError,
 )
+from secxfer.domain.formula import describe as describe_formula
+from secxfer.domain.formula import formula_start
 from secxfer.domain.municipalities import TOKYO_WARD_AREA, BodyKind, Resolution, resolve_insurer
 from secxfer.domain.period import Period, parse_period, tokyo_today
 from secxfer.domain.profiles import UTF8_BOM, BomRule, HeaderRule, NewlineRule, Profile, Quoting, get_profile
@@ -80,7 +82,8 @@ PROBLEM_CODES: dict[str, str] = {
     "wrong-column-count": "not six fields",
     # cell level, any column
     "control-character": "a control or invisible formatting character",
-    "formula-injection": "a cell starting with = + - @ (or TAB/CR) that spreadsheets would execute",
+    "formula-injection": "a cell starting, after any leading spaces, with = + - @ | ; (or their full-width forms, "
+    "or TAB/CR/LF) that spreadsheets would execute",
     "field-too-long": "a cell longer than the profile's max_field_chars",
     "empty-field": "a required cell is empty",
     "private-use-character": "a private-use (外字) character other systems cannot display",
@@ -117,7 +120,6 @@ FILE_PROBLEMS = frozenset(
 )
 
 _NEWLINE_NAMES = {b"\r\n": "CRLF", b"\n": "LF"}
-_FORMULA_START = frozenset("=+-@\t\r＝＋－＠")
 # Controls, lone surrogates (undecodable bytes under surrogateescape), invisible
 # formatting and bidirectional overrides, and private-use characters (外字).
 _SUSPECT = re.compile(
@@ -625,9 +627,9 @@ class _Reader:
         for column, value in enumerate(fields, start=1):
             if len(value) > limit:
                 self._add(line_no, column, "field-too-long", f"cell has {len(value)} characters; the limit is {limit}")
-            if value and value[0] in _FORMULA_START:
-                self._add(line_no, column, "formula-injection", f"cell starts with {value[0]!r}, which spreadsheets "
-                          "treat as a formula")
+            flagged = formula_start(value)
+            if flagged is not None:
+                self._add(line_no, column, "formula-injection", describe_formula(*flagged))
             if not suspect:
                 continue
             if _UNDECODABLE.search(value):
