@@ -17,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from secxfer.chain import media
 from secxfer.chain.home import ChainHome
-from secxfer.chain.package import ReceivedPackage, receive, verify_outer
+from secxfer.chain.package import ReceivedPackage, receive
 from secxfer.chain.verify import ANNEX_FILES
 from secxfer.errors import NotFoundError, OutputExistsError, UsageError
 from secxfer.fsutil import TEMP_PREFIX, fsync_dir
@@ -160,10 +159,7 @@ def open_package(
             raise UsageError(f"{me.id!r} is a {me.role}; use 'secxfer relay' to pass packages on")
         if observe is not None:
             observe(pkg)
-        outer_checked = False
-        if Path(str(package) + media.SIDECAR_SUFFIX).is_file():
-            verify_outer(package, pkg.directory, measured=(pkg.size, pkg.sha256))
-            outer_checked = True
+        outer_checked = pkg.outer_checked
         outputs = {}
         for name in ANNEX_FILES.values():
             data = bytes(pkg.entries[name].data)

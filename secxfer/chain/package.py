@@ -19,6 +19,7 @@ from pathlib import Path
 import msgspec
 
 from secxfer.chain import container, media
+from secxfer.chain.binding import verify_index_entry, verify_outer, verify_recipient_set  # noqa: F401 (verify_outer re-exported)
 from secxfer.chain.home import ChainHome
 from secxfer.chain.manifest import (
     MANIFEST_KIND,
@@ -26,7 +27,6 @@ from secxfer.chain.manifest import (
     FileEntry,
     Manifest,
     OuterStatement,
-    decode_outer,
     encode,
 )
 from secxfer.chain.provenance import CarriedLeaf
@@ -37,13 +37,12 @@ from secxfer.chain.verify import (
     decode_leaves,
     scope_codes,
     verify_chain,
+    verify_consent,
     verify_data,
     verify_leaves,
 )
-from secxfer.errors import FormatError, IntegrityError, ReplayError, SignatureError
-from secxfer.limits import OUTER_MAX_BYTES
-from secxfer.trust.fingerprint import key_id
-from secxfer.trust.signing import SignedDocument, sign_document, verify
+from secxfer.errors import FormatError, IntegrityError, ReplayError
+from secxfer.trust.signing import sign_document
 
 REQUIRED_ENTRIES = ("trust", "leaves", *ANNEX_FILES.values())
 AGE_OVERHEAD_PER_CHUNK = 16
@@ -222,7 +221,8 @@ class HashingReader:
 class ReceivedPackage:
     """A decrypted and fully verified package (plaintext only in anonymous scratch)."""
 
-    def __init__(self, *, path, size, sha256, scratch, buffer, entries, chain, directory, leaves, spans, bundle=None):
+    def __init__(self, *, path, size, sha256, scratch, buffer, entries, chain, directory, leaves, spans, bundle=None,
+                 outer_checked=False):
         self.path: Path = path
         self.size: int = size
         self.sha256: bytes = sha256
@@ -234,6 +234,7 @@ class ReceivedPackage:
         self.leaves: tuple[CarriedLeaf, ...] = leaves
         self.spans: dict[int, list[tuple[int, int]]] = spans
         self._bundle: bytes | None = bundle  # the carried bundle, decompressed once by receive
+        self.outer_checked: bool = outer_checked  # its .age.sig was beside it and verified
 
     @property
     def manifest(self) -> Manifest:
@@ -303,17 +304,25 @@ def receive(
         chain = verify_chain(envelopes, directory, me.participant_id)
         manifest = chain.current
         _require_file_encryption(directory, me.participant_id, headers[0], manifest.package_id)
+        verify_recipient_set(directory, me, manifest, headers[0])
         if not hmac.compare_digest(manifest.leaves_sha256, hashlib.sha256(entries["leaves"].data).digest()):
             raise IntegrityError("the leaf list differs from what the sender's manifest states")
         leaves = decode_leaves(entries["leaves"].data)
         expected = scope_codes(directory, me.participant_id, chain.commitment.covered)
         verify_leaves(leaves, chain.commitment, expected)
+        verify_consent(directory, me.participant_id, leaves, chain.origin.created, now)
         spans = verify_data(buffer, entries, manifest, chain.commitment, leaves)
+        measured = (reader.size, reader.hash.digest())
+        outer_checked = Path(str(path) + media.SIDECAR_SUFFIX).exists()
+        if outer_checked:  # a package copied alone may lack it (docs/format.md §10.2 step 14)
+            verify_outer(Path(path), directory, measured=measured, manifest=manifest)
+        verify_index_entry(Path(path), directory, manifest, chain.payload_hashes[-1], measured)
         if check_replay and chain_home.seen(manifest.package_id):
             raise PackageReplayError(manifest.package_id)
         return ReceivedPackage(
-            path=Path(path), size=reader.size, sha256=reader.hash.digest(), scratch=scratch, buffer=buffer,
+            path=Path(path), size=measured[0], sha256=measured[1], scratch=scratch, buffer=buffer,
             entries=entries, chain=chain, directory=directory, leaves=leaves, spans=spans, bundle=carried,
+            outer_checked=outer_checked,
         )
     except BaseException:
         scratch.close()
@@ -330,31 +339,3 @@ def _require_file_encryption(directory, me: str, header, package_id: str) -> Non
         getattr(directory, "policy", None), directory.version, directory.participant(me),
         stanza_kinds(header.stanzas), what=f"package {package_id}",
     )
-
-
-def verify_outer(path: Path, directory, *, measured: tuple[int, bytes] | None = None) -> OuterStatement:
-    """Check a package's outer signature and that the file on the medium is what it signs.
-
-    Needs no secret key: anyone holding the directory can check a medium. ``measured``
-    is the (size, SHA-256) of the file as already read, by :func:`receive` for
-    instance, which saves reading it twice and checks the very bytes it decrypted.
-    """
-    doc = SignedDocument.decode(media.read_sidecar(path), kind=OUTER_KIND, max_bytes=OUTER_MAX_BYTES)
-    if len(doc.signatures) != 1:
-        raise SignatureError("an outer signature file must carry exactly one signature")
-    statement = decode_outer(doc.payload)
-    participant = directory.participant(statement.sender)
-    keys = {k.key for k in participant.signing_keys}
-    public = next((k for k in keys if key_id(k) == doc.signatures[0].keyid), None)
-    if public is None:
-        raise SignatureError(f"outer signature is not by a key of {statement.sender!r}")
-    verify(public, OUTER_KIND, doc.payload, doc.signatures[0])
-    directory.require_signing_key(statement.sender, public, statement.created)
-    size, digest = measured if measured is not None else media.file_sha256(Path(path))
-    if statement.file_name != Path(path).name:
-        raise IntegrityError(f"package was renamed: signed as {statement.file_name!r}")
-    if size != statement.size or not hmac.compare_digest(digest, statement.sha256):
-        raise IntegrityError(
-            f"{Path(path).name!r} is not the file its sender signed (truncated, corrupted or altered)",
-        )
-    return statement

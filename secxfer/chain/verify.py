@@ -8,6 +8,7 @@ agency's commitment.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from secxfer.chain.manifest import (
 )
 from secxfer.chain.provenance import CarriedLeaf, rows_digest, verify_inclusion
 from secxfer.chain.rows import group_spans, newline_bytes
-from secxfer.errors import FormatError, NotForUsError, ProvenanceError, SignatureError
+from secxfer.errors import ConsentError, FormatError, NotForUsError, ProvenanceError, SignatureError
 from secxfer.limits import HOPS_MAX, MANIFEST_MAX_BYTES
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.signing import SignedDocument, verify
@@ -182,6 +183,33 @@ def verify_leaves(leaves: Sequence[CarriedLeaf], commitment: Commitment, expecte
         if not 0 <= carried.index < size or commitment.covered[carried.index] != carried.leaf.code:
             raise ProvenanceError(f"leaf for {carried.leaf.code} sits at the wrong position")
         verify_inclusion(carried, size, commitment.merkle_root)
+
+
+JST = dt.timezone(dt.timedelta(hours=9))  # consent dates are the 委任状's: Japan, no daylight saving
+
+
+def verify_consent(directory, me: str, leaves: Sequence[CarriedLeaf], sealed: dt.datetime, now: dt.datetime) -> None:
+    """docs/format.md §10.3: every carried code had consent when the agency sealed (JST date
+    of hop 0's ``created``); at a municipality, it still has consent today (the reader's
+    own clock, JST). A relay withholds rather than refuses codes withdrawn since sealing."""
+    sealed_on = sealed.astimezone(JST).date()
+    for carried in leaves:
+        code = carried.leaf.code
+        if not directory.consent_in_force(code, sealed_on):
+            raise ConsentError(
+                f"the package carries rows for {code}, which had no power of attorney (委任状) in force "
+                f"on {sealed_on.isoformat()} (JST) when the agency sealed"
+            )
+    if str(directory.participant(me).role) != "municipality":
+        return
+    today = now.astimezone(JST).date()
+    for carried in leaves:
+        if not directory.consent_in_force(carried.leaf.code, today):
+            raise ConsentError(
+                f"the power of attorney (委任状) of {carried.leaf.code} is not in force on {today.isoformat()} (JST); "
+                "its rows are not written",
+                hint="rows after a withdrawal must not be delivered; keep the medium and tell your federation",
+            )
 
 
 HASH_BESIDE_MIN_BYTES = 8 << 20  # below this a second thread costs more than it saves
