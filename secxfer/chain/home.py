@@ -1,7 +1,12 @@
 """An installation's chain state under its home folder.
 
 * ``chain/seen.jsonl`` — packages already opened or relayed here (replay defence);
-  one JSON line each, appended and fsynced only after the outputs are in place.
+  one JSON line each, appended and fsynced only after the outputs are in place. A
+  record (``"v": 2``) names the package id, the delivery it belongs to (``origin``:
+  the agency's package id, and the commitment's ``delivery_id``), the ``recipient``
+  (this participant), when (``at``) and where its outputs went (``out``). A delivery
+  is refused a second time whatever package id it arrives under; records written
+  before v2 carry only ``package_id`` and keep refusing that id.
 * ``chain/sequence.json`` — the next sequence number per recipient for packages we send.
 * ``tmp/`` — private scratch space for decrypted package content; files there are
   unlinked at creation, so no plaintext ever has a name and a crash leaves nothing.
@@ -34,17 +39,44 @@ class ChainHome:
         return tempfile.TemporaryFile(dir=self._ensure(self.root / "tmp"))
 
     def seen(self, package_id: str) -> dict | None:
+        """The record of the package with this id, if it was processed here."""
+        return next((r for r in self._records() if r.get("package_id") == package_id), None)
+
+    def _records(self):
         if not self._seen_file.exists():
-            return None
+            return
         with self._seen_file.open("rb") as handle:
             for line in handle:
                 try:
                     record = json.loads(line)
                 except ValueError:
                     continue  # a torn last line from a crash: ignore, never trust it
-                if isinstance(record, dict) and record.get("package_id") == package_id:
-                    return record
-        return None
+                if isinstance(record, dict):
+                    yield record
+
+    def processed(self, *, package_id: str, origin: str, recipient: str) -> dict | None:
+        """The record of this package, or of the delivery it belongs to for ``recipient``.
+
+        A package matches a record by its id, or by its delivery (``origin``, the agency's
+        package id) and recipient: a delivery re-issued under another id is still the
+        delivery already processed here. Records from before v2 match by id only.
+        """
+        by_delivery = None
+        for record in self._records():
+            if record.get("package_id") == package_id:
+                return record
+            if by_delivery is None and record.get("origin") == origin and record.get("recipient") == recipient:
+                by_delivery = record
+        return by_delivery
+
+    def remember_processed(
+        self, *, package_id: str, origin: str, delivery_id: str, recipient: str, sha256: str, role: str,
+        period: str, at: str, out: str, **extra,
+    ) -> None:
+        """Record a package as processed (the v2 replay record; see the module docstring)."""
+        self.remember({"v": 2, "package_id": package_id, "origin": origin, "delivery_id": delivery_id,
+                       "recipient": recipient, "sha256": sha256, "role": role, "period": period, "at": at,
+                       "out": out, **extra})
 
     def remember(self, record: dict) -> None:
         self._ensure(self._seen_file.parent)

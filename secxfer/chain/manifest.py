@@ -126,5 +126,15 @@ def decode_outer(payload: bytes | memoryview) -> OuterStatement:
         raise FormatError(f"outer statement does not decode: {error}") from None
 
 
+def derive_package_id(parent_package_id: str, recipient: str) -> str:
+    """The id a relay MUST give the package it splits from ``parent_package_id`` for ``recipient``.
+
+    The first 32 hex digits of SHA-256(``<parent package_id>:<recipient>``). Fixed by
+    the parent and the recipient alone, so a relay cannot re-issue a delivery to the
+    same recipient under a fresh id, and a rerun after a crash writes the same package.
+    """
+    return hashlib.sha256(f"{parent_package_id}:{recipient}".encode()).hexdigest()[:32]
+
+
 def sha256(data: bytes | memoryview) -> bytes:
     return hashlib.sha256(data).digest()

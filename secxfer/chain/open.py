@@ -37,6 +37,8 @@ class OpenResult:
     chain: tuple[str, ...]  # sender of each hop, agency first
     outer_signature_checked: bool
     directory_version: int
+    origin_package_id: str = ""  # the delivery: the agency's package id (hop 0), as the replay record keys it
+    delivery_id: str = ""  # the agency's commitment's delivery id
 
 
 def _to_utf8(data: bytes) -> bytes:
@@ -169,9 +171,10 @@ def open_package(
         if not _prepare_out(out, outputs):
             _write_staged(out, outputs)
         manifest = pkg.manifest
-        ChainHome(home).remember(
-            {"package_id": manifest.package_id, "sha256": pkg.sha256.hex(), "role": "open",
-             "period": manifest.period, "at": now.isoformat()}
+        ChainHome(home).remember_processed(
+            package_id=manifest.package_id, origin=pkg.chain.origin.package_id,
+            delivery_id=pkg.chain.commitment.delivery_id, recipient=me.id, sha256=pkg.sha256.hex(), role="open",
+            period=manifest.period, at=now.isoformat(), out=str(out.resolve()),
         )
         return OpenResult(
             recipient=me.id,
@@ -185,4 +188,6 @@ def open_package(
             chain=tuple(m.sender for m in pkg.chain.manifests),
             outer_signature_checked=outer_checked,
             directory_version=pkg.directory.version,
+            origin_package_id=pkg.chain.origin.package_id,
+            delivery_id=pkg.chain.commitment.delivery_id,
         )

@@ -35,13 +35,14 @@ from secxfer.chain.verify import (
     ANNEX_FILES,
     VerifiedChain,
     decode_leaves,
+    require_derived_ids,
     scope_codes,
     verify_chain,
     verify_consent,
     verify_data,
     verify_leaves,
 )
-from secxfer.errors import FormatError, IntegrityError, ReplayError
+from secxfer.errors import FormatError, IntegrityError, ProvenanceError, ReplayError
 from secxfer.trust.signing import sign_document
 
 REQUIRED_ENTRIES = ("trust", "leaves", *ANNEX_FILES.values())
@@ -50,11 +51,44 @@ CHUNK = 64 * 1024
 
 
 class PackageReplayError(ReplayError):
-    """A package this home already processed; ``package_id`` names it."""
+    """A package, or the delivery it belongs to, already processed in this home.
 
-    def __init__(self, package_id: str) -> None:
-        super().__init__(f"package {package_id} was already processed here")
+    ``package_id`` names the package offered; ``record`` is the replay record it
+    matched (when and where it was processed); ``origin_package_id`` and
+    ``delivery_id`` name the delivery, for the failure receipt; ``sha256`` is the
+    offered file's hash (an interrupted run of the very same file is not a replay).
+    """
+
+    default_hint = (
+        "nothing was written again. If the output folder named here was lost, do not open another "
+        "copy: restore it from your office's backup; if there is none, ask the agency through your "
+        "federation for a replacement delivery (secxfer seal --again), which opens normally"
+    )
+
+    def __init__(
+        self, package_id: str, record: dict | None = None, *, origin_package_id: str | None = None,
+        delivery_id: str | None = None, sha256: bytes | None = None, hint: str | None = None,
+    ) -> None:
+        record = record or {}
+        super().__init__(_replay_message(package_id, record, origin_package_id), hint=hint)
         self.package_id = package_id
+        self.record = record
+        self.origin_package_id = origin_package_id
+        self.delivery_id = delivery_id
+        self.sha256 = sha256
+
+
+def _replay_message(package_id: str, record: dict, origin: str | None) -> str:
+    verb = {"open": "opened", "relay": "relayed"}.get(str(record.get("role")), "processed")
+    when = f" on {record['at']}" if record.get("at") else ""
+    where = f", outputs in {record['out']!r}" if record.get("out") else ""
+    first = record.get("package_id", package_id)
+    if first == package_id:
+        return f"package {package_id} was already processed here ({verb}{when}{where})"
+    return (
+        f"package {package_id} re-issues delivery {origin} (period {record.get('period', '?')}), which was "
+        f"already processed here as package {first} ({verb}{when}{where}): a relay issued the same delivery twice"
+    )
 
 
 @dataclass(frozen=True)
@@ -303,6 +337,12 @@ def receive(
         envelopes = [bytes(entries[f"manifest-{i}"].data) for i in range(8) if f"manifest-{i}" in entries]
         chain = verify_chain(envelopes, directory, me.participant_id)
         manifest = chain.current
+        try:
+            require_derived_ids(chain)
+        except ProvenanceError as forged:
+            if check_replay:  # the same delivery under a forged id: say first that it was processed here
+                _require_not_processed(chain_home, chain, me.participant_id, reader.hash.digest(), forged=forged)
+            raise
         _require_file_encryption(directory, me.participant_id, headers[0], manifest.package_id)
         verify_recipient_set(directory, me, manifest, headers[0])
         if not hmac.compare_digest(manifest.leaves_sha256, hashlib.sha256(entries["leaves"].data).digest()):
@@ -317,8 +357,8 @@ def receive(
         if outer_checked:  # a package copied alone may lack it (docs/format.md §10.2 step 14)
             verify_outer(Path(path), directory, measured=measured, manifest=manifest)
         verify_index_entry(Path(path), directory, manifest, chain.payload_hashes[-1], measured)
-        if check_replay and chain_home.seen(manifest.package_id):
-            raise PackageReplayError(manifest.package_id)
+        if check_replay:
+            _require_not_processed(chain_home, chain, me.participant_id, measured[1])
         return ReceivedPackage(
             path=Path(path), size=measured[0], sha256=measured[1], scratch=scratch, buffer=buffer,
             entries=entries, chain=chain, directory=directory, leaves=leaves, spans=spans, bundle=carried,
@@ -327,6 +367,25 @@ def receive(
     except BaseException:
         scratch.close()
         raise
+
+
+def _require_not_processed(
+    chain_home: ChainHome, chain: VerifiedChain, me: str, sha256: bytes, *, forged: ProvenanceError | None = None
+) -> None:
+    """Refuse a package processed here before, or any package of a delivery processed here
+    (docs/format.md §10.5). ``forged``: the package's id does not derive from its parent,
+    which the message adds to the replay it reports."""
+    manifest, origin = chain.current, chain.origin
+    record = chain_home.processed(package_id=manifest.package_id, origin=origin.package_id, recipient=me)
+    if record is not None:
+        error = PackageReplayError(
+            manifest.package_id, record, origin_package_id=origin.package_id,
+            delivery_id=chain.commitment.delivery_id, sha256=sha256,
+        )
+        if forged is not None:
+            error.message += f"; this copy's id does not derive from its parent: {manifest.sender} signed a re-issue"
+            error.args = (error.message,)
+        raise error
 
 
 def _require_file_encryption(directory, me: str, header, package_id: str) -> None:

@@ -11,7 +11,6 @@ replay defence sees one package, never two.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from secxfer.chain import media
 from secxfer.chain.home import ChainHome
-from secxfer.chain.manifest import Manifest, Parent
+from secxfer.chain.manifest import Manifest, Parent, derive_package_id
 from secxfer.chain.package import ReceivedPackage, WrittenPackage, receive, write_index, write_package, written_from_index
 from secxfer.chain.trustlink import current_bundle, newest_bundle
 from secxfer.errors import ConsentError, UsageError
@@ -120,7 +119,7 @@ def relay(
         for recipient, positions in sorted(targets.items()):
             positions = [p for p in positions if codes[p] not in held]
             folder = media.medium_folder(out, me.id, recipient)
-            package_id = hashlib.sha256(f"{current.package_id}:{recipient}".encode()).hexdigest()[:32]
+            package_id = derive_package_id(current.package_id, recipient)
             manifest = Manifest(
                 hop=current.hop + 1,
                 package_id=package_id,
@@ -157,9 +156,10 @@ def relay(
             write_index(folder, key, [written.index_entry])
             outputs.append(written)
         rows_in = tuple(sum(c.leaf.rows[a] for c in pkg.leaves) for a in range(3))
-        chain_home.remember(
-            {"package_id": current.package_id, "sha256": pkg.sha256.hex(), "role": "relay",
-             "period": current.period, "outputs": len(outputs), "at": now.isoformat()}
+        chain_home.remember_processed(
+            package_id=current.package_id, origin=pkg.chain.origin.package_id,
+            delivery_id=pkg.chain.commitment.delivery_id, recipient=me.id, sha256=pkg.sha256.hex(), role="relay",
+            period=current.period, at=now.isoformat(), out=str(Path(out).resolve()), outputs=len(outputs),
         )
         return RelayResult(
             relay=me.id, period=current.period, rehearsal=current.rehearsal,

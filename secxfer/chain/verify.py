@@ -20,6 +20,7 @@ from secxfer.chain.manifest import (
     Commitment,
     Manifest,
     decode_manifest,
+    derive_package_id,
     sha256,
 )
 from secxfer.chain.provenance import CarriedLeaf, rows_digest, verify_inclusion
@@ -116,6 +117,25 @@ def verify_chain(envelopes: Sequence[bytes], directory, me: str) -> VerifiedChai
         )
     _require_policy_encryption(directory, me, manifests[-1])
     return VerifiedChain(tuple(manifests), tuple(envelopes), tuple(hashes))
+
+
+def require_derived_ids(chain: VerifiedChain) -> None:
+    """Every relayed package's id derives from its parent's id and its recipient.
+
+    Checked against the signed manifests (after :func:`verify_chain`): a relay that
+    re-issues a delivery under an id of its own choosing is caught here, whatever
+    else it re-signed.
+    """
+    for hop, manifest in enumerate(chain.manifests[1:], start=1):
+        parent = chain.manifests[hop - 1]
+        expected = derive_package_id(parent.package_id, manifest.recipient)
+        if manifest.package_id != expected:
+            raise ProvenanceError(
+                f"hop {hop} ({manifest.sender}) gave its package for {manifest.recipient} the id "
+                f"{manifest.package_id}, which does not derive from its parent {parent.package_id} "
+                f"(expected {expected}): the delivery was re-issued under a new id",
+                hint=f"do not use this package; keep the medium and report it: {manifest.sender} signed it",
+            )
 
 
 HYBRID_RECIPIENT_PREFIX = "age1pq1"

@@ -119,6 +119,10 @@ class _Trail:
             else:
                 receipt = failure_receipt(package, error, issuer=self.me, action=action,
                                           directory=self.directory(), now=self.now)
+                if receipt is not None and getattr(error, "origin_package_id", None):
+                    # a refused replay names the delivery it repeats, so reconciliation can match it
+                    receipt = msgspec.structs.replace(receipt, origin_package_id=error.origin_package_id,
+                                                      delivery_id=error.delivery_id)
             if receipt is None:
                 self.notify(f"no receipt for {Path(package).name!r}: its sender cannot be told from the file")
             else:
@@ -150,9 +154,12 @@ def _interrupted(trail: _Trail, error: IntegrityError) -> bool:
     package_id = getattr(error, "package_id", None)
     if not isinstance(error, ReplayError) or not package_id:
         return False
-    record = ChainHome(trail.home).seen(package_id)
-    if record is None or not record.get("period"):
-        return False
+    record = getattr(error, "record", None) or ChainHome(trail.home).seen(package_id)
+    if not record or not record.get("period") or record.get("package_id") != package_id:
+        return False  # another package of the same delivery: a re-issue, never our own run
+    offered = getattr(error, "sha256", None)
+    if offered is not None and record.get("sha256") not in (None, offered.hex()):
+        return False  # the same id but other bytes: not the file our interrupted run processed
     for _, raw in trail.ledger.evidence(record["period"]):
         try:
             if kind_of(raw) != RECEIPT_KIND:
