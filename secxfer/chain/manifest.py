@@ -61,6 +61,21 @@ class Parent(Model, kw_only=True):
     encrypted_sha256: bytes
 
 
+WITHDRAWN = "consent-withdrawn"
+WITHHELD_REASONS = (WITHDRAWN,)
+
+
+class WithheldCode(Model, kw_only=True):
+    """A municipality of the recipient's scope whose rows this relay held back, and why.
+
+    The only reason so far is ``consent-withdrawn``: the 委任状 was in force when the
+    agency sealed but no longer is in the relay's directory on the day it relays.
+    """
+
+    code: str
+    reason: str
+
+
 class Manifest(Model, kw_only=True):
     format: str = FORMAT
     hop: int
@@ -78,6 +93,8 @@ class Manifest(Model, kw_only=True):
     directory_version: int
     commitment: Commitment | None = None
     parent: Parent | None = None
+    # hops >= 1, only when not empty (absent otherwise, so manifests without it keep their bytes):
+    withheld: tuple[WithheldCode, ...] | msgspec.UnsetType = msgspec.UNSET
     files: tuple[FileEntry, ...]
     leaves_sha256: bytes
 

@@ -41,6 +41,7 @@ from secxfer.chain.verify import (
     verify_consent,
     verify_data,
     verify_leaves,
+    withheld_upstream,
 )
 from secxfer.errors import FormatError, IntegrityError, ProvenanceError, ReplayError
 from secxfer.trust.signing import sign_document
@@ -348,7 +349,8 @@ def receive(
         if not hmac.compare_digest(manifest.leaves_sha256, hashlib.sha256(entries["leaves"].data).digest()):
             raise IntegrityError("the leaf list differs from what the sender's manifest states")
         leaves = decode_leaves(entries["leaves"].data)
-        expected = scope_codes(directory, me.participant_id, chain.commitment.covered)
+        held = withheld_upstream(chain, directory, me.participant_id, now)
+        expected = [c for c in scope_codes(directory, me.participant_id, chain.commitment.covered) if c not in held]
         verify_leaves(leaves, chain.commitment, expected)
         verify_consent(directory, me.participant_id, leaves, chain.origin.created, now)
         spans = verify_data(buffer, entries, manifest, chain.commitment, leaves)

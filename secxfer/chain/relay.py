@@ -6,6 +6,11 @@ output carries the manifests so far plus this relay's own, the recipient's leave
 with their inclusion proofs, and the newest directory. Output package ids derive
 from the input's, so a rerun after a crash rewrites the same names and a recipient's
 replay defence sees one package, never two.
+
+Rows of a municipality whose 委任状 was withdrawn after sealing are withheld: the
+relay's manifest to the next hop lists the code with the reason (so that hop expects
+the rest of its scope), its hop report counts the rows, and a federation sends the
+municipality nothing at all (docs/format.md §10.6).
 """
 
 from __future__ import annotations
@@ -17,14 +22,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
 from secxfer.chain import media
 from secxfer.chain.home import ChainHome
-from secxfer.chain.manifest import Manifest, Parent, derive_package_id
+from secxfer.chain.manifest import WITHDRAWN, Manifest, Parent, WithheldCode, derive_package_id
 from secxfer.chain.package import ReceivedPackage, WrittenPackage, receive, write_index, write_package, written_from_index
 from secxfer.chain.trustlink import current_bundle, newest_bundle
 from secxfer.errors import ConsentError, UsageError
 
-CONSENT_WITHDRAWN = "consent-withdrawn"
+CONSENT_WITHDRAWN = WITHDRAWN
 JST = dt.timezone(dt.timedelta(hours=9))
 
 
@@ -116,8 +123,11 @@ def relay(
         current = pkg.manifest
         sequences = chain_home.next_sequences(sorted(targets))
         outputs = []
-        for recipient, positions in sorted(targets.items()):
-            positions = [p for p in positions if codes[p] not in held]
+        for recipient, carried in sorted(targets.items()):
+            positions = [p for p in carried if codes[p] not in held]
+            held_here = sorted(codes[p] for p in carried if codes[p] in held)
+            if carried and not positions and str(me.role) == "federation":
+                continue  # a municipality whose 委任状 was withdrawn gets nothing, not an empty package
             folder = media.medium_folder(out, me.id, recipient)
             package_id = derive_package_id(current.package_id, recipient)
             manifest = Manifest(
@@ -138,6 +148,8 @@ def relay(
                     manifest_sha256=pkg.chain.payload_hashes[-1],
                     encrypted_sha256=pkg.sha256,
                 ),
+                # signed, so the next hop expects exactly the rest of its scope (docs/format.md §10.6)
+                withheld=tuple(WithheldCode(code=c, reason=CONSENT_WITHDRAWN) for c in held_here) or msgspec.UNSET,
                 files=(),
                 leaves_sha256=b"",
             )

@@ -17,6 +17,7 @@ import msgspec
 
 from secxfer.chain.manifest import (
     MANIFEST_KIND,
+    WITHHELD_REASONS,
     Commitment,
     Manifest,
     decode_manifest,
@@ -230,6 +231,51 @@ def verify_consent(directory, me: str, leaves: Sequence[CarriedLeaf], sealed: dt
                 "its rows are not written",
                 hint="rows after a withdrawal must not be delivered; keep the medium and tell your federation",
             )
+
+
+def withheld_upstream(chain: VerifiedChain, directory, me: str, now: dt.datetime) -> dict[str, str]:
+    """The codes an earlier hop's signed manifest lists as withheld (code -> that relay).
+
+    docs/format.md §10.6. Each claim must be well formed: a known reason, a code of the
+    commitment's ``covered`` and of the scope of the manifest's recipient, listed once.
+    A claim about a code of the reader's own scope must be backed by the reader's
+    directory: the 委任状 is not in force today (JST, the reader's clock), else the relay
+    withheld rows under a false reason. A municipality whose own code was withheld
+    must receive nothing.
+    """
+    commitment = chain.commitment
+    covered = set(commitment.covered)
+    mine = set(scope_codes(directory, me, commitment.covered))
+    municipality = str(directory.participant(me).role) == "municipality"
+    today = now.astimezone(JST).date()
+    held: dict[str, str] = {}
+    if chain.origin.withheld is not msgspec.UNSET:
+        raise ProvenanceError("the agency's manifest lists withheld codes (only relays withhold; the agency never seals them)")
+    for hop, manifest in enumerate(chain.manifests[1:], start=1):
+        listed = manifest.withheld
+        if listed is msgspec.UNSET:
+            continue
+        if not listed:
+            raise FormatError(f"manifest {hop} lists an empty withheld set (written as none)")
+        scope = set(scope_codes(directory, manifest.recipient, commitment.covered))
+        for item in listed:
+            code = item.code
+            if item.reason not in WITHHELD_REASONS or code not in covered or code not in scope or code in held:
+                raise ProvenanceError(
+                    f"{manifest.sender} lists {code!r} as withheld ({item.reason!r}), which is not a code "
+                    f"of {manifest.recipient}'s scope in this delivery, or not a known reason, or listed twice",
+                    hint=f"keep the medium and report it: {manifest.sender} signed it",
+                )
+            if code in mine and municipality:
+                raise ProvenanceError(f"{manifest.sender} withheld the rows of {code}, yet this package was sent to it")
+            if code in mine and directory.consent_in_force(code, today):
+                raise ProvenanceError(
+                    f"{manifest.sender} withheld the rows of {code} as {item.reason}, but key directory "
+                    f"v{directory.version} has its power of attorney (委任状) in force on {today.isoformat()} (JST)",
+                    hint=f"a relay held back rows under a false reason; keep the medium and report {manifest.sender}",
+                )
+            held[code] = manifest.sender
+    return held
 
 
 HASH_BESIDE_MIN_BYTES = 8 << 20  # below this a second thread costs more than it saves
