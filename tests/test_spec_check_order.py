@@ -237,3 +237,39 @@ def test_withdrawal_is_exclusive_and_a_municipality_checks_its_own_clock(world, 
     with pytest.raises(ConsentError):  # in force until the day before the withdrawal date
         verify_consent(directory, ME, leaves, sealed, JST_MIDNIGHT)
     verify_consent(directory, "fed-13", leaves, sealed, JST_MIDNIGHT)  # a relay withholds instead (§10.3)
+
+
+# -- step 5 before step 6: the container's grammar before the carried bundle ------------------
+
+
+def test_a_gap_in_the_manifests_is_a_container_error_even_with_a_bad_bundle(world, tmp_path):
+    """manifest-0, manifest-2 (no manifest-1) is refused at step 5 (FormatError), before
+    the carried bundle (here garbage, which step 6 would refuse) is even inflated."""
+    import zlib
+
+    from secxfer.errors import FormatError
+    from tests.mutation_container import entries_of, pack
+
+    network, mine, _ = world
+    k = network.secrets
+    plain = decrypt_bytes([k[ME].encryption_identity], mine.path.read_bytes())
+    entries = [(n, zlib.compress(b"not a bundle") if n == "trust" else d)
+               for n, d in entries_of(plain) if n != "manifest-1"]
+    gapped = encrypt_bytes([k[ME].encryption_identity.recipient], pack(entries))
+    error = refused(world, tmp_path, placed(tmp_path, mine, data=gapped), FormatError)
+    assert "without a gap" in str(error)
+
+
+def test_media_verify_holds_each_index_entry_against_the_outer_statement(world, tmp_path):
+    """format.md §4.3 without a secret key: an index entry with the right hash but another
+    package id is reported (before, only the hash was compared)."""
+    from secxfer.chain.inspect import verify_media
+
+    network, mine, _ = world
+    path = placed(tmp_path, mine, sidecar=sidecar_of(mine))
+    write_index(path.parent, network.secrets["fed-13"], [mine.index_entry])
+    assert verify_media(path.parent, home=home_of(world, tmp_path)).ok
+    other = msgspec.structs.replace(mine.index_entry, package_id="0" * 32)
+    write_index(path.parent, network.secrets["fed-13"], [other])
+    report = verify_media(path.parent, home=home_of(world, tmp_path))
+    assert not report.ok and "index" in report.lines[0]

@@ -77,6 +77,15 @@ def verify_outer(
     return statement
 
 
+def index_entry_agrees(entry: media.IndexEntry, index_sender: str, statement: OuterStatement) -> bool:
+    """Whether a medium's index entry says what the package's (verified) outer statement
+    says (docs/format.md §4.3): the key-less check ``media verify`` makes."""
+    return (index_sender, entry.file_name, entry.size, entry.sha256, entry.package_id, entry.recipient,
+            entry.period, entry.rehearsal) == (
+        statement.sender, statement.file_name, statement.size, statement.sha256, statement.package_id,
+        statement.recipient, statement.period, statement.rehearsal)
+
+
 def verify_index_entry(
     path: Path, directory, manifest: Manifest, manifest_sha256: bytes, measured: tuple[int, bytes]
 ) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from secxfer.chain import media
+from secxfer.chain.binding import index_entry_agrees
 from secxfer.chain.manifest import OUTER_KIND, OuterStatement, decode_outer
 from secxfer.chain.package import verify_outer
 from secxfer.chain.trustlink import directory_for_checks
@@ -135,6 +136,7 @@ def _verify_medium(folder: Path, directory, report: MediaReport) -> None:
 
     index_path = folder / media.INDEX_NAME
     listed: dict[str, media.IndexEntry] = {}
+    index_sender = ""
     if not index_path.exists() and not index_path.is_symlink():
         report.fail("no_index", folder.name)
     else:
@@ -149,6 +151,7 @@ def _verify_medium(folder: Path, directory, report: MediaReport) -> None:
                 raise IntegrityError("index is not signed by its sender")
             verify(public, media.INDEX_KIND, doc.payload, signature)
             listed = {e.file_name: e for e in index.packages}
+            index_sender = index.sender
         except SecxferError as error:
             report.fail("invalid", f"{folder.name}/{media.INDEX_NAME}", str(error))
     for leftover in media.leftovers(folder):
@@ -165,7 +168,7 @@ def _verify_medium(folder: Path, directory, report: MediaReport) -> None:
         try:
             statement = verify_outer(item, directory)
             entry = listed.get(item.name)
-            if listed and (entry is None or entry.sha256 != statement.sha256):
+            if listed and (entry is None or not index_entry_agrees(entry, index_sender, statement)):
                 raise IntegrityError("not listed in the medium's index as it is")
             report.findings.append(MediaFinding("ok", f"{folder.name}/{item.name}", sender=statement.sender,
                                                 recipient=statement.recipient))

@@ -46,7 +46,7 @@ from secxfer.chain.verify import (
 from secxfer.errors import FormatError, IntegrityError, ProvenanceError, ReplayError
 from secxfer.trust.signing import sign_document
 
-REQUIRED_ENTRIES = ("trust", "leaves", *ANNEX_FILES.values())
+REQUIRED_ENTRIES = ("trust", "manifest-0", "leaves", *ANNEX_FILES.values())
 AGE_OVERHEAD_PER_CHUNK = 16
 CHUNK = 64 * 1024
 
@@ -333,9 +333,12 @@ def receive(
         for name in REQUIRED_ENTRIES:
             if name not in entries:
                 raise FormatError(f"package lacks its {name!r} entry")
+        numbered = [name for name in entries if name.startswith("manifest-")]
+        if numbered != [f"manifest-{i}" for i in range(len(numbered))]:
+            raise FormatError("package's manifests are not numbered from 0 without a gap")
         carried = unpack_bundle(bytes(entries["trust"].data))
         directory = load_bundle_into_store(home, carried, now, anchor=anchor)
-        envelopes = [bytes(entries[f"manifest-{i}"].data) for i in range(8) if f"manifest-{i}" in entries]
+        envelopes = [bytes(entries[name].data) for name in numbered]
         chain = verify_chain(envelopes, directory, me.participant_id)
         manifest = chain.current
         try:
