@@ -273,3 +273,31 @@ def test_media_verify_holds_each_index_entry_against_the_outer_statement(world, 
     write_index(path.parent, network.secrets["fed-13"], [other])
     report = verify_media(path.parent, home=home_of(world, tmp_path))
     assert not report.ok and "index" in report.lines[0]
+
+
+# -- the documented disposition of each error class ------------------------------------------
+
+
+def _documented_dispositions() -> dict[str, str]:
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "format.md").read_text(encoding="utf-8")
+    table = text.split("### 10.2 The check order", 1)[1].split("\n\n", 3)[2]
+    found = {}
+    for line in table.splitlines()[2:]:
+        classes, disposition = line.strip("|").rsplit("|", 1)
+        for name in re.findall(r"`([A-Z][A-Za-z]+Error)`", classes):
+            found[name] = disposition.strip().strip("`")
+    return found
+
+
+def test_each_documented_error_class_yields_the_documented_disposition():
+    import secxfer.errors
+    import secxfer.merkle
+    import secxfer.trust.errors
+
+    documented = _documented_dispositions()
+    assert len(documented) >= 15 and documented["ReplayError"] == "replayed"
+    for name, disposition in documented.items():
+        module = next(m for m in (secxfer.errors, secxfer.trust.errors, secxfer.merkle) if hasattr(m, name))
+        assert disposition_for(getattr(module, name)("x")) == disposition, name
