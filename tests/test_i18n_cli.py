@@ -123,7 +123,7 @@ def test_verify_open_and_open_again(cli, month, tmp_path, lang):
                fingerprint=fingerprint) in err
     assert len(fingerprint) == 24 and fingerprint.count("-") == 4
     assert msg("open.use_limits_1", lang) in err and msg("open.chain", lang, chain="agency -> central -> fed-13 -> mun-131016") in err
-    assert len(out.splitlines()) == 3
+    assert len(out.splitlines()) == 4  # 3 CSVs + the workbook
 
     _, err = cli("--lang", lang, "open", package, *key, "--out", tmp_path / "again", code=EXIT_INTEGRITY)
     assert not (tmp_path / "again").exists()
@@ -191,6 +191,6 @@ def test_quiet_root_option_and_no_bar_without_a_terminal(cli, month, tmp_path):
     (package,) = (root / "media" / "fed-14-to-mun-141003").glob("*.age")
     home = ["--home", str(tmp_path / "h"), "--root", str(root / "keys" / "root.json")]
     out, err = cli("-q", "open", package, "--key", root / "keys" / "mun-141003.key", *home, "--out", tmp_path / "o")
-    assert progress.quiet() and "\x1b[" not in err and len(out.splitlines()) == 3
+    assert progress.quiet() and "\x1b[" not in err and len(out.splitlines()) == 4
     out, err = cli("calendar", PERIOD)
     assert not progress.quiet() and "\x1b[" not in err

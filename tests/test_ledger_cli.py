@@ -83,7 +83,7 @@ def test_a_month_through_the_cli(month, cli, tmp_path):
     assert "no accepted receipt from mun-131024" in err and package.exists()
     # mun-131016 may purge its opened files: its receipt went back on a medium
     out, _ = cli("purge", PERIOD, "--home", homes / "mun-131016")
-    assert "3 file(s)" in out and not (tmp_path / "opened").exists()
+    assert "4 file(s)" in out and not (tmp_path / "opened").exists()  # 3 CSVs + the workbook
     # once mun-131024's receipt arrives, fed-13's copies may go too
     (late,) = (media / "fed-13-to-mun-131024").glob("*.age")
     cli("open", late, *as_("mun-131024"), "--out", tmp_path / "opened-late")
@@ -103,7 +103,7 @@ def test_a_month_through_the_cli(month, cli, tmp_path):
     ops = [json.loads(x)["op"] for x in (homes / "mun-131016" / "ledger" / "oplog.jsonl").read_text().splitlines()]
     assert ops == ["opened", "receipt-made", "receipt-sent", "output-deleted"]
     deleted = json.loads((homes / "mun-131016" / "ledger" / "oplog.jsonl").read_text().splitlines()[-1])["facts"]
-    assert deleted["kind"] == "opened" and deleted["files"] == 3 and len(deleted["content_sha256"]) == 64
+    assert deleted["kind"] == "opened" and deleted["files"] == 4 and len(deleted["content_sha256"]) == 64
 
     out, _ = cli("log", "checkpoint", *as_("fed-13"), "--out", tmp_path / "cp")
     first = Path(out.strip())

@@ -72,7 +72,7 @@ def test_interrupted_open_completes_its_trail_and_keeps_the_outputs(chain):
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     result = recorded.open_package(mun.path, key=k["mun-131016"], home=home, out=out, now=NOW,
                                    notify=lambda message: None)
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before and len(result.files) == 3
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before and len(result.files) == 4  # 3 CSVs + workbook
     assert len(accepted_receipts(home, mun.package_id)) == 1
     with pytest.raises(ReplayError):
         recorded.open_package(mun.path, key=k["mun-131016"], home=home, out=tmp / "again", now=NOW,

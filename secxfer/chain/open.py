@@ -130,6 +130,17 @@ def _refuse_formula_cells(outputs: dict[str, bytes]) -> None:
                                cells=tuple((n, line_no, col) for n, line_no, col, _ in found))
 
 
+def _officer_workbook(pkg: ReceivedPackage, me) -> dict[str, bytes]:
+    """The officer's workbook, named with period and municipality, from the verified CSVs."""
+    from secxfer.domain.workbook import AnnexFile, WorkbookFacts, build_workbook, workbook_name
+
+    manifest = pkg.manifest
+    facts = WorkbookFacts(period=manifest.period, recipient_id=me.id, recipient_name=me.name,
+                          profile=pkg.chain.commitment.profile, rehearsal=manifest.rehearsal)
+    files = [AnnexFile(annex, bytes(pkg.entries[name].data)) for annex, name in ANNEX_FILES.items()]
+    return {workbook_name(manifest.period, me.id, me.name): build_workbook(files, facts)}
+
+
 def open_package(
     package: Path,
     *,
@@ -141,8 +152,12 @@ def open_package(
     anchor: bytes | None = None,
     observe: Callable[[ReceivedPackage], None] | None = None,
     check_replay: bool = True,
+    workbook: bool = True,
 ) -> OpenResult:
     """Verify ``package`` for the municipality holding ``key`` and write its annexes to ``out``.
+
+    With ``workbook`` (the default) an Excel workbook for the officer is written beside
+    the exact CSVs, in the same single step (``secxfer.domain.workbook``).
 
     Raises an IntegrityError subclass (exit 3) and writes nothing if any signature,
     proof, row, recipient binding or the replay check fails, and FormulaCellError
@@ -167,6 +182,8 @@ def open_package(
             data = bytes(pkg.entries[name].data)
             outputs[name] = _to_utf8(data) if utf8 else data
         _refuse_formula_cells(outputs)
+        if workbook:
+            outputs.update(_officer_workbook(pkg, me))
         written = [out / name for name in outputs]
         if not _prepare_out(out, outputs):
             _write_staged(out, outputs)

@@ -106,6 +106,9 @@ def register(app: typer.Typer) -> None:
         key: KeyOption,
         out: Annotated[Path, typer.Option("--out", "-o", help="Folder to create for the annex CSVs.")],
         utf8: Annotated[bool, typer.Option("--utf8", help="Convert the CSVs to UTF-8 (after verification).")] = False,
+        no_workbook: Annotated[
+            bool, typer.Option("--no-workbook", help="Do not write the Excel workbook beside the CSVs.")
+        ] = False,
         home: HomeOption = None,
         passphrase_fd: PassphraseFdOption = None,
         root: RootOption = None,
@@ -116,7 +119,7 @@ def register(app: typer.Typer) -> None:
         context = participant_context(key, passphrase_fd, home, root)
         with activity(t("progress.open")):
             result = open_package(
-                package, out=out, utf8=utf8, operator=operator, notify=warn, **context,
+                package, out=out, utf8=utf8, workbook=not no_workbook, operator=operator, notify=warn, **context,
             )
         from secxfer.cli.messages import open_banner
 

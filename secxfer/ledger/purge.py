@@ -57,12 +57,19 @@ def _sent_receipts(home: Path) -> set[str]:
     return sent
 
 
+def _is_workbook(name: str) -> bool:
+    """The officer's workbook open writes beside the CSVs (plaintext too)."""
+    from secxfer.domain.workbook import WORKBOOK_SUFFIX
+
+    return name.endswith(WORKBOOK_SUFFIX) and "/" not in name and "\\" not in name and not name.startswith(".")
+
+
 def _files_of(record: dict) -> list[Path]:
     path = Path(record["path"])
     if record["type"] == "package":
         candidates = [path, Path(str(path) + ".sig")]
     else:
-        names = [n for n in record.get("files", []) if n in ANNEX_NAMES]
+        names = [n for n in record.get("files", []) if n in ANNEX_NAMES or _is_workbook(n)]
         candidates = [path / n for n in names]
     return [p for p in candidates if p.is_file() and not p.is_symlink()]
 
