@@ -12,7 +12,7 @@ import pytest
 from secxfer.cli import run
 from secxfer.cli.i18n import catalog
 from secxfer.domain.sample import generate_sample
-from secxfer.errors import EXIT_INTEGRITY, EXIT_REJECTED, ReplayError
+from secxfer.errors import EXIT_INTEGRITY, EXIT_REJECTED
 from secxfer.network import build_network
 
 CODES = ["131016", "141003"]
@@ -130,10 +130,10 @@ def test_verify_open_and_open_again(cli, month, tmp_path, lang):
     warning, err = err.splitlines()
     assert warning == msg("cli.warning_line", lang, message=msg("cli.test_key", lang, name="mun-131016.key"))
     if lang == "ja":
-        title, hint = msg("error.ReplayError.title", "ja"), msg("error.ReplayError.hint", "ja")
+        title, hint = msg("error.PackageReplayError.title", "ja"), msg("error.PackageReplayError.hint", "ja")
         assert err.startswith(f"secxfer: エラー: {title}。対処: {hint}(詳細: ")
     else:
-        assert err.startswith("secxfer: error: ") and f"(hint: {ReplayError.default_hint})" in err
+        assert err.startswith("secxfer: error: ") and "already processed here" in err and "(hint: " in err
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
