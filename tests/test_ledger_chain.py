@@ -332,8 +332,10 @@ def test_damaged_package_gets_a_failure_receipt(base, tmp_path):
     assert len(failures) == 2  # the genuine accepted one from the base run, and this failure
     world.collect_up()
     rec = reconcile_home(world.home("agency"), PERIOD, now=NOW)
-    # the accepted receipt from the intact copy still confirms; the failure is on record
+    # the accepted receipt from the intact copy still confirms; the refused damaged copy is shown
     assert rec.standings["mun-271004"].state == "confirmed"
+    (copy,) = problems_of(rec, "refused-copy")
+    assert (copy.severity, copy.where) == ("warning", "mun-271004") and "integrity-failed" in copy.message
     from secxfer.ledger.reconcile import load_evidence
 
     evidence = load_evidence(world.home("agency"), PERIOD, world.network_directory())

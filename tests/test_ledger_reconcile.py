@@ -17,9 +17,19 @@ from secxfer.ledger.reports import HopReport, ReportInput, ReportOutput, Withhel
 
 T0 = dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.timezone.utc)
 PERIOD = "2026-10"
-DIRECTORY = SimpleNamespace(by_role=lambda role: [SimpleNamespace(id="fed-13"), SimpleNamespace(id="fed-27")])
+# 委任状 as the trusted directory records them; 131024's was withdrawn on 2026-11-01
+CONSENT = {"131016": SimpleNamespace(filed_on=dt.date(2020, 4, 1), withdrawn_on=None),
+           "131024": SimpleNamespace(filed_on=dt.date(2020, 4, 1), withdrawn_on=dt.date(2026, 11, 1)),
+           "271004": SimpleNamespace(filed_on=dt.date(2020, 4, 1), withdrawn_on=None)}
+DIRECTORY = SimpleNamespace(by_role=lambda role: [SimpleNamespace(id="fed-13"), SimpleNamespace(id="fed-27")],
+                            participant=lambda pid: SimpleNamespace(consent=CONSENT[pid[4:]]))
 LEAVES = {c: LeafFacts(code=c, rows=r, leaf_sha256=hashlib.sha256(c.encode()).digest())
           for c, r in (("131016", (2, 0, 1)), ("131024", (0, 0, 0)), ("271004", (1, 1, 0)))}
+
+
+def sender_of(recipient: str) -> str:
+    """Who sends to ``recipient`` in this small world."""
+    return {"central": "agency"}.get(recipient) or ("central" if recipient.startswith("fed-") else f"fed-{recipient[4:6]}")
 
 
 def h(text: str) -> bytes:
@@ -38,7 +48,7 @@ def report(reporter: str, input_of: ReportOutput, outputs, withheld=(), leaves=N
     return HopReport(
         reporter=reporter, action="relay", period=PERIOD, rehearsal=False, delivery_id="d1", origin_package_id="p0",
         merkle_root=bytes(32), rows_in=rows_in, outputs=tuple(outputs), withheld=tuple(withheld), leaves=leaves,
-        input=ReportInput(package_id=input_of.package_id, sender="x", file_name=input_of.file_name,
+        input=ReportInput(package_id=input_of.package_id, sender=sender_of(reporter), file_name=input_of.file_name,
                           encrypted_sha256=input_of.encrypted_sha256, manifest_sha256=input_of.manifest_sha256),
         created=T0,
     )
@@ -47,7 +57,7 @@ def report(reporter: str, input_of: ReportOutput, outputs, withheld=(), leaves=N
 def receipt(issuer: str, out: ReportOutput, *, disposition="accepted", leaves=None, at=T0) -> Receipt:
     if leaves is None:
         leaves = tuple(LEAVES[c] for c in out.codes) if issuer.startswith("mun-") else ()
-    return Receipt(issuer=issuer, sender="x", action="open" if issuer.startswith("mun-") else "relay",
+    return Receipt(issuer=issuer, sender=sender_of(issuer), action="open" if issuer.startswith("mun-") else "relay",
                    disposition=disposition, detail="" if disposition == "accepted" else "what went wrong",
                    claims_verified=True, period=PERIOD, rehearsal=False, package_id=out.package_id, file_name=out.file_name,
                    encrypted_sha256=out.encrypted_sha256, manifest_sha256=out.manifest_sha256, delivery_id="d1",
@@ -153,7 +163,7 @@ def test_receipt_that_contradicts_what_was_sent(change):
 
 
 def test_unmatched_receipts_and_superseded_deliveries_are_warnings():
-    stray = receipt("mun-131016", output("mun-131016", "old", ["131016"]))
+    stray = msgspec.structs.replace(receipt("mun-131016", output("mun-131016", "old", ["131016"])), delivery_id="d0")
     evidence = world(receipts=[*world().receipts, stray])
     older = msgspec.structs.replace(evidence.reports[0], created=T0 - dt.timedelta(days=30), delivery_id="d0")
     evidence.reports.append(older)
@@ -169,3 +179,117 @@ def test_municipality_view():
     assert states == {"mun-131016": "received"} and rec.ok
     rec, states, problems = run(Evidence(), viewer="mun-131016")
     assert states == {"mun-131016": "missing"} and ("open", "nothing-received", "mun-131016") in problems
+
+
+# -- dishonest participants: authorship, claims, conflicts (both orders of arrival) ------------------
+
+
+def both_orders(evidence: Evidence, extra_reports=(), extra_receipts=(), viewer="central"):
+    """Reconcile with the extra documents stored first and last; the two results must be equal."""
+    results = []
+    for first in (True, False):
+        reports = [*extra_reports, *evidence.reports] if first else [*evidence.reports, *extra_reports]
+        receipts = [*extra_receipts, *evidence.receipts] if first else [*evidence.receipts, *extra_receipts]
+        ordered = Evidence(reports=reports, receipts=receipts)
+        ordered.receipt_hashes = {id(r): h(msgspec.json.encode(r).decode()) for r in receipts}
+        rec = reconcile(ordered, period=PERIOD, viewer=viewer, directory=DIRECTORY)
+        results.append(rec)
+    key = [({s.id: (s.state, s.detail) for s in r.standings.values()},
+            sorted((p.severity, p.kind, p.where, p.message) for p in r.problems)) for r in results]
+    assert key[0] == key[1]
+    rec = results[0]
+    return rec, {s.id: s.state for s in rec.standings.values()}, {(p.severity, p.kind, p.where) for p in rec.problems}
+
+
+def test_a_report_by_another_relay_does_not_speak_for_the_package():
+    forged = msgspec.structs.replace(report("fed-27", TO_FED13, []), rows_in=(0, 0, 0), leaves=())
+    rec, states, problems = both_orders(world(), extra_reports=[forged])
+    assert ("error", "foreign-report", "fed-27") in problems and states["mun-131024"] == "confirmed"
+    assert not any(kind == "dropped" for _, kind, _ in problems)
+
+
+def test_a_municipality_report_is_no_relay_report():
+    forged = report("mun-131016", TO_16, [])
+    rec, states, problems = both_orders(world(), extra_reports=[forged])
+    assert ("error", "not-a-relay", "mun-131016") in problems and states["mun-131016"] == "confirmed"
+
+
+def test_two_reports_by_the_addressee_conflict_and_the_furthest_branch_shows():
+    second = msgspec.structs.replace(report("fed-13", TO_FED13, [TO_16]), created=T0 + dt.timedelta(hours=1))
+    rec, states, problems = both_orders(world(), extra_reports=[second])
+    assert ("error", "conflicting-reports", "fed-13") in problems and states["mun-131024"] == "confirmed"
+
+
+def test_a_report_whose_claims_differ_from_what_was_sent():
+    claims = msgspec.structs.replace(report("fed-13", TO_FED13, [TO_16, TO_24]), rehearsal=True)
+    claims = msgspec.structs.replace(claims, input=msgspec.structs.replace(claims.input, sender="fed-27"))
+    rec, _, problems = run(world(fed13=claims))
+    fields = sorted(p.values["field"] for p in rec.problems if p.kind == "report-claim")
+    assert fields == ["rehearsal", "sender"] and ("error", "report-claim", "fed-13") in problems
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("rows", (1034, 0, 1)), ("sender", "fed-27"), ("action", "relay"), ("rehearsal", True),
+    ("file_name", "other.age"), ("period", "2026-09"), ("origin_package_id", "p9"), ("claims_verified", False),
+])
+def test_every_claim_of_a_receipt_is_compared(field, value):
+    bad = msgspec.structs.replace(receipt("mun-131016", TO_16), **{field: value})
+    receipts = [r for r in world().receipts if r.issuer != "mun-131016"] + [bad]
+    rec, states, problems = run(world(receipts=receipts))
+    (problem,) = [p for p in rec.problems if p.kind == "receipt-claim"]
+    assert problem.where == "mun-131016" and problem.values["field"] == field and states["mun-131016"] == "failed"
+
+
+def test_a_receipt_by_someone_else_for_a_sent_package():
+    stray = msgspec.structs.replace(receipt("mun-131016", TO_16), issuer="mun-131024")
+    rec, states, problems = both_orders(world(), extra_receipts=[stray])
+    assert ("error", "foreign-receipt", "mun-131024") in problems and states["mun-131016"] == "confirmed"
+
+
+def test_accepted_and_failed_receipts_for_one_package():
+    same = receipt("mun-131016", TO_16, disposition="integrity-failed")
+    rec, states, problems = both_orders(world(), extra_receipts=[same])
+    assert ("error", "receipt-conflict", "mun-131016") in problems and states["mun-131016"] == "failed"
+    damaged = msgspec.structs.replace(same, encrypted_sha256=h("damaged copy"))
+    rec, states, problems = both_orders(world(), extra_receipts=[damaged])
+    assert ("warning", "refused-copy", "mun-131016") in problems and states["mun-131016"] == "confirmed" and rec.ok
+
+
+def test_a_withheld_claim_needs_the_directory():
+    fed13 = report("fed-13", TO_FED13, [TO_16], withheld=[Withheld(code="131024", reason="consent-withdrawn",
+                                                                   rows=(0, 0, 0))])
+    # 131024's 委任状 was withdrawn on 2026-11-01; the hop's day is 2026-11-02 (report and receipts)
+    rec, states, _ = run(world(fed13=fed13))
+    assert states["mun-131024"] == "withheld"
+    # 131016's is in force: withholding it is a drop, whatever the relay calls it
+    fed13 = report("fed-13", TO_FED13, [TO_24], withheld=[Withheld(code="131016", reason="consent-withdrawn",
+                                                                   rows=(2, 0, 1))])
+    rec, states, problems = run(world(fed13=fed13))
+    assert states["mun-131016"] == "missing" and ("error", "withheld-in-force", "fed-13") in problems
+    # a report dated before the withdrawal: the hop's day is the report's, consent was in force then
+    early = msgspec.structs.replace(report("fed-13", TO_FED13, [TO_16], withheld=[
+        Withheld(code="131024", reason="consent-withdrawn", rows=(0, 0, 0))]), created=T0 - dt.timedelta(days=3))
+    rec, states, problems = run(world(fed13=early))
+    assert states["mun-131024"] == "missing" and ("error", "withheld-in-force", "fed-13") in problems
+
+
+def test_two_packages_of_one_delivery_accepted():
+    again = output("mun-131016", "q16b", ["131016"])
+    second = receipt("mun-131016", again, at=T0 + dt.timedelta(hours=1))
+    rec, _, problems = both_orders(world(), extra_receipts=[second])
+    assert ("error", "delivery-opened-twice", "mun-131016") in problems
+    own = Evidence(receipts=[receipt("mun-131016", TO_16), second])
+    own.receipt_hashes = {id(r): h(str(i)) for i, r in enumerate(own.receipts)}
+    rec, _, problems = run(own, viewer="mun-131016")
+    assert ("error", "delivery-opened-twice", "mun-131016") in problems and not rec.ok
+
+
+def test_problem_wording_in_the_catalog_is_the_librarys():
+    from secxfer.cli.i18n import catalog
+    from secxfer.ledger.problems import PROBLEM_ENGLISH
+
+    for kind, english in PROBLEM_ENGLISH.items():
+        entry = catalog()[f"problem.{kind}"]
+        assert entry["en"] == english, kind
+        fields = {name for name in english.replace("}", "{").split("{")[1::2]}
+        assert all("{" + name + "}" in entry["ja"] for name in fields), kind

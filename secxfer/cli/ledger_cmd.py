@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
         import msgspec
 
         from secxfer.cli.messages import status_lines
+        from secxfer.ledger.reconcile import require_consistent
         from secxfer.ledger.status import status
 
         result = status(resolve_home(home), period, viewer=viewer, holidays=holidays_file)
@@ -58,6 +59,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(msgspec.json.format(msgspec.json.encode(document), indent=2).decode())
         else:
             typer.echo("\n".join(status_lines(result)))
+        require_consistent(result.reconciliation)
 
     @app.command("reconcile", help=RECONCILE_HELP)
     def reconcile_command(

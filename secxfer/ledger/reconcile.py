@@ -29,12 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from secxfer.errors import SecxferError
+from secxfer.ledger.claims import delivery_problems, receipt_conflicts, short
+from secxfer.ledger.problems import Problem, Standing
 from secxfer.ledger.receipts import Receipt
 from secxfer.ledger.reports import HopReport, balance_problems
-from secxfer.ledger.trace import Problem, Standing, Trace
+from secxfer.ledger.trace import Trace
 
 __all__ = ["STATES", "Evidence", "Problem", "Reconciliation", "Standing", "load_evidence", "reconcile",
-           "reconcile_home", "require_reconciled", "summary_lines", "to_json"]
+           "reconcile_home", "require_consistent", "require_reconciled", "summary_lines", "to_json"]
 
 STATES = ("confirmed", "received", "relayed", "sealed", "failed", "missing", "withheld")
 
@@ -142,19 +144,33 @@ def reconcile(evidence: Evidence, *, period: str, viewer: str, directory) -> Rec
     for older in roots[:-1]:
         problems.append(Problem("warning", "superseded", viewer,
                                 f"delivery {older.delivery_id[:8]} of {older.created:%Y-%m-%d} was superseded"))
-    walk = Trace(evidence, viewer, root)
+    walk = Trace(evidence, viewer, root, directory)
     standings = {pid: walk.locate(pid) for pid in _below(viewer, root, directory)}
     for pid, standing in standings.items():
         if pid.startswith("mun-") and standing.rows is None:
             standing.rows = tuple(walk.leaves[pid[4:]].rows)  # type: ignore[assignment]
-    known = {(r.issuer, r.package_id) for r in evidence.receipts}
+    problems += _stray_receipts(evidence, walk, standings, viewer)
+    problems += delivery_problems(evidence.receipts)
+    return Reconciliation(period, viewer, root.delivery_id, standings, problems + list(walk.problems.values()))
+
+
+def _stray_receipts(evidence: Evidence, walk: Trace, standings: dict[str, Standing], viewer: str) -> list[Problem]:
+    """Receipts the trace did not use: by someone other than the package's recipient
+    (an error: only the recipient's receipt counts), or for a package no report lists."""
+    problems = []
     matched = {(s.id, s.package_id) for s in standings.values()}
-    for issuer, package_id in sorted(known - matched):
-        if package_id and not walk.by_input.get(package_id) and issuer != viewer:
+    for issuer, package_id in sorted({(r.issuer, r.package_id) for r in evidence.receipts} - matched):
+        if not package_id or issuer == viewer:
+            continue
+        sent = walk.sent.get(package_id)
+        if sent is not None and sent[1].recipient != issuer:
+            problems.append(Problem.of("error", "foreign-receipt", issuer, issuer=issuer, package=short(package_id),
+                                       sender=sent[0].reporter, recipient=sent[1].recipient))
+        elif sent is None and not walk.by_input.get(package_id):
             problems.append(Problem("warning", "unmatched-receipt", issuer,
                                     f"receipt from {issuer} for package {package_id[:8]}, "
                                     "which no report of this delivery lists"))
-    return Reconciliation(period, viewer, root.delivery_id, standings, problems + list(walk.problems.values()))
+    return problems
 
 
 def _own_view(evidence: Evidence, period: str, me: str, problems: list[Problem]) -> Reconciliation:
@@ -163,20 +179,24 @@ def _own_view(evidence: Evidence, period: str, me: str, problems: list[Problem])
     packages = defaultdict(set)
     for r in accepted:
         packages[r.package_id].add(evidence.receipt_hashes.get(id(r)))
-    for package_id, hashes in packages.items():
+    for package_id, hashes in sorted(packages.items()):
         if len(hashes) > 1:
             problems.append(Problem("error", "opened-twice", me,
                                     f"package {package_id[:8]} was accepted {len(hashes)} times"))
+        failed = [r for r in own if r.package_id == package_id and not r.accepted and r.disposition != "replayed"]
+        problems += receipt_conflicts(me, package_id, [r for r in accepted if r.package_id == package_id], failed)
+    problems += delivery_problems(own)
     if accepted:
-        last = accepted[-1]
+        last = max(accepted, key=lambda r: r.created)
         standing = Standing(me, "received", last.package_id, rows=last.rows, detail=f"opened {last.created:%Y-%m-%d}")
     elif own:
-        standing = Standing(me, "failed", own[-1].package_id, detail=own[-1].disposition)
-        problems.append(Problem("error", own[-1].disposition, me, own[-1].detail))
+        last = max(own, key=lambda r: r.created)
+        standing = Standing(me, "failed", last.package_id, detail=last.disposition)
+        problems.append(Problem("error", last.disposition, me, last.detail))
     else:
         standing = Standing(me, "missing", detail="nothing opened for this period")
         problems.append(Problem("open", "nothing-received", me, f"no package for {period} opened here"))
-    return Reconciliation(period, me, accepted[-1].delivery_id if accepted else None, {me: standing}, problems)
+    return Reconciliation(period, me, last.delivery_id if accepted else None, {me: standing}, problems)
 
 
 def to_json(rec: Reconciliation) -> dict:
@@ -211,13 +231,20 @@ def summary_lines(rec: Reconciliation) -> list[str]:
     return lines
 
 
-def require_reconciled(rec: Reconciliation) -> None:
-    """Raise ReconciliationError (exit 3) on contradictions, IncompleteError (exit 1) on gaps."""
-    from secxfer.ledger.errors import IncompleteError, ReconciliationError
+def require_consistent(rec: Reconciliation) -> None:
+    """Raise ReconciliationError (exit 3) when the evidence contradicts itself (any ``error``)."""
+    from secxfer.ledger.errors import ReconciliationError
 
     errors = [p for p in rec.problems if p.severity == "error"]
     if errors:
         raise ReconciliationError(f"{len(errors)} contradiction(s) in {rec.period}; first: {errors[0].message}")
+
+
+def require_reconciled(rec: Reconciliation) -> None:
+    """Raise ReconciliationError (exit 3) on contradictions, IncompleteError (exit 1) on gaps."""
+    from secxfer.ledger.errors import IncompleteError
+
+    require_consistent(rec)
     if not rec.ok:
         gaps = [p for p in rec.problems if p.severity == "open"]
         first = f"; first: {gaps[0].message}" if gaps else ""

@@ -195,6 +195,13 @@ def verify_report(raw: bytes, directory) -> Verified:
     if problem:
         raise ProvenanceError(f"hop report by {report.reporter!r}: {problem}",
                               hint="ask its reporter for a report made by secxfer")
+    from secxfer.trust.ids import role_of
+
+    allowed = ("agency",) if report.action == "seal" else ("central", "federation")
+    if str(role_of(report.reporter)) not in allowed:
+        raise ProvenanceError(f"a {report.action} report by {report.reporter!r}, a {role_of(report.reporter)}: "
+                              f"only {' or '.join(allowed)} may sign one",
+                              hint="this report is forged; keep it and find out who produced it")
     return verified
 
 

@@ -2,55 +2,68 @@
 
 The reconciliation (secxfer.ledger.reconcile) asks, for every participant below the
 viewer: how far did its rows (or its package) get? :class:`Trace` answers by
-following outputs to the next relay's report (the one whose ``input`` is that
-package) until it reaches the participant's own package, then judges the receipts
-for it. Every break found on the way is recorded once as a :class:`Problem`.
+following outputs to the next relay's report until it reaches the participant's own
+package, then judges the receipts for it. Every break found on the way is recorded
+once as a :class:`Problem`.
+
+Nothing is taken on a document's word alone (docs/ledger.md §8): a report counts only
+when its author is the relay the package was addressed to, a receipt only when its
+issuer is the recipient, and every claim in either is compared with what the sending
+hop's report says it sent. Two documents that contradict each other are both shown,
+and the result never depends on the order in which they arrived.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+
+import msgspec
 
 from secxfer.ledger.aggregate import is_below
+from secxfer.ledger.claims import (
+    RELAY_ROLES,
+    hop_day,
+    receipt_claims,
+    receipt_conflicts,
+    report_claims,
+    role,
+    short,
+    withdrawn_by,
+)
+from secxfer.ledger.problems import RANK, Problem, Standing
 from secxfer.ledger.receipts import Receipt
 from secxfer.ledger.reports import HopReport, ReportOutput
 
-
-@dataclass(frozen=True)
-class Problem:
-    severity: str
-    kind: str
-    where: str  # the participant (or package) the problem is located at
-    message: str
-
-
-@dataclass
-class Standing:
-    id: str
-    state: str
-    package_id: str = ""
-    rows: tuple[int, int, int] | None = None
-    detail: str = ""
+__all__ = ["Problem", "Standing", "Trace"]
 
 
 class Trace:
-    def __init__(self, evidence, viewer: str, root: HopReport) -> None:
+    def __init__(self, evidence, viewer: str, root: HopReport, directory=None) -> None:
         self.evidence = evidence
         self.root = root
         self.viewer = viewer
+        self.directory = directory
         self.problems: dict[tuple[str, str, str], Problem] = {}
         self.leaves = {leaf.code: leaf for leaf in root.leaves}
-        self.by_input: dict[str, HopReport] = {}
+        # Every report naming a package as its input, whoever wrote it: who may speak
+        # for that package is decided when the package is reached, not by arrival order.
+        self.by_input: dict[str, list[HopReport]] = defaultdict(list)
         for report in evidence.reports:
-            if report.input is not None and report.delivery_id == root.delivery_id:
-                self.by_input.setdefault(report.input.package_id, report)
+            if report.input is not None:
+                self.by_input[report.input.package_id].append(report)
+        for reports in self.by_input.values():
+            reports.sort(key=msgspec.json.encode)
         self.receipts: dict[tuple[str, str], list[Receipt]] = defaultdict(list)
         for receipt in evidence.receipts:
             self.receipts[(receipt.issuer, receipt.package_id)].append(receipt)
+        # package id -> (the report that sent it, its output): what the trace has walked
+        self.sent: dict[str, tuple[HopReport, ReportOutput]] = {}
 
     def problem(self, severity: str, kind: str, where: str, message: str) -> None:
-        self.problems.setdefault((kind, where, message), Problem(severity, kind, where, message))
+        self.add(Problem(severity, kind, where, message))
+
+    def add(self, problem: Problem) -> None:
+        self.problems.setdefault((problem.kind, problem.where, problem.message), problem)
 
     def receipts_for(self, pid: str, output: ReportOutput) -> list[Receipt]:
         found = list(self.receipts.get((pid, output.package_id), ()))
@@ -58,14 +71,21 @@ class Trace:
         found += [r for r in self.receipts.get((pid, ""), ()) if r.file_name == output.file_name]
         return found
 
-    def locate(self, pid: str) -> Standing:
-        """Follow ``pid``'s rows (or its package) down from the root to the furthest known point."""
+    def _hash(self, receipt: Receipt) -> bytes:
+        return self.evidence.receipt_hashes.get(id(receipt)) or msgspec.json.encode(receipt)
+
+    def locate(self, pid: str, report: HopReport | None = None) -> Standing:
+        """Follow ``pid``'s rows (or its package) down from ``report`` (the root) to the furthest known point."""
         code = pid[4:] if pid.startswith("mun-") else None
-        report = self.root
+        report = report or self.root
         while True:
+            for output in report.outputs:
+                self.sent.setdefault(output.package_id, (report, output))
+            held = next((w for w in report.withheld if w.code == code), None) if code else None
+            if held is not None and report.action == "relay":
+                return self.withheld(pid, held, report)
             output = next((o for o in report.outputs if self._carries(o, pid, code)), None)
             if output is None:
-                held = next((w for w in report.withheld if w.code == code), None)
                 if held is not None:
                     return Standing(pid, "withheld", detail=f"{held.reason} at {report.reporter}")
                 self.problem("error", "dropped", report.reporter,
@@ -73,27 +93,59 @@ class Trace:
                 return Standing(pid, "missing", detail=f"dropped at {report.reporter}")
             if output.recipient == pid:
                 return self.judge(pid, output, report)
-            below = self.by_input.get(output.package_id)
-            if below is None:
+            below = self.reports_below(report, output)
+            if not below:
                 return self.stalled(pid, output, report)
-            self.check_link(report, output, below)
-            report = below
+            for candidate in below:
+                self.check_link(report, output, candidate)
+            if len(below) > 1:  # contradicting reports: the furthest either shows, whatever their order
+                branches = [self.locate(pid, candidate) for candidate in below]
+                return min(branches, key=lambda s: RANK.index(s.state) if s.state in RANK else len(RANK))
+            report = below[0]
 
     def _carries(self, output: ReportOutput, pid: str, code: str | None) -> bool:
         if output.recipient == pid:
             return True
         return is_below(pid, output.recipient) and (code is None or code in output.codes)
 
+    def reports_below(self, report: HopReport, output: ReportOutput) -> list[HopReport]:
+        """The reports of the relay ``output`` was addressed to for that package; any other
+        author's report naming it is shown and ignored; two by the addressee are a conflict."""
+        own = []
+        for candidate in self.by_input.get(output.package_id, ()):
+            author = candidate.reporter
+            if author != output.recipient:
+                self.add(Problem.of("error", "foreign-report", author, author=author, package=short(output.package_id),
+                                    sender=report.reporter, recipient=output.recipient))
+            elif role(author) not in RELAY_ROLES:
+                self.add(Problem.of("error", "not-a-relay", author, author=author, role=role(author),
+                                    package=short(output.package_id)))
+            else:
+                own.append(candidate)
+        if len(own) > 1:
+            self.add(Problem.of("error", "conflicting-reports", output.recipient, author=output.recipient,
+                                count=len(own), package=short(output.package_id)))
+        return own
+
+    def withheld(self, pid: str, held, report: HopReport) -> Standing:
+        """A relay's "consent withdrawn", believed only when the directory shows it (§8.3)."""
+        day = hop_day(report, lambda o: self.receipts_for(o.recipient, o))
+        if self.directory is not None and withdrawn_by(self.directory, held.code, day):
+            return Standing(pid, "withheld", detail=f"{held.reason} at {report.reporter}")
+        self.add(Problem.of("error", "withheld-in-force", report.reporter, reporter=report.reporter, recipient=pid,
+                            reason=held.reason, day=day.isoformat()))
+        return Standing(pid, "missing", detail=f"withheld at {report.reporter} with its 委任状 in force")
+
     def stalled(self, pid: str, output: ReportOutput, report: HopReport) -> Standing:
         """``pid``'s rows went to ``relay``, which has not reported passing them on."""
         relay = output.recipient
-        receipts = self.receipts_for(relay, output)
-        if any(r.accepted for r in receipts):
+        own = self.judge(relay, output, report)
+        if own.state == "confirmed":
             self.problem("open", "not-relayed", relay,
                          f"{relay} acknowledged package {output.package_id[:8]} but no report of its relay has arrived")
             return Standing(pid, "received", detail=f"at {relay}, not relayed yet")
-        if receipts:
-            return Standing(pid, "failed", detail=f"{receipts[0].disposition} at {relay}")
+        if own.state == "failed":
+            return Standing(pid, "failed", detail=f"{own.detail} at {relay}")
         state = "sealed" if report.action == "seal" else "relayed"
         return Standing(pid, state, detail=f"by {report.reporter}, no word from {relay}")
 
@@ -104,6 +156,10 @@ class Trace:
             self.problem("error", "file-differs", below.reporter,
                          f"{below.reporter} relayed a package {output.package_id[:8]} "
                          f"that differs from what {report.reporter} sent")
+        for name, claimed, expected in report_claims(below, report, output, self.root):
+            self.add(Problem.of("error", "report-claim", below.reporter, author=below.reporter,
+                                package=short(output.package_id), field=name, claimed=claimed, expected=expected,
+                                sender=report.reporter))
         theirs = {leaf.code: leaf for leaf in below.leaves}
         for code in output.codes:
             if theirs.get(code) != self.leaves.get(code):
@@ -111,36 +167,36 @@ class Trace:
                              f"{below.reporter} received leaf {code} different from the agency's commitment")
 
     def judge(self, pid: str, output: ReportOutput, report: HopReport) -> Standing:
+        relayed = self.reports_below(report, output)
         receipts = self.receipts_for(pid, output)
-        accepted = [r for r in receipts if r.accepted]
-        failed = [r for r in receipts if not r.accepted and r.disposition != "replayed"]
+        accepted = sorted((r for r in receipts if r.accepted), key=self._hash)
+        failed = sorted((r for r in receipts if not r.accepted and r.disposition != "replayed"), key=self._hash)
         for r in receipts:
             if r.disposition == "replayed":
                 self.problem("warning", "replayed", pid,
                              f"{pid} was offered package {output.package_id[:8]} again "
                              f"on {r.created:%Y-%m-%d %H:%M} and refused it")
-        hashes = {self.evidence.receipt_hashes.get(id(r)) for r in accepted}
+        hashes = {self._hash(r) for r in accepted}
         if len(hashes) > 1:
             times = ", ".join(sorted(f"{r.created:%Y-%m-%d %H:%M:%S}" for r in accepted))
             self.problem("error", "opened-twice", pid,
                          f"{pid} accepted package {output.package_id[:8]} {len(hashes)} times ({times}): "
                          "copies exist outside one home")
+        conflicts = receipt_conflicts(pid, output.package_id, accepted, failed)
+        for problem in conflicts:
+            self.add(problem)
         standing = Standing(pid, "", output.package_id, rows=tuple(output.rows))  # type: ignore[arg-type]
         if accepted:
-            differences = self.differences(pid, output, accepted[0])
-            if differences:
-                self.problem("error", "receipt-differs", pid,
-                             f"{pid}'s receipt for {output.package_id[:8]}: {'; '.join(differences)}")
-                standing.state, standing.detail = "failed", differences[0]
-            else:
-                standing.state = "confirmed"
+            faults = [fault for receipt in accepted for fault in self.contradictions(pid, output, report, receipt)]
+            faults += [p.kind for p in conflicts if p.severity == "error"]
+            standing.state, standing.detail = ("failed", faults[0]) if faults else ("confirmed", "")
             return standing
         if failed:
             self.problem("error", failed[-1].disposition, pid,
                          f"{pid} could not use package {output.package_id[:8]}: {failed[-1].detail}")
             standing.state, standing.detail = "failed", failed[-1].disposition
             return standing
-        if output.package_id in self.by_input:
+        if relayed:
             standing.state, standing.detail = "received", f"{pid} relayed it, its receipt has not arrived"
             self.problem("open", "no-receipt", pid,
                          f"no receipt from {pid} for package {output.package_id[:8]}, though it relayed it")
@@ -151,6 +207,20 @@ class Trace:
                      f"{report.reporter} sent package {output.package_id[:8]} ({output.file_name}) to {pid} on "
                      f"{report.created:%Y-%m-%d}; no receipt from {pid} (lost or not yet opened?)")
         return standing
+
+    def contradictions(self, pid: str, output: ReportOutput, report: HopReport, receipt: Receipt) -> list[str]:
+        """Record every way ``receipt`` contradicts what was sent; return short descriptions."""
+        found = []
+        differences = self.differences(pid, output, receipt)
+        if differences:
+            self.problem("error", "receipt-differs", pid,
+                         f"{pid}'s receipt for {output.package_id[:8]}: {'; '.join(differences)}")
+            found.append(differences[0])
+        for name, claimed, expected in receipt_claims(receipt, pid, output, report, self.root):
+            self.add(Problem.of("error", "receipt-claim", pid, issuer=pid, package=short(output.package_id),
+                                field=name, claimed=claimed, expected=expected, sender=report.reporter))
+            found.append(f"its receipt says {name} {claimed}, {expected} was sent")
+        return found
 
     def differences(self, pid: str, output: ReportOutput, receipt: Receipt) -> list[str]:
         found = []

@@ -1,0 +1,64 @@
+"""What a reconciliation finds: a problem (severity, kind, place, message) and a standing.
+
+Problems found by checking who wrote a document and what it claims are worded from
+:data:`PROBLEM_ENGLISH` with named values (ids, package ids, field names, counts,
+dates), so that a front end can word them in its own language from the same values
+(the CLI's catalog has one entry per kind, ``problem.<kind>``). Older kinds carry
+their English message only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# One wording per kind; values are ids, short package ids, field names, counts, dates.
+PROBLEM_ENGLISH = {
+    "foreign-report": "{author} signed a hop report for package {package}, which {sender} sent to {recipient}: "
+                      "only {recipient}'s report counts; this one is ignored (ask {author} why it signed it)",
+    "not-a-relay": "{author} is a {role} and cannot relay: its hop report for package {package} is ignored "
+                   "(ask {author} why it signed it)",
+    "conflicting-reports": "{author} signed {count} different hop reports for package {package}: "
+                           "they contradict each other; ask {author} which one is true",
+    "report-claim": "{author}'s hop report for package {package} says {field} {claimed}, but {sender} sent {expected}",
+    "foreign-receipt": "{issuer} signed a receipt for package {package}, which {sender} sent to {recipient}: "
+                       "only {recipient}'s receipt counts (ask {issuer} why it signed it)",
+    "receipt-claim": "{issuer}'s receipt for package {package} says {field} {claimed}, but {sender} sent {expected}",
+    "receipt-conflict": "{issuer} both accepted package {package} and reported the same file {disposition}: "
+                        "its receipts contradict each other; ask {issuer} what happened",
+    "refused-copy": "{issuer} reported a copy of package {package} {disposition} (a file that differs from the one "
+                    "sent) and accepted an intact copy",
+    "delivery-opened-twice": "{issuer} accepted {count} different packages of delivery {delivery} ({packages}): "
+                             "the delivery was issued again and opened more than once; ask {issuer} which copy "
+                             "it uses and to delete the other",
+    "withheld-in-force": "{reporter} withheld {recipient} as {reason}, but the key directory shows its 委任状 "
+                         "in force on {day} (the hop's day): its rows were dropped; ask {reporter} to deliver them",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str  # "error", "open" or "warning"
+    kind: str
+    where: str  # the participant (or package) the problem is located at
+    message: str  # English, complete
+    values: dict = field(default_factory=dict, compare=False, hash=False)  # for :data:`PROBLEM_ENGLISH` kinds
+
+    @classmethod
+    def of(cls, severity: str, kind: str, where: str, **values) -> Problem:
+        """A problem of a :data:`PROBLEM_ENGLISH` kind, its message worded from ``values``."""
+        text = {k: str(v) for k, v in values.items()}
+        return cls(severity, kind, where, PROBLEM_ENGLISH[kind].format(**text), text)
+
+
+@dataclass
+class Standing:
+    id: str
+    state: str
+    package_id: str = ""
+    rows: tuple[int, int, int] | None = None
+    detail: str = ""
+
+
+# How far a participant's rows got, best first: to choose between two branches of a
+# contradiction without depending on the order documents arrived in.
+RANK = ("confirmed", "received", "withheld", "relayed", "sealed", "missing", "failed")
