@@ -17,7 +17,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from secxfer.errors import FormatError, ProvenanceError
+from secxfer.errors import EXIT_INTEGRITY, FormatError, ProvenanceError
 from secxfer.safetext import DISPLAY_MAX_CHARS, safe, safe_tree
 
 PERIOD = "2026-10"
@@ -139,17 +139,16 @@ def _signed_receipt(month, home, detail, **changes) -> bytes:
 
 
 def test_a_hostile_receipt_detail_is_escaped_in_status_reconcile_json_and_html(month, fed_home, run_cli, tmp_path):
-    from secxfer.errors import EXIT_INTEGRITY
-
     _store_raw(fed_home, _signed_receipt(month, fed_home, HOSTILE[:300]))
-    out, _ = run_cli("status", PERIOD, "--home", fed_home)
+    out, _ = run_cli("status", PERIOD, "--home", fed_home, code=EXIT_INTEGRITY)
     assert not any(mark in out for mark in RAW_MARKS)
     assert "\\x1b]0;secxfer: all clear\\x07\\x1b[2J" in out and "\\r" + FORGED + "\\n" + FORGED in out
     assert not any(line.startswith("RECONCILED") for line in out.splitlines())
     out, err = run_cli("reconcile", PERIOD, "--home", fed_home, code=EXIT_INTEGRITY)
     assert out.startswith("NOT RECONCILED") and not any(mark in out + err for mark in RAW_MARKS)
     assert not any(line.startswith("RECONCILED") for line in (out + err).splitlines())
-    out, _ = run_cli("status", PERIOD, "--home", fed_home, "--json", "--html", tmp_path / "status.html")
+    out, _ = run_cli("status", PERIOD, "--home", fed_home, "--json", "--html", tmp_path / "status.html",
+                     code=EXIT_INTEGRITY)
     assert not any(mark in out for mark in RAW_MARKS)
     document = json.loads(out)
     (problem,) = [p for p in document["problems"] if p["where"] == "mun-131024"]
@@ -181,7 +180,7 @@ def test_an_overlong_detail_is_refused_when_the_receipt_is_verified(month, fed_h
     with pytest.raises(FormatError, match=f"detail has 20119 characters; the limit is {DETAIL_MAX_CHARS}"):
         verify_receipt(raw, trusted_directory(fed_home, NOW))
     _store_raw(fed_home, raw)
-    out, _ = run_cli("status", PERIOD, "--home", fed_home)
+    out, _ = run_cli("status", PERIOD, "--home", fed_home, code=EXIT_INTEGRITY)
     assert "invalid-evidence" in out and "detail has 20119 characters" in out and "A" * 400 not in out
     assert max(len(line) for line in out.splitlines()) < 1000
 
@@ -212,7 +211,7 @@ def test_hop_report_fields_are_checked_when_verified(month, fed_home, run_cli, c
     with pytest.raises(ProvenanceError, match=message):
         verify_report(raw, trusted_directory(fed_home, NOW))
     _store_raw(fed_home, raw)
-    out, _ = run_cli("status", PERIOD, "--home", fed_home)
+    out, _ = run_cli("status", PERIOD, "--home", fed_home, code=EXIT_INTEGRITY)
     assert "invalid-evidence" in out and not any(mark in out for mark in RAW_MARKS)
 
 
