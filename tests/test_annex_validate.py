@@ -376,6 +376,29 @@ def test_five_digit_codes_read_unambiguously_with_a_note():
     assert reading.ok
     assert [r.residence_code for r in reading.rows] == ["131016", "131016", "011002"]
     assert codes(reading) == ["five-digit-code"]
+    # only 11002 lost a zero (13101 is the 5-digit form): the note says which and why
+    (note,) = reading.problems
+    assert "1 of them lost their leading zero" in note.message and "Excel" in note.message
+
+
+def test_the_five_digit_note_stays_quiet_about_zeros_when_none_was_lost():
+    (note,) = read(csv(row(code="13101"))).problems
+    assert "leading zero" not in note.message
+
+
+@pytest.mark.parametrize(
+    ("data", "looks_like"),
+    [
+        (b"PK\x03\x04" + bytes(range(256)) * 20, "Excel workbook"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(300), "old Excel"),
+        (b"%PDF-1.7\n" + bytes(range(256)) * 4, "PDF"),
+        (b"\x7fELF\x02\x01\x01" + bytes(64) + b"\n" * 200, "NUL bytes"),
+    ],
+)
+def test_a_binary_file_is_one_finding_not_a_line_each(data, looks_like):
+    reading = read(data)
+    assert [p.code for p in reading.problems] == ["not-text"]
+    assert looks_like in reading.problems[0].message and reading.rows == ()
 
 
 @pytest.mark.parametrize(

@@ -292,6 +292,18 @@ def test_reading_notes_carry_into_the_resolution() -> None:
     assert resolution.notes[0].startswith("5-digit form") and "routes to its city" in resolution.notes[-1]
 
 
+def test_every_retired_ward_has_current_successors_of_its_city() -> None:
+    retired = [body for body in mun.bodies() if body.kind is mun.BodyKind.WARD and body.valid_to is not None]
+    assert {body.code for body in retired} == set(mun.WARD_SUCCESSORS)
+    for body in retired:
+        for successor in mun.successors_of(body.code):
+            assert successor.insurer_code == body.insurer_code and successor.valid_to is None
+            assert successor.valid_from is not None and successor.valid_from > body.valid_to
+    names = {body.name: [s.name for s in mun.successors_of(body.code)] for body in retired}
+    assert names["浜松市中区"] == ["浜松市中央区"] and names["浜松市浜北区"] == ["浜松市浜名区"]
+    assert names["浜松市北区"] == ["浜松市中央区", "浜松市浜名区"]
+
+
 def test_hamamatsu_before_and_after_the_change() -> None:
     for code in HAMAMATSU_OLD:
         before = mun.resolve_insurer(code, BEFORE_CHANGE)
@@ -299,8 +311,11 @@ def test_hamamatsu_before_and_after_the_change() -> None:
         assert any("retired" in note for note in before.notes)
         with pytest.raises(RetiredCodeError) as caught:
             mun.resolve_insurer(code, AFTER_CHANGE)
-        assert code in str(caught.value) and "2023-12-31" in str(caught.value)
-        assert "221384" in caught.value.hint and HAMAMATSU in caught.value.hint
+        assert code in str(caught.value) and "in force until 2023-12-31" in str(caught.value)
+        # the message itself names where the ward's area went, so a validate line says it
+        successors = mun.WARD_SUCCESSORS[code]
+        assert all(s in str(caught.value) and s in caught.value.hint for s in successors)
+        assert HAMAMATSU in caught.value.hint
     for code in HAMAMATSU_NEW:
         assert mun.resolve_insurer(code, AFTER_CHANGE).insurer.code == HAMAMATSU
         with pytest.raises(NotYetValidCodeError) as caught:

@@ -400,21 +400,38 @@ def _resolve_uncached(raw: str) -> _Entry:
     return _Entry(resolution=Resolution(reading=reading, body=body, insurer=insurer, notes=tuple(notes)))
 
 
+# Where the areas of retired wards went (浜松市, 2024-01-01: 中区・東区・西区・南区 and the
+# south of 北区 became 中央区; 浜北区 and the rest of 北区 became 浜名区; 天竜区 got a new code).
+WARD_SUCCESSORS: dict[str, tuple[str, ...]] = {
+    "221317": ("221384",),
+    "221325": ("221384",),
+    "221333": ("221384",),
+    "221341": ("221384",),
+    "221350": ("221384", "221392"),
+    "221368": ("221392",),
+    "221376": ("221406",),
+}
+
+
+def successors_of(code: str) -> tuple[Body, ...]:
+    """The wards that took over the area of the retired ward ``code`` (empty if none is recorded)."""
+    return tuple(_table().by_code[successor] for successor in WARD_SUCCESSORS.get(code, ()))
+
+
 def _retired_error(resolution: Resolution, on: datetime.date) -> RetiredCodeError:
     body, insurer = resolution.body, resolution.insurer
-    successors = [
-        f"{ward.code} {ward.name}"
-        for ward in wards(on=on)
-        if ward.insurer_code == insurer.code
-    ]
+    named = successors_of(body.code) or tuple(
+        ward for ward in wards(on=on) if ward.insurer_code == insurer.code
+    )
+    successors = ", ".join(f"{ward.code} {ward.name}" for ward in named)
+    message = (f"{body.code} {body.name} was in force until {body.valid_to} and cannot appear on a row "
+               f"dated {on}")
+    if successors:
+        message += f"; its area is now {successors} (all in {insurer.code} {insurer.name})"
     hint = f"use the ward code in force on {on}"
     if successors:
-        hint += f" ({', '.join(successors)}) or the city {insurer.code} {insurer.name}"
-    return RetiredCodeError(
-        f"{body.code} {body.name} was retired on {body.valid_to} and cannot appear on a row dated {on}",
-        code=body.code,
-        hint=hint,
-    )
+        hint += f" ({successors}) or the city {insurer.code} {insurer.name}"
+    return RetiredCodeError(message, code=body.code, hint=hint)
 
 
 # -- federations and participant ids ------------------------------------------------

@@ -63,6 +63,7 @@ SHOWN_VALUE_CHARS = 24
 
 PROBLEM_CODES: dict[str, str] = {
     # file level
+    "not-text": "the file is not text (a workbook, a PDF or other binary data), so not a CSV",
     "unsupported-encoding": "a UTF-16/UTF-32 byte-order mark; only CP932 and UTF-8 are read",
     "unexpected-bom": "a UTF-8 byte-order mark where the profile forbids one",
     "missing-bom": "no UTF-8 byte-order mark where the profile requires one",
@@ -414,6 +415,7 @@ class _Reader:
         self.newline: bytes | None = None
         self.first_five_digit: tuple[int, str, str] | None = None
         self.five_digit_count = 0
+        self.lost_zero_count = 0
         self.first_era: tuple[int, int, str, date] | None = None
         self.era_count = 0
         self.wards: dict[str, list] = {}  # code -> [first line, rows, ward, insurer]
@@ -509,6 +511,12 @@ class _Reader:
 
     def _start(self, body: bytes) -> tuple[bytes, bytes, str, bool]:
         """Handle the byte-order mark: returns (body, bom, encoding, fatal)."""
+        binary = _binary_kind(body)
+        if binary is not None:
+            # One finding for the file, not one per "line" of binary noise.
+            self._add(1, 1, "not-text", f"this is not a text CSV file: it looks like {binary}; save the "
+                      f"annex as CSV (CP932 or UTF-8) and check it again")
+            return body, b"", self.profile.encoding, True
         if body.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
             self._add(1, 1, "unsupported-encoding",
                       "the file starts with a UTF-16/UTF-32 byte-order mark; export it as CP932 or UTF-8")
@@ -735,6 +743,8 @@ class _Reader:
         body, insurer = resolution.body, resolution.insurer
         if resolution.reading.digits_given == 5:
             self.five_digit_count += 1
+            if any(note.startswith("leading zero restored") for note in resolution.reading.notes):
+                self.lost_zero_count += 1
             if self.first_five_digit is None:
                 self.first_five_digit = (line_no, code, body.code)
         if body.kind is BodyKind.WARD:
@@ -758,12 +768,36 @@ class _Reader:
                           f"to {insurer.code} {insurer.name}: {rows}", severity="note")
         if self.first_five_digit is not None:
             line_no, given, code = self.first_five_digit
-            self._add(line_no, 2, "five-digit-code", f"{self.five_digit_count} residence code(s) given with 5 "
-                      f"digits; each was read as exactly one 6-digit code (first: {given} as {code})", severity="note")
+            message = (f"{self.five_digit_count} residence code(s) given with 5 digits; each was read as "
+                       f"exactly one 6-digit code (first: {given} as {code})")
+            if self.lost_zero_count:
+                message += (f"; {self.lost_zero_count} of them lost their leading zero (prefectures 01-09), "
+                            "as happens when a spreadsheet such as Excel saves codes as numbers: "
+                            "export the code column as text")
+            self._add(line_no, 2, "five-digit-code", message, severity="note")
         if self.first_era is not None:
             line_no, column, given, value = self.first_era
             self._add(line_no, column, "era-date", f"{self.era_count} date(s) in Japanese-era form, read as Gregorian "
                       f"dates for checking (first: {given!r} as {value.isoformat()})", severity="note")
+
+
+_BINARY_MAGIC = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another ZIP archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel (.xls) or other Office file"),
+    (b"%PDF-", "a PDF document"),
+)
+
+
+def _binary_kind(first_line: bytes) -> str | None:
+    """What a file whose first line is ``first_line`` looks like, if it is not text."""
+    for magic, kind in _BINARY_MAGIC:
+        if first_line.startswith(magic):
+            return kind
+    if first_line.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # a UTF-16 mark: reported as an unsupported encoding
+    if b"\x00" in first_line[:4096]:
+        return "binary data (it holds NUL bytes)"
+    return None
 
 
 def _split_fields(text: str, quoting: Quoting) -> tuple[list[str], list[tuple[int, str]]]:
