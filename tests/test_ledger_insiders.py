@@ -18,6 +18,7 @@ import pytest
 from test_ledger_chain import NOW, PERIOD, World, base, problems_of  # noqa: F401  (base: the shared chain run)
 
 from secxfer.errors import ProvenanceError
+from secxfer.ledger import recorded
 from secxfer.ledger.collect import collect, verify_item
 from secxfer.ledger.evidence import RECEIPT_KIND, REPORT_KIND, Verified, sign_model
 from secxfer.ledger.errors import ReconciliationError
@@ -379,3 +380,63 @@ def test_every_lie_through_the_cli(base, tmp_path, cli):
     for kind, p in found.items():
         text = catalog()[f"problem.{kind}"]["ja"].format(**p.values)
         assert f"  {p.severity:<7} {p.kind:<18} {p.where:<11} {text}" in out.splitlines(), kind
+
+
+# -- W, end to end: a real withdrawal through real relays, judged with each directory ----------------
+
+
+@pytest.fixture(scope="module")
+def withdrawal(tmp_path_factory):
+    """Sealed two days ago with every 委任状 in force; directory v2 withdraws mun-131016's today;
+    fed-13 (holding v2) withholds it, the other Tokyo municipalities open and answer."""
+    from secxfer.domain.sample import generate_sample
+    from secxfer.network import CONSENT_FILED, build_network
+    from secxfer.trust.authoring import next_version, record_consent
+    from secxfer.trust.drafts import sign_directory
+    from secxfer.trust.store import TrustStore
+
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    root = tmp_path_factory.mktemp("withdrawn")
+    codes = ["131016", "131024", "131032"]
+    network = build_network(root, insurer_codes=codes, now=now - dt.timedelta(days=3))
+    sample = generate_sample(root / "source", period=PERIOD, rows=90, seed=5, insurers=codes)
+    files = {i + 1: Path(f) for i, f in enumerate(sample.files)}
+    k, media, returns = network.secrets, root / "media", root / "returns"
+    v1 = TrustStore(network.home("central")).current_directory(now)
+    v2 = next_version(v1, issued=now - dt.timedelta(hours=1), expires=now + dt.timedelta(days=300))
+    v2 = record_consent(v2, "mun-131016", filed_on=CONSENT_FILED, federation=k["fed-13"],
+                        withdrawn_on=now.astimezone(dt.timezone(dt.timedelta(hours=9))).date(),
+                        now=now - dt.timedelta(hours=1))
+    signed_v2 = sign_directory(v2, [k["root-1"], k["root-2"]])
+    sealed = recorded.seal(annex_files=files, period=PERIOD, key=k["agency"], home=network.home("agency"), out=media,
+                           now=now - dt.timedelta(days=2))
+    central = recorded.relay(sealed.package.path, key=k["central"], home=network.home("central"), out=media,
+                             now=now - dt.timedelta(days=1), receipts_out=returns)
+    TrustStore(network.home("fed-13")).import_directory(signed_v2, now=now)
+    to_fed13 = next(p for p in central.outputs if p.recipient == "fed-13")
+    fed = recorded.relay(to_fed13.path, key=k["fed-13"], home=network.home("fed-13"), out=media, now=now,
+                         receipts_out=returns, notify=lambda _: None)
+    assert set(fed.withheld) == {"131016"}
+    for package in fed.outputs:
+        recorded.open_package(package.path, key=k[package.recipient], home=network.home(package.recipient),
+                              out=root / "opened" / package.recipient, now=now, receipts_out=returns)
+    collect(returns, key=k["fed-13"], home=network.home("fed-13"), now=now)
+    return network, now
+
+
+def test_a_real_withdrawal_is_withheld_with_the_directory_that_records_it(withdrawal, run_cli):
+    from secxfer.ledger.evidence import trusted_directory
+
+    network, now = withdrawal
+    home = network.home("fed-13")
+    rec = reconcile_home(home, PERIOD, now=now)
+    assert states(rec) == {"mun-131016": "withheld", "mun-131024": "confirmed", "mun-131032": "confirmed"}
+    assert rec.ok and rec.problems == []
+    out, _ = run_cli("reconcile", PERIOD, "--home", home)
+    assert out.startswith("RECONCILED") and "withheld 1" in out
+    # judged with a directory from before the withdrawal (central's v1), the same report is a drop
+    evidence = load_evidence(home, PERIOD, trusted_directory(home, now))
+    stale = reconcile(evidence, period=PERIOD, viewer="fed-13",
+                      directory=trusted_directory(network.home("central"), now))
+    assert states(stale)["mun-131016"] == "missing" and ("error", "withheld-in-force", "fed-13") in kinds(stale)
+    assert "import it" in problems_of(stale, "withheld-in-force")[0].message

@@ -31,7 +31,8 @@ PROBLEM_ENGLISH = {
                              "the delivery was issued again and opened more than once; ask {issuer} which copy "
                              "it uses and to delete the other",
     "withheld-in-force": "{reporter} withheld {recipient} as {reason}, but the key directory shows its 委任状 "
-                         "in force on {day} (the hop's day): its rows were dropped; ask {reporter} to deliver them",
+                         "in force on {day} (the hop's day): its rows were dropped; ask {reporter} to deliver them "
+                         "(if a newer key directory records the withdrawal, import it and reconcile again)",
 }
 
 
