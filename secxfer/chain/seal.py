@@ -58,13 +58,24 @@ def _read_all(annex_files: Mapping[int, Path], period, profile: str):
         readings[annex] = reading
         problems += [p for p in reading.problems if p.severity == "error"]
     if problems:
-        shown = "; ".join(str(p) for p in problems[:3])
-        raise InputRejectedError(
-            f"{len(problems)} problem(s) in the annex files, nothing was sealed: {shown}"
-            + (" …" if len(problems) > 3 else ""),
-            hint="run 'secxfer validate' for the full report, correct the source and seal again",
-        )
+        raise SealRejectedError(tuple(problems))
     return readings
+
+
+class SealRejectedError(InputRejectedError):
+    """The annex files have errors, so nothing was sealed; ``problems`` lists every one.
+
+    The message names the first three; a caller shows ``problems`` in full (each with
+    file, line and column, as ``validate`` prints them).
+    """
+
+    default_hint = "correct the listed rows at the source and seal again ('secxfer validate' checks a file alone)"
+
+    def __init__(self, problems: tuple) -> None:
+        shown = "; ".join(str(p) for p in problems[:3])
+        super().__init__(f"{len(problems)} problem(s) in the annex files, nothing was sealed: {shown}"
+                         + (" …" if len(problems) > 3 else ""))
+        self.problems = problems
 
 
 def seal(

@@ -63,17 +63,29 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from secxfer.ledger.recorded import seal
 
+        from secxfer.chain.seal import SealRejectedError
+
         context = participant_context(key, passphrase_fd, home, root)
-        with activity(t("progress.seal")):
-            result = seal(
-                annex_files={1: annex1, 2: annex2, 3: annex3}, period=period, out=out, rehearsal=rehearsal,
-                profile=profile, again=again, operator=operator, notify=warn, **context,
-            )
+        try:
+            with activity(t("progress.seal")):
+                result = seal(
+                    annex_files={1: annex1, 2: annex2, 3: annex3}, period=period, out=out, rehearsal=rehearsal,
+                    profile=profile, again=again, operator=operator, notify=warn, **context,
+                )
+        except SealRejectedError as rejected:
+            for problem in rejected.problems:  # the whole report, one line each, before the error line
+                note(f"{problem.source}:{problem.line}:{problem.column}: {problem.severity}: "
+                     f"{problem.message} [{problem.code}]")
+            raise
         if rehearsal:
             note(banner([t("rehearsal.banner")]))
         typer.echo(t("seal.headline", period=result.period, rows=sum(result.rows_sealed), covered=result.covered))
         typer.echo(t("seal.counts", read=result.rows_read, sealed=result.rows_sealed, withheld=result.withheld_rows,
                      codes=len(result.withheld)))
+        from secxfer.cli.messages import body_name
+
+        for code, rows in sorted(result.withheld.items()):
+            typer.echo(t("seal.withheld", code=code, name=body_name(code), rows=sum(rows)))
         typer.echo(t("seal.package", path=result.package.path))
         typer.echo(t("seal.sha256", digest=result.package.sha256.hex()))
 
@@ -96,8 +108,10 @@ def register(app: typer.Typer) -> None:
             note(banner([t("rehearsal.banner")]))
         typer.echo(t("relay.headline", period=result.period, relay=result.relay, packages=len(result.outputs),
                      rows_in=result.rows_in, rows_out=result.rows_out))
+        from secxfer.cli.messages import body_name
+
         for code, rows in sorted(result.withheld.items()):
-            typer.echo(t("relay.withheld", code=code, rows=sum(rows)))
+            typer.echo(t("relay.withheld", code=code, name=body_name(code), rows=sum(rows)))
         typer.echo(t("relay.written", path=out))
 
     @app.command("open", help=t("help.open"))

@@ -196,3 +196,14 @@ def media_lines(report) -> list[str]:
              for finding in report.findings]
     lines.append(t("media.summary", packages=report.packages, failures=report.failures))
     return lines
+
+
+def body_name(code: str) -> str:
+    """The name of the municipality a code or participant id (``mun-131016``) names, or ``""``."""
+    from secxfer.domain.errors import CodeError
+    from secxfer.domain.municipalities import lookup
+
+    try:
+        return lookup(code.removeprefix("mun-")).name
+    except (CodeError, ValueError):
+        return ""
