@@ -4,7 +4,8 @@ Every error says what is wrong (the message) and what to do (the hint). The exit
 code belongs to the class, so the CLI never has to guess:
 
     0 ok · 1 operational failure · 2 usage · 3 authentication/integrity failure ·
-    4 input data rejected
+    4 input data rejected · 5 done, but a checkpoint could not be proven (a warning:
+    no consistency proof to check it against what is held; never an error class)
 
 Wings subclass these; they never raise bare ``Exception``/``ValueError`` for
 conditions that outside input can cause.
@@ -17,6 +18,7 @@ EXIT_OPERATIONAL = 1
 EXIT_USAGE = 2
 EXIT_INTEGRITY = 3
 EXIT_REJECTED = 4
+EXIT_UNPROVEN = 5
 
 
 class SecxferError(Exception):

@@ -250,7 +250,7 @@ def _media_verify_ok(world, where: Path) -> None:
 
 def _log_ok(home: Path) -> None:
     """The commands log through the ledger: after a kill and a rerun its log still verifies."""
-    from secxfer.ledger.oplog import verify_log
+    from secxfer.ledger.logcheck import verify_log
 
     check = verify_log(home)
     assert check.entries and check.ok, check.problems

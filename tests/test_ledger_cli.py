@@ -50,7 +50,8 @@ def test_a_month_through_the_cli(month, cli, tmp_path):
 
     # the receipt goes back up: municipality → fed-13 → central → agency
     out, _ = cli("receipts", "forward", PERIOD, *as_("mun-131016"), "--out", returns)
-    assert "mun-131016-to-fed-13/receipts/" in out and out.strip().endswith(".receipt.age")
+    assert "mun-131016-to-fed-13/receipts/" in out and out.split()[0].endswith(".receipt.age")
+    assert "mun-131016-to-fed-13/checkpoints/mun-131016-oplog-" in out
     out, _ = cli("receipts", "collect", returns, *as_("fed-13"))
     assert "1 file(s): 1 document(s) kept" in out
     cli("receipts", "forward", PERIOD, *as_("fed-13"), "--out", returns)
@@ -101,23 +102,29 @@ def test_a_month_through_the_cli(month, cli, tmp_path):
     out, _ = cli("log", "verify", "--home", homes / "mun-131016")
     assert out.startswith("OK: ") and "checkpoint(s) agree" in out
     ops = [json.loads(x)["op"] for x in (homes / "mun-131016" / "ledger" / "oplog.jsonl").read_text().splitlines()]
-    assert ops == ["opened", "receipt-made", "receipt-sent", "output-deleted"]
+    assert ops == ["opened", "receipt-made", "receipt-sent", "checkpoint-exported", "output-deleted"]
     deleted = json.loads((homes / "mun-131016" / "ledger" / "oplog.jsonl").read_text().splitlines()[-1])["facts"]
     assert deleted["kind"] == "opened" and deleted["files"] == 4 and len(deleted["content_sha256"]) == 64
 
     out, _ = cli("log", "checkpoint", *as_("fed-13"), "--out", tmp_path / "cp")
-    first = Path(out.strip())
+    first = Path(out.split()[0])
     cli("receipts", "forward", PERIOD, *as_("fed-13"), "--out", tmp_path / "again")
-    out, _ = cli("log", "checkpoint", *as_("fed-13"), "--out", tmp_path / "cp", "--since", first)
-    second, proof = (Path(x) for x in out.split())
+    out, _ = cli("log", "checkpoint", *as_("fed-13"), "--out", tmp_path / "cp2", "--since", first)
+    second, *proofs = (Path(x) for x in out.split())
+    size = first.name.split("-")[-1].split(".")[0]
+    (proof,) = (p for p in proofs if p.name.startswith(f"fed-13-oplog-{size}-"))
     out, _ = cli("log", "compare", first, second, "--proof", proof, "--home", homes / "agency")
     assert out.startswith("OK: secxfer/oplog/fed-13: ") and "extend" in out
 
-    # an edited entry: exit 3, naming it
-    lines = (homes / "fed-13" / "ledger" / "oplog.jsonl").read_bytes().split(b"\n")
+    # an edited entry (in a copy of the home; the other tests use fed-13's): exit 3, naming it
+    import shutil
+
+    edited = tmp_path / "fed-13-edited"
+    shutil.copytree(homes / "fed-13", edited)
+    lines = (edited / "ledger" / "oplog.jsonl").read_bytes().split(b"\n")
     lines[1] = lines[1].replace(b'"who":"Yamada Taro"', b'"who":"Yamada Jiro"')
-    (homes / "fed-13" / "ledger" / "oplog.jsonl").write_bytes(b"\n".join(lines))
-    _, err = cli("log", "verify", "--home", homes / "fed-13", code=EXIT_INTEGRITY)
+    (edited / "ledger" / "oplog.jsonl").write_bytes(b"\n".join(lines))
+    _, err = cli("log", "verify", "--home", edited, code=EXIT_INTEGRITY)
     assert "entry 2 does not continue the log before it: entry 1 was edited" in err
 
 

@@ -17,13 +17,12 @@ from secxfer.ledger import oplog
 from secxfer.ledger.checkpoint import (
     DASH,
     compare,
-    compare_files,
-    export_checkpoint,
     parse_checkpoint,
     sign_checkpoint,
     verify_checkpoint,
     write_checkpoint,
 )
+from secxfer.ledger.logcheck import compare_files, require_log, verify_log
 from secxfer.ledger.errors import LogForkError, LogTamperedError
 from secxfer.ledger.store import LedgerHome
 from secxfer.ledger.tlog import consistency_proof, entry_hash, tree_root, verify_consistency
@@ -72,7 +71,7 @@ def edit(line: bytes, old: bytes, new: bytes) -> bytes:
 def test_entries_are_chained_and_verify(tmp_path, net, directory):
     fill(tmp_path, 5)
     checkpointed(tmp_path, net.secrets["fed-13"])
-    check = oplog.verify_log(tmp_path, directory=directory)
+    check = verify_log(tmp_path, directory=directory)
     assert check.ok and check.entries == 5 and check.checkpoints == 1
     entries = [json.loads(x) for x in lines_of(tmp_path)]
     assert [e["seq"] for e in entries] == list(range(5)) and entries[2]["who"] == "Tanaka"
@@ -87,7 +86,7 @@ def test_an_edited_entry_is_named(tmp_path):
     lines = lines_of(tmp_path)
     lines[2] = edit(lines[2], b'"outputs":2', b'"outputs":9')
     write_lines(tmp_path, lines)
-    check = oplog.verify_log(tmp_path)
+    check = verify_log(tmp_path)
     assert check.problems == ["entry 3 does not continue the log before it: entry 2 was edited or replaced"]
     assert check.entries == 3
 
@@ -98,7 +97,7 @@ def test_edited_last_entry_and_rewritten_history_are_caught_by_the_checkpoint(tm
     lines = lines_of(tmp_path)
     lines[3] = edit(lines[3], b'"outputs":3', b'"outputs":7')
     write_lines(tmp_path, lines)
-    (problem,) = oplog.verify_log(tmp_path, directory=directory).problems
+    (problem,) = verify_log(tmp_path, directory=directory).problems
     assert "signed a different history of the first 4 entries: the log was rewritten" in problem
     # rewriting every link after an edit does not help either
     shutil.rmtree(LedgerHome(tmp_path).log_path.parent / "checkpoints")
@@ -107,7 +106,7 @@ def test_edited_last_entry_and_rewritten_history_are_caught_by_the_checkpoint(tm
     checkpointed(tmp_path, net.secrets["fed-13"])
     LedgerHome(tmp_path).log_path.unlink()
     fill(tmp_path, 4, who="Someone Else")  # a consistent, re-chained, different history
-    assert "the log was rewritten" in oplog.verify_log(tmp_path, directory=directory).problems[0]
+    assert "the log was rewritten" in verify_log(tmp_path, directory=directory).problems[0]
 
 
 @pytest.mark.parametrize("how", ["removed", "reordered"])
@@ -119,7 +118,7 @@ def test_removed_or_reordered_entries_are_named(tmp_path, how):
     else:
         lines[1], lines[2] = lines[2], lines[1]
     write_lines(tmp_path, lines)
-    (problem,) = oplog.verify_log(tmp_path).problems
+    (problem,) = verify_log(tmp_path).problems
     assert problem == "line 2 holds entry 2, expected 1: entries were removed or reordered"
 
 
@@ -127,10 +126,10 @@ def test_a_truncated_log_is_caught_by_its_checkpoint(tmp_path, net, directory):
     fill(tmp_path, 6)
     checkpointed(tmp_path, net.secrets["fed-13"])
     write_lines(tmp_path, lines_of(tmp_path)[:4])
-    (problem,) = oplog.verify_log(tmp_path, directory=directory).problems
-    assert "covers 6 entries but only 4 verify: entries 4…5 were removed or cut off (truncated log)" in problem
-    with pytest.raises(LogTamperedError, match="truncated log"):
-        oplog.require_log(tmp_path)
+    (problem,) = verify_log(tmp_path, directory=directory).problems
+    assert "covers 6 entries but only 4 verify: entries 4…5 were removed or cut off (a truncated log" in problem
+    with pytest.raises(LogTamperedError, match="a truncated log, or a home restored from an older backup"):
+        require_log(tmp_path)
 
 
 def test_a_torn_last_line_is_reported_then_kept_aside_and_recorded(tmp_path):
@@ -140,7 +139,7 @@ def test_a_torn_last_line_is_reported_then_kept_aside_and_recorded(tmp_path):
     torn = data[: len(data) - 20]  # a crash in the middle of writing the last entry
     log.write_bytes(torn)
     tail = torn[torn.rfind(b"\n") + 1:]
-    check = oplog.verify_log(tmp_path)
+    check = verify_log(tmp_path)
     assert check.entries == 2
     assert check.problems == [f"torn last line after entry 1: {len(tail)} bytes without a newline "
                               "(a crash during an append; the next append keeps them aside and records it)"]
@@ -150,7 +149,7 @@ def test_a_torn_last_line_is_reported_then_kept_aside_and_recorded(tmp_path):
     assert recovered["op"] == "log-recovered" and recovered["facts"]["torn_bytes"] == len(tail)
     kept = LedgerHome(tmp_path).root / recovered["facts"]["kept_as"]
     assert kept.read_bytes() == tail  # nothing silently dropped
-    assert entries[3]["facts"]["outputs"] == 10 and oplog.verify_log(tmp_path).ok
+    assert entries[3]["facts"]["outputs"] == 10 and verify_log(tmp_path).ok
 
 
 def test_log_refuses_bad_facts_and_operators(tmp_path, monkeypatch):
@@ -174,15 +173,18 @@ def test_log_refuses_bad_facts_and_operators(tmp_path, monkeypatch):
 
 
 def test_no_checkpoint_is_signed_over_a_broken_log(tmp_path, net):
-    from secxfer.ledger.checkpoint import checkpoint_log, kept_checkpoints
+    from secxfer.ledger.checkpoint import kept_checkpoints
+    from secxfer.ledger.errors import LogRewrittenError
+    from secxfer.ledger.logcheck import checkpoint_log
 
     fill(tmp_path, 3)
-    assert checkpoint_log(tmp_path, net.secrets["fed-13"]) is None and len(kept_checkpoints(tmp_path)) == 1
+    checkpoint_log(tmp_path, net.secrets["fed-13"])
+    assert len(kept_checkpoints(tmp_path)) == 1
     lines = lines_of(tmp_path)
     write_lines(tmp_path, [lines[0], lines[2]])
     fill(tmp_path, 1, start=3)
-    problem = checkpoint_log(tmp_path, net.secrets["fed-13"])
-    assert problem is not None and "no checkpoint signed" in problem and "removed or reordered" in problem
+    with pytest.raises(LogRewrittenError, match="nothing is signed or carried up: the log's chain is broken: .*removed"):
+        checkpoint_log(tmp_path, net.secrets["fed-13"])
     assert len(kept_checkpoints(tmp_path)) == 1
 
 
@@ -225,23 +227,33 @@ def test_a_checkpoint_signed_by_someone_else_fails(net, directory):
         verify_checkpoint(forged, directory)
 
 
+def export(home: Path, key, out: Path, *, since: Path | None = None):
+    from secxfer.ledger.carry import carry
+
+    carried = carry(home, key, out, who="Tanaka", now=NOW, since=since)
+    return carried.note, carried.proofs
+
+
 def test_consistent_checkpoints_compare_with_a_proof(tmp_path, net, directory):
     key = net.secrets["fed-13"]
     LedgerHome(tmp_path).bind("fed-13")
     fill(tmp_path, 5)
-    first, _ = export_checkpoint(tmp_path, key, tmp_path / "media")
+    first, _ = export(tmp_path, key, tmp_path / "media")
+    assert first.name == "fed-13-oplog-00000006.checkpoint"  # the export is logged, then checkpointed
     fill(tmp_path, 4, start=5)
-    second, proof = export_checkpoint(tmp_path, key, tmp_path / "media", since=first)
-    assert proof is not None and proof.name == "fed-13-oplog-00000005-00000009.proof"
+    second, (proof,) = export(tmp_path, key, tmp_path / "media2", since=first)
+    assert proof.name == "fed-13-oplog-00000006-00000011.proof"
     message = compare_files(first, second, directory=directory, proof=proof)
-    assert message == "secxfer/oplog/fed-13: 9 entries extend the 5 entries checkpointed before"
+    assert message == "secxfer/oplog/fed-13: 11 entries extend the 6 entries checkpointed before"
     # where the log itself is, no proof file is needed
     assert compare_files(second, first, directory=directory, home=tmp_path) == message
-    with pytest.raises(FormatError, match="consistency proof from 5 to 9 entries is needed"):
+    with pytest.raises(FormatError, match="consistency proof from 6 to 11 entries is needed"):
         compare_files(first, second, directory=directory)
 
 
 def test_a_checkpoint_from_a_forked_log_is_caught(tmp_path, net, directory):
+    from secxfer.ledger.errors import LogRewrittenError
+
     key = net.secrets["fed-13"]
     one, two = tmp_path / "one", tmp_path / "two"
     LedgerHome(one).bind("fed-13")
@@ -249,19 +261,21 @@ def test_a_checkpoint_from_a_forked_log_is_caught(tmp_path, net, directory):
     shutil.copytree(one, two)
     fill(one, 2, start=4)
     fill(two, 2, start=4, who="Another Operator")  # the same first 4 entries, then another history
-    a, _ = export_checkpoint(one, key, tmp_path / "a")
-    b, _ = export_checkpoint(two, key, tmp_path / "b")
-    with pytest.raises(LogForkError, match="same 6 entries have different root hashes: the log shows two histories"):
+    a, _ = export(one, key, tmp_path / "a")
+    b, _ = export(two, key, tmp_path / "b")
+    with pytest.raises(LogForkError, match="same 7 entries have different root hashes: the log shows two histories"):
         compare_files(a, b, directory=directory)
-    # a longer forked log cannot prove it extends the checkpoint carried up before
-    fill(two, 3, start=6)
-    with pytest.raises(LogForkError, match="does not extend"):
-        export_checkpoint(two, key, tmp_path / "b", since=a)
-    c, _ = export_checkpoint(two, key, tmp_path / "c")
+    # a longer forked log cannot carry a checkpoint past the one carried up before
+    fill(two, 3, start=7)
+    with pytest.raises(LogRewrittenError, match="fed-13-oplog-00000007.checkpoint \\(--since\\) \\(root [0-9a-f]{16}…\\) "
+                       "signed a different history of the first 7 entries"):
+        export(two, key, tmp_path / "b2", since=a)
+    assert not (tmp_path / "b2").exists()
+    c, _ = export(two, key, tmp_path / "c")
     from secxfer.ledger.checkpoint import prove
 
     check = oplog.check_lines(*oplog.read_entries(two))
-    forged_proof = prove(check.leaf_hashes, "secxfer/oplog/fed-13", 6)
+    forged_proof = prove(check.leaf_hashes, "secxfer/oplog/fed-13", 7)
     with pytest.raises(LogForkError, match="does not extend"):
         compare(verify_checkpoint(a.read_bytes(), directory), verify_checkpoint(c.read_bytes(), directory), forged_proof)
 
@@ -285,7 +299,7 @@ def test_any_byte_change_anywhere_in_a_checkpointed_log_is_detected(tmp_path_fac
     value = data.draw(st.integers(0, 255).filter(lambda v: v != raw[position]))
     raw[position] = value
     log.write_bytes(bytes(raw))
-    assert not oplog.verify_log(home).ok
+    assert not verify_log(home).ok
 
 
 @settings(max_examples=40, deadline=None)

@@ -64,7 +64,8 @@ def test_documents_given_by_path_are_read_only_up_to_their_limit(tmp_path):
     from secxfer.cli import run as cli_run
     from secxfer.errors import EXIT_INTEGRITY
     from secxfer.fsutil import read_bounded
-    from secxfer.ledger.checkpoint import PROOF_MAX_BYTES, compare_files, parse_proof
+    from secxfer.ledger.checkpoint import PROOF_MAX_BYTES, parse_proof
+    from secxfer.ledger.logcheck import compare_files
 
     big = _sparse(tmp_path / "big.json", 1 << 30)  # 1 GiB on paper, nothing allocated
     (tmp_path / "small").write_bytes(b"abc")

@@ -26,6 +26,17 @@ For the same result as a JSON document: secxfer status PERIOD --json.
 """
 
 
+def _directory_or_none(home: Path, now):
+    """The key directory this home trusts, or None in a home that trusts none yet."""
+    from secxfer.errors import SecxferError
+    from secxfer.ledger.evidence import trusted_directory
+
+    try:
+        return trusted_directory(home, now)
+    except SecxferError:
+        return None
+
+
 def register(app: typer.Typer) -> None:
     """Add the ledger commands to ``app``."""
     from secxfer.cli.i18n import t
@@ -85,19 +96,18 @@ def register(app: typer.Typer) -> None:
         operator: OperatorOption = None,
         passphrase_fd: PassphraseFdOption = None,
     ) -> None:
-        """Decrypt, verify and keep every receipt and aggregate addressed to you (exit 3 if any is refused)."""
-        from secxfer.errors import IntegrityError
+        """Decrypt, verify and keep every receipt and aggregate addressed to you, and check the log checkpoints
+        carried with them against those held (exit 3 if anything is refused or a log forked, 5 if a checkpoint
+        could not be proven)."""
         from secxfer.ledger.collect import collect
 
         result = collect(path, key=load_key(key, passphrase_fd), home=resolve_home(home), operator=operator,
                          notify=warn)
         typer.echo(t("receipts.collected", files=result.files, stored=result.stored, already=result.already,
-                     refused=len(result.rejected)))
-        for line in result.rejected:
+                     refused=len(result.rejected) + len(result.checkpoints.rejected)))
+        for line in result.rejected + result.checkpoints.rejected:
             typer.echo(t("receipts.refused_line", line=line))
-        if result.rejected:
-            raise IntegrityError(f"{len(result.rejected)} receipt(s) or aggregate(s) refused",
-                                 hint="report them to the sender; the rest was kept")
+        _checkpoint_findings(result)
 
     @receipts_app.command("forward")
     def forward_command(
@@ -115,13 +125,39 @@ def register(app: typer.Typer) -> None:
                             notify=warn):
             typer.echo(str(path))
 
-    log_app = typer.Typer(help="The tamper-evident operations log: verify, checkpoint, compare.", no_args_is_help=True)
+    def _checkpoint_findings(result) -> None:
+        """Print what the carried checkpoints showed; exit 3 on a fork or a refusal, 5 if unproven."""
+        from secxfer.errors import EXIT_UNPROVEN, IntegrityError
+        from secxfer.ledger.errors import LogForkError
+
+        found = result.checkpoints
+        for line in found.notes:
+            typer.echo(t("receipts.checkpoint_line", line=line))
+        for line in found.restarts:
+            warn(t("receipts.log_restarted", line=line))
+        for line in found.forks:
+            typer.echo(t("receipts.fork_line", line=line))
+        for line in found.unproven:
+            warn(t("receipts.unproven_line", line=line))
+        if found.forks:
+            raise LogForkError(f"{len(found.forks)} checkpoint(s) carried up show a log with two histories: "
+                               f"{found.forks[0]}")
+        if result.rejected or found.rejected:
+            files = f" and {len(found.rejected)} checkpoint file(s)" if found.rejected else ""
+            raise IntegrityError(f"{len(result.rejected)} receipt(s) or aggregate(s){files} refused",
+                                 hint="report them to the sender; the rest was kept")
+        if found.unproven:
+            warn(t("receipts.unproven_summary", count=len(found.unproven)))
+            raise typer.Exit(EXIT_UNPROVEN)
+
+    log_app = typer.Typer(help="The tamper-evident operations log: verify, checkpoint, compare, recover.",
+                          no_args_is_help=True)
     app.add_typer(log_app, name="log")
 
     @log_app.command("verify")
     def log_verify_command(home: HomeOption = None) -> None:
         """Check every entry's link and every kept checkpoint (exit 3 on any edited, removed or reordered entry)."""
-        from secxfer.ledger.oplog import require_log
+        from secxfer.ledger.logcheck import require_log
 
         check = require_log(resolve_home(home))
         typer.echo(t("log.verified", entries=check.entries, root=check.root.hex(), checkpoints=check.checkpoints))
@@ -134,15 +170,23 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--since", help="A checkpoint carried up before: also write the consistency proof.")
         ] = None,
         home: HomeOption = None,
+        operator: OperatorOption = None,
         passphrase_fd: PassphraseFdOption = None,
     ) -> None:
-        """Sign a checkpoint of the log (C2SP tlog-checkpoint) and write it to OUT for carrying up."""
-        from secxfer.ledger.checkpoint import export_checkpoint
+        """Sign a checkpoint of the log (C2SP tlog-checkpoint) and write it to OUT for carrying up, with consistency
+        proofs from the checkpoints carried up before (exit 3 if the log no longer matches one of them)."""
+        import datetime as dt
 
-        note, proof = export_checkpoint(resolve_home(home), load_key(key, passphrase_fd), out, since=since)
-        typer.echo(str(note))
-        if proof is not None:
-            typer.echo(str(proof))
+        from secxfer.ledger.carry import carry
+        from secxfer.ledger.oplog import resolve_operator
+
+        where, secret = resolve_home(home), load_key(key, passphrase_fd)
+        carried = carry(where, secret, out, who=resolve_operator(operator, secret.participant_id),
+                        directory=_directory_or_none(where, dt.datetime.now(dt.timezone.utc)), since=since)
+        for path in [carried.note, *carried.proofs, *carried.restart]:
+            typer.echo(str(path))
+        for path in carried.moved_aside:
+            warn(t("log.moved_aside", path=path))
 
     @log_app.command("compare")
     def log_compare_command(
@@ -155,11 +199,37 @@ def register(app: typer.Typer) -> None:
         import datetime as dt
 
         from secxfer.ledger.evidence import trusted_directory
-        from secxfer.ledger.checkpoint import compare_files
+        from secxfer.ledger.logcheck import compare_files
 
         where = resolve_home(home)
         directory = trusted_directory(where, dt.datetime.now(dt.timezone.utc))
         typer.echo("OK: " + compare_files(first, second, directory=directory, proof=proof, home=where))
+
+    @log_app.command("recover")
+    def log_recover_command(
+        key: KeyOption,
+        reason: Annotated[str, typer.Option("--reason", help="Why the log no longer matches its checkpoints (logged).")],
+        abandon: Annotated[
+            list[Path] | None,
+            typer.Option("--abandon", help="A checkpoint of this log from elsewhere (the medium) that it no longer matches."),
+        ] = None,
+        home: HomeOption = None,
+        operator: OperatorOption = None,
+        passphrase_fd: PassphraseFdOption = None,
+    ) -> None:
+        """Keep a log that no longer matches its checkpoints aside and start a new epoch whose first entry records
+        why and which checkpoint it abandons (exit 2 if the log verifies: nothing to recover)."""
+        import datetime as dt
+
+        from secxfer.ledger.recovery import recover
+
+        where = resolve_home(home)
+        done = recover(where, load_key(key, passphrase_fd), reason=reason, operator=operator, abandon=abandon or [],
+                       directory=_directory_or_none(where, dt.datetime.now(dt.timezone.utc)))
+        for problem in done.problems:
+            typer.echo(t("log.recover_problem", problem=problem))
+        size, root = (done.abandoned.size, done.abandoned.root.hex()) if done.abandoned else (0, "-")
+        typer.echo(t("log.recovered", epoch=done.epoch, aside=done.kept_aside, size=size, root=root))
 
     @app.command("purge")
     def purge_command(

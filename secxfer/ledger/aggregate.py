@@ -100,8 +100,10 @@ def forward(period: str, *, key, home: Path, out: Path, operator: str | None = N
 
     A relay writes one signed aggregate of every stored receipt and report of the
     period to its parent; a municipality writes each of its own receipts to the
-    receipt's addressee. Logged (``receipts-forwarded`` / ``receipt-sent``) and
-    checkpointed. Returns the files written (or already there).
+    receipt's addressee. Logged (``receipts-forwarded`` / ``receipt-sent``), then the
+    log's checkpoint and its proofs are carried beside them (secxfer.ledger.carry).
+    Refused before anything is written (exit 3) if the log no longer matches a
+    checkpoint kept or carried up before on this medium. Returns the files written.
     """
     import hashlib
 
@@ -117,6 +119,7 @@ def forward(period: str, *, key, home: Path, out: Path, operator: str | None = N
     who = oplog.resolve_operator(operator, me)
     LedgerHome(home).bind(me)
     directory = trusted_directory(home, now)
+    carrying = _carrying(home, key, out, me, parent, who, now, directory)
     stored = [raw for _, raw in LedgerHome(home).evidence(period)]
     if not stored:
         raise UsageError(f"nothing recorded here for {period}", hint="check the period and --home")
@@ -136,8 +139,7 @@ def forward(period: str, *, key, home: Path, out: Path, operator: str | None = N
                     "period": period, "receipt_sha256": hashlib.sha256(raw).hexdigest(), "file": path.name,
                     "to": receipt.sender})
                 written.append(path)
-        _checkpoint(home, key, notify)
-        return written
+        return written + carrying()
     aggregate = Aggregate(forwarder=me, recipient=parent, period=period, created=now, items=tuple(stored))
     signed = sign_model(AGGREGATE_KIND, aggregate, key)
     path = write_sealed(out, kind=AGGREGATE_KIND, signed=signed, author=me, recipient=parent, period=period,
@@ -145,14 +147,18 @@ def forward(period: str, *, key, home: Path, out: Path, operator: str | None = N
     oplog.append(home, op="receipts-forwarded", who=who, now=now, facts={
         "period": period, "items": len(stored), "aggregate_sha256": hashlib.sha256(signed).hexdigest(),
         "file": path.name, "to": parent})
-    _checkpoint(home, key, notify)
-    return [path]
+    return [path, *carrying()]
 
 
-def _checkpoint(home: Path, key, notify: Callable[[str], None] | None) -> None:
-    from secxfer.ledger.checkpoint import checkpoint_log
-    from secxfer.ledger.errors import warn
+def _carrying(home: Path, key, out: Path, me: str, parent: str, who: str, now: dt.datetime, directory):
+    """Check the log before anything is written; return what carries its checkpoint up after."""
+    from secxfer.ledger.carry import carry, check_before_carrying, medium_folder
 
-    problem = checkpoint_log(home, key)
-    if problem is not None:
-        (notify or warn)(problem)
+    folder = medium_folder(out, me, parent)
+    check_before_carrying(home, me, folder, directory=directory)
+
+    def carrying() -> list[Path]:
+        carried = carry(home, key, folder, who=who, now=now, directory=directory, to=parent)
+        return [carried.note, *carried.proofs, *carried.restart]
+
+    return carrying

@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from secxfer.errors import FormatError, SecxferError, SignatureError
-from secxfer.fsutil import atomic_write, read_bounded
+from secxfer.errors import FormatError, SignatureError
+from secxfer.fsutil import atomic_write
 from secxfer.ledger.errors import LogForkError, LogTamperedError
 from secxfer.ledger.store import LedgerHome
 from secxfer.ledger.tlog import consistency_proof, verify_consistency
@@ -130,52 +130,9 @@ def write_checkpoint(home: Path, key, size: int, root: bytes) -> Path:
     return path
 
 
-def checkpoint_log(home: Path, key) -> str | None:
-    """Sign a checkpoint of the whole log if it verifies; else return the first problem.
-
-    A checkpoint is never signed over a log that does not verify: that would vouch
-    for a broken history.
-    """
-    from secxfer.ledger.oplog import check_lines, read_entries
-
-    check = check_lines(*read_entries(home))
-    if not check.ok:
-        return f"operations log does not verify, no checkpoint signed: {check.problems[0]}"
-    write_checkpoint(home, key, check.entries, check.root)
-    return None
-
-
 def kept_checkpoints(home: Path) -> list[Path]:
     folder = LedgerHome(home).checkpoints
     return sorted(folder.glob("*.txt")) if folder.is_dir() else []
-
-
-def check_against_log(home: Path, check, *, directory=None) -> None:
-    """Add to ``check`` (an oplog.LogCheck) every kept checkpoint the log contradicts."""
-    for path in kept_checkpoints(home):
-        check.checkpoints += 1
-        try:
-            data = path.read_bytes()
-            checkpoint = verify_checkpoint(data, directory) if directory is not None else parse_checkpoint(data)
-        except SecxferError as error:
-            check.problems.append(f"checkpoint {path.name}: {error}")
-            continue
-        if checkpoint.size > check.entries:
-            check.problems.append(
-                f"checkpoint {path.name} covers {checkpoint.size} entries but only {check.entries} verify: "
-                f"entries {check.entries}…{checkpoint.size - 1} were removed or cut off (truncated log)"
-            )
-        elif checkpoint.root != _root_at(check.leaf_hashes, checkpoint.size):
-            check.problems.append(
-                f"checkpoint {path.name} signed a different history of the first {checkpoint.size} entries: "
-                "the log was rewritten"
-            )
-
-
-def _root_at(leaf_hashes: list[bytes], size: int) -> bytes:
-    from secxfer.ledger.tlog import tree_root
-
-    return tree_root(leaf_hashes[:size])
 
 
 # -- consistency proofs carried beside checkpoints -----------------------------------
@@ -234,61 +191,3 @@ def compare(a: Checkpoint, b: Checkpoint, proof: bytes | None) -> str:
         raise FormatError(f"the proof is for {origin} {old_size}→{new_size}, not {a.origin} {old.size}→{new.size}")
     verify_consistency(old.size, new.size, old.root, new.root, hashes)
     return f"{a.origin}: {new.size} entries extend the {old.size} entries checkpointed before"
-
-
-# -- what the log commands do ---------------------------------------------------------
-
-
-def export_checkpoint(home: Path, key, out: Path, *, since: Path | None = None) -> tuple[Path, Path | None]:
-    """Checkpoint the log now and copy the signed note to ``out`` for carrying up.
-
-    With ``since`` (a checkpoint exported before), also write the consistency proof
-    from it to now. Raises LogTamperedError if the log does not verify, LogForkError
-    if the log here no longer extends ``since``.
-    """
-    from secxfer.ledger.oplog import check_lines, read_entries
-    from secxfer.ledger.tlog import tree_root
-
-    problem = checkpoint_log(home, key)
-    if problem is not None:
-        raise LogTamperedError(problem)
-    check = check_lines(*read_entries(home))
-    origin = origin_of(key.participant_id)
-    name = f"{key.participant_id}-oplog-{check.entries:08d}"
-    Path(out).mkdir(parents=True, exist_ok=True)
-    target = Path(out) / f"{name}.checkpoint"
-    note = (LedgerHome(home).checkpoints / f"{check.entries:08d}.txt").read_bytes()
-    if not target.exists():
-        atomic_write(target, note, mode=0o644)
-    proof_path = None
-    if since is not None:
-        old = parse_checkpoint(read_bounded(since, CHECKPOINT_MAX_BYTES, "checkpoint"))
-        if old.origin != origin:
-            raise FormatError(f"{str(since)!r} is a checkpoint of {old.origin}, not of this log ({origin})")
-        if old.size > check.entries or tree_root(check.leaf_hashes[: old.size]) != old.root:
-            raise LogForkError(f"the log here does not extend {str(since)!r}: it shows another history")
-        proof_path = Path(out) / f"{key.participant_id}-oplog-{old.size:08d}-{check.entries:08d}.proof"
-        if not proof_path.exists():
-            atomic_write(proof_path, prove(check.leaf_hashes, origin, old.size), mode=0o644)
-    return target, proof_path
-
-
-def compare_files(first: Path, second: Path, *, directory, proof: Path | None = None, home: Path | None = None) -> str:
-    """Verify two checkpoint files and compare them (see :func:`compare`).
-
-    Without ``proof``, a home whose own log has their origin proves consistency itself.
-    """
-    a = verify_checkpoint(read_bounded(first, CHECKPOINT_MAX_BYTES, "checkpoint"), directory)
-    b = verify_checkpoint(read_bounded(second, CHECKPOINT_MAX_BYTES, "checkpoint"), directory)
-    proof_bytes = read_bounded(proof, PROOF_MAX_BYTES, "consistency proof") if proof is not None else None
-    if proof_bytes is None and home is not None and a.size != b.size and a.origin == b.origin:
-        ledger = LedgerHome(home)
-        if ledger.participant() is not None and origin_of(ledger.participant()) == a.origin:
-            from secxfer.ledger.oplog import check_lines, read_entries
-
-            check = check_lines(*read_entries(home))
-            old, new = sorted((a, b), key=lambda c: c.size)
-            if new.size <= check.entries:
-                hashes = consistency_proof(check.leaf_hashes[: new.size], old.size)
-                proof_bytes = encode_proof(a.origin, old.size, new.size, hashes)
-    return compare(a, b, proof_bytes)

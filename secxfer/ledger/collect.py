@@ -6,6 +6,8 @@ it names and addressed to the collector; an aggregate must come from directly be
 and may only carry documents by its forwarder or by participants below the
 forwarder. Whatever fails is rejected by name and reason and never stored; whatever
 verifies is stored once (content-addressed), so collecting twice changes nothing.
+The checkpoints children carried up beside their receipts are checked against those
+held for them (secxfer.ledger.forks): the result names forks and unproven ones.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from secxfer.errors import FormatError, SecxferError, SignatureError
 from secxfer.ledger.aggregate import Aggregate, is_below, verify_aggregate
 from secxfer.ledger.errors import warn
+from secxfer.ledger.forks import Findings, check_carried
 from secxfer.ledger.evidence import AGGREGATE_KIND, RECEIPT_KIND, REPORT_KIND, Verified, kind_of, trusted_directory
 from secxfer.ledger.receipts import verify_receipt
 from secxfer.ledger.reports import verify_report
@@ -32,6 +35,7 @@ class CollectResult:
     already: int = 0
     periods: set[str] = field(default_factory=set)
     rejected: list[str] = field(default_factory=list)
+    checkpoints: Findings = field(default_factory=Findings)
 
 
 def verify_item(raw: bytes, directory) -> Verified:
@@ -57,10 +61,11 @@ def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt
     """Read every return file addressed to ``key``'s participant under ``path``.
 
     Logged (``receipts-collected``) and checkpointed; rejections are listed in the
-    result, never stored.
+    result, never stored. Refused before anything is read (exit 3) if this home's own
+    log no longer matches its checkpoints.
     """
     from secxfer.ledger import oplog
-    from secxfer.ledger.checkpoint import checkpoint_log
+    from secxfer.ledger.logcheck import checkpoint_after, require_honest
 
     now = now or dt.datetime.now(dt.timezone.utc)
     me = key.participant_id
@@ -70,6 +75,7 @@ def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt
 
         raise NotFoundError(f"no return medium at {str(path)!r}")
     LedgerHome(home).bind(me)
+    require_honest(home)
     directory = trusted_directory(home, now)
     ledger = LedgerHome(home)
     result = CollectResult()
@@ -94,12 +100,11 @@ def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt
         result.already += len(documents) - new
         if new:
             result.periods.add(period)
+    result.checkpoints = check_carried(path, me=me, home=home, directory=directory)
     oplog.append(home, op="receipts-collected", who=who, now=now, facts={
         "files": result.files, "stored": result.stored, "already": result.already, "rejected": len(result.rejected),
-        "periods": ",".join(sorted(result.periods))})
-    problem = checkpoint_log(home, key)
-    if problem is not None:
-        (notify or warn)(problem)
+        "periods": ",".join(sorted(result.periods)), **result.checkpoints.facts()})
+    checkpoint_after(home, key, notify or warn)
     return result
 
 

@@ -31,6 +31,17 @@ class LogForkError(LogTamperedError):
     default_hint = "the log was rewritten after a checkpoint was handed over; report the incident"
 
 
+class LogRewrittenError(LogTamperedError):
+    """The log no longer matches a checkpoint signed over it: rewritten, cut off, or a home
+    restored from a backup. Nothing is signed or carried up until an explicit recovery."""
+
+    default_hint = (
+        "nothing was done or signed; keep the log, its checkpoints and the medium as they are, find out why "
+        "(a restored backup, a repaired disk, an edit), then record it with 'secxfer log recover --reason TEXT' "
+        "(docs/operations.md); if nobody here can explain it, report the incident"
+    )
+
+
 class ReconciliationError(IntegrityError):
     """Receipts and reports contradict each other or the agency's commitment."""
 

@@ -4,7 +4,9 @@ One JSON object per line in ``<home>/ledger/oplog.jsonl`` (docs/ledger.md §4). 
 ``seq`` carries ``prev``, the RFC 6962 Merkle tree hash of entries ``0 … seq-1``, so
 every entry is chained to the whole history before it, and the log as a whole is a
 Merkle tree whose signed checkpoints (secxfer.ledger.checkpoint) can be carried up
-on media and compared. Entries hold no personal data — an operator name, ids,
+on media and compared; secxfer.ledger.logcheck checks the log against them. A log
+that no longer matches its checkpoints is restarted only explicitly: the first entry
+of the new epoch (``log-restarted``) names what it abandons. Entries hold no personal data — an operator name, ids,
 periods, hashes, counts — never a row, a name from a row or an address.
 
 Appends are crash-safe: one ``write`` of a complete line under an exclusive lock,
@@ -37,8 +39,9 @@ from secxfer.trust.entries import AwareDatetime
 OPERATIONS = frozenset({
     "key-generated", "directory-imported", "sealed", "relayed", "opened", "seal-failed", "relay-failed",
     "open-failed", "report-written", "receipt-made", "receipt-sent", "receipts-collected", "receipts-forwarded",
-    "output-deleted", "log-recovered",
+    "output-deleted", "log-recovered", "log-restarted", "checkpoint-exported",
 })
+RESTART_OP = "log-restarted"
 OPERATOR_ENV = "SECXFER_OPERATOR"
 ENTRY_MAX_BYTES = 16 * 1024
 FACTS_MAX = 32
@@ -183,6 +186,29 @@ def read_entries(home: Path) -> tuple[list[bytes], bytes]:
     return _split(path.read_bytes() if path.exists() else b"")
 
 
+def first_entry(lines: list[bytes]) -> LogEntry | None:
+    """Entry 0 of the log if it decodes (nothing else verified)."""
+    if not lines:
+        return None
+    try:
+        return decode_strict(lines[0], _decoder, what="log entry 0", max_bytes=ENTRY_MAX_BYTES)
+    except SecxferError:
+        return None
+
+
+def decode_entry(line: bytes, what: str = "log entry") -> LogEntry:
+    """One log line decoded strictly (FormatError if it is not an entry)."""
+    return decode_strict(line, _decoder, what=what, max_bytes=ENTRY_MAX_BYTES)
+
+
+def epoch_of(lines: list[bytes]) -> int:
+    """The log's epoch: 1, or the number its first entry gives when the log was restarted."""
+    first = first_entry(lines)
+    if first is not None and first.op == RESTART_OP and isinstance(first.facts.get("epoch"), int):
+        return int(first.facts["epoch"])
+    return 1
+
+
 def check_lines(lines: list[bytes], torn: bytes = b"") -> LogCheck:
     """Check sequence numbers and hash links of log lines; report the first break precisely.
 
@@ -216,40 +242,6 @@ def check_lines(lines: list[bytes], torn: bytes = b"") -> LogCheck:
             f"torn last line after entry {len(lines) - 1}: {len(torn)} bytes without a newline "
             "(a crash during an append; the next append keeps them aside and records it)"
         )
-    return check
-
-
-def verify_log(home: Path, *, directory=None) -> LogCheck:
-    """Verify the log's chain and every checkpoint kept in the home against it.
-
-    With a ``directory``, each checkpoint's signature is verified too. A checkpoint
-    for more entries than the log holds means entries were cut off the end.
-    """
-    from secxfer.ledger.checkpoint import check_against_log
-
-    lines, torn = read_entries(home)
-    check = check_lines(lines, torn)
-    check_against_log(home, check, directory=directory)
-    return check
-
-
-def require_log(home: Path) -> LogCheck:
-    """The raising form of :func:`verify_log`: LogTamperedError (exit 3) naming every problem.
-
-    Checkpoint signatures are verified when the home trusts a key directory.
-    """
-    from secxfer.ledger.evidence import trusted_directory
-    from secxfer.ledger.errors import LogTamperedError
-
-    if not LedgerHome(home).log_path.exists():
-        raise UsageError(f"no operations log in {str(home)!r}", hint="check --home")
-    try:
-        directory = trusted_directory(home, dt.datetime.now(dt.timezone.utc))
-    except SecxferError:
-        directory = None
-    check = verify_log(home, directory=directory)
-    if not check.ok:
-        raise LogTamperedError(f"the operations log does not verify: {'; '.join(check.problems)}")
     return check
 
 

@@ -13,8 +13,11 @@ of the same name and then, around it:
 
 Reports and receipts are kept in the home's evidence; with ``receipts_out`` the
 receipt is also sealed to the sender onto that return medium (``receipt-sent``).
-Every call ends with a signed checkpoint of the operations log, unless the log does
-not verify (then ``notify`` is told, and nothing is signed over a broken history).
+Every call first checks the operations log against every checkpoint kept
+(secxfer.ledger.logcheck): a log that was rewritten, cut off or restored from a backup
+refuses the operation before anything is done (LogRewrittenError, exit 3) until an
+explicit ``secxfer log recover``. Every call ends with a signed checkpoint of the log;
+should the log break meanwhile, ``notify`` is told and nothing is signed over it.
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ class _Trail:
         self.notify = notify or warn
         self.ledger = LedgerHome(home)
         self.ledger.bind(self.me)
+        from secxfer.ledger.logcheck import require_honest
+
+        require_honest(self.home)
         self._directory = None
         self._entries: list[tuple[str, dict]] = []
 
@@ -135,12 +141,10 @@ class _Trail:
 
     def checkpoint(self) -> None:
         """Write the queued log entries, then sign a checkpoint of the whole log."""
-        from secxfer.ledger.checkpoint import checkpoint_log
+        from secxfer.ledger.logcheck import checkpoint_after
 
         self.flush()
-        problem = checkpoint_log(self.home, self.key)
-        if problem is not None:
-            self.notify(problem)
+        checkpoint_after(self.home, self.key, self.notify)
 
 
 def _interrupted(trail: _Trail, error: IntegrityError) -> bool:

@@ -40,3 +40,30 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
             f"the log of {new_size} entries does not extend the log of {old_size} entries "
             f"checkpointed before ({error}): it shows a different history"
         ) from None
+
+
+def prefix_roots(leaf_hashes: Sequence[bytes], sizes: set[int]) -> dict[int, bytes]:
+    """Tree hashes of the first ``s`` leaves for every ``s`` in ``sizes`` (up to the log's length).
+
+    One pass over the leaves with the stack of perfect subtrees a Merkle tree of the
+    leaves so far is made of; the tree hash at any size is those subtrees folded from
+    the right (RFC 6962). So checking a log against thousands of kept checkpoints
+    costs one pass, not one tree per checkpoint.
+    """
+    wanted = {s for s in sizes if 0 <= s <= len(leaf_hashes)}
+    roots: dict[int, bytes] = {}
+    if 0 in wanted:
+        roots[0] = tree_root([])
+    stack: list[tuple[int, bytes]] = []  # (subtree size, subtree hash), sizes decreasing
+    for count, leaf in enumerate(leaf_hashes, 1):
+        node = (1, leaf)
+        while stack and stack[-1][0] == node[0]:
+            size, left = stack.pop()
+            node = (size * 2, merkle.node_hash(left, node[1]))
+        stack.append(node)
+        if count in wanted:
+            folded = stack[-1][1]
+            for _, left in reversed(stack[:-1]):
+                folded = merkle.node_hash(left, folded)
+            roots[count] = folded
+    return roots

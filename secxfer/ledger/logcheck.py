@@ -1,0 +1,181 @@
+"""The operations log checked against every checkpoint signed over it (docs/ledger.md §7).
+
+A checkpoint vouches for the first ``size`` entries of the log. The log is honest
+when its chain holds and, for every checkpoint kept (and every one of its own found
+on a medium), the log is at least that long and its tree hash at that size is the
+checkpoint's — consistency from each one to the current tree. Only then is a new
+checkpoint signed or one carried up: a log that was rewritten, cut off or restored
+from an older backup gets no checkpoint until an explicit, logged recovery
+(secxfer.ledger.recovery) starts a new epoch.
+
+This module sits above both ``oplog`` (entries) and ``checkpoint`` (the note and
+proof formats), which know nothing of each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+from secxfer.errors import FormatError, SecxferError, UsageError
+from secxfer.fsutil import read_bounded
+from secxfer.ledger import oplog
+from secxfer.ledger.checkpoint import (
+    CHECKPOINT_MAX_BYTES,
+    PROOF_MAX_BYTES,
+    Checkpoint,
+    compare,
+    encode_proof,
+    kept_checkpoints,
+    parse_checkpoint,
+    verify_checkpoint,
+    write_checkpoint,
+)
+from secxfer.ledger.errors import LogRewrittenError, LogTamperedError
+from secxfer.ledger.store import LedgerHome
+from secxfer.ledger.tlog import consistency_proof, prefix_roots
+
+Labelled = tuple[str, Checkpoint]
+
+
+def _short(root: bytes) -> str:
+    return root.hex()[:16]
+
+
+def mismatches(check: oplog.LogCheck, checkpoints: Iterable[Labelled]) -> list[str]:
+    """What each checkpoint says that the verified log does not (one line each, naming it; newest first)."""
+    checkpoints = sorted(checkpoints, key=lambda item: -item[1].size)
+    roots = prefix_roots(check.leaf_hashes, {c.size for _, c in checkpoints})
+    problems = []
+    for label, checkpoint in checkpoints:
+        if checkpoint.size > check.entries:
+            problems.append(
+                f"{label} (root {_short(checkpoint.root)}…) covers {checkpoint.size} entries but only "
+                f"{check.entries} verify: entries {check.entries}…{checkpoint.size - 1} were removed or cut off "
+                "(a truncated log, or a home restored from an older backup)"
+            )
+        elif roots[checkpoint.size] != checkpoint.root:
+            problems.append(
+                f"{label} (root {_short(checkpoint.root)}…) signed a different history of the first "
+                f"{checkpoint.size} entries: the log was rewritten"
+            )
+    return problems
+
+
+def kept(home: Path, *, directory=None) -> tuple[list[Labelled], list[str]]:
+    """The checkpoints kept in the home (verified when a directory is given) and the files that fail."""
+    found, problems = [], []
+    for path in kept_checkpoints(home):
+        try:
+            data = read_bounded(path, CHECKPOINT_MAX_BYTES, "checkpoint")
+            checkpoint = verify_checkpoint(data, directory) if directory is not None else parse_checkpoint(data)
+        except SecxferError as error:
+            problems.append(f"checkpoint {path.name}: {error}")
+            continue
+        found.append((f"checkpoint {path.name}", checkpoint))
+    return found, problems
+
+
+def verify_log(home: Path, *, directory=None) -> oplog.LogCheck:
+    """Verify the log's chain and every checkpoint kept in the home against it.
+
+    With a ``directory``, each checkpoint's signature is verified too. A torn last
+    line is reported (the next append keeps it aside).
+    """
+    lines, torn = oplog.read_entries(home)
+    check = oplog.check_lines(lines, torn)
+    checkpoints, problems = kept(home, directory=directory)
+    check.checkpoints = len(checkpoints) + len(problems)
+    check.problems += problems + mismatches(check, checkpoints)
+    return check
+
+
+def require_log(home: Path) -> oplog.LogCheck:
+    """The raising form of :func:`verify_log` (``secxfer log verify``): exit 3 naming every problem.
+
+    Checkpoint signatures are verified when the home trusts a key directory.
+    """
+    from secxfer.ledger.evidence import trusted_directory
+
+    if not LedgerHome(home).log_path.exists():
+        raise UsageError(f"no operations log in {str(home)!r}", hint="check --home")
+    try:
+        directory = trusted_directory(home, dt.datetime.now(dt.timezone.utc))
+    except SecxferError:
+        directory = None
+    check = verify_log(home, directory=directory)
+    if not check.ok:
+        raise LogTamperedError(f"the operations log does not verify: {'; '.join(check.problems)}")
+    return check
+
+
+def honest_problems(home: Path, extra: Iterable[Labelled] = ()) -> tuple[oplog.LogCheck, list[str]]:
+    """The log checked for signing: its chain and every kept (and ``extra``) checkpoint.
+
+    A torn last line is no problem here: the next append keeps it aside and logs that.
+    """
+    lines, _torn = oplog.read_entries(home)
+    check = oplog.check_lines(lines)
+    checkpoints, problems = kept(home)
+    problems = [f"the log's chain is broken: {p}" for p in check.problems] + problems
+    problems += mismatches(check, [*checkpoints, *extra])
+    return check, problems
+
+
+def require_honest(home: Path, extra: Iterable[Labelled] = ()) -> oplog.LogCheck:
+    """The log as it may be signed, or LogRewrittenError (exit 3) naming the first checkpoint it
+    no longer matches. Seal, relay, open, collect, forward and ``log checkpoint`` call this
+    before doing anything."""
+    check, problems = honest_problems(home, extra)
+    if problems:
+        more = f" (and {len(problems) - 1} more: secxfer log verify lists them)" if len(problems) > 1 else ""
+        raise LogRewrittenError(
+            f"the operations log in {str(home)!r} no longer matches what was signed over it, so nothing is "
+            f"signed or carried up: {problems[0]}{more}"
+        )
+    return check
+
+
+def checkpoint_log(home: Path, key) -> Path:
+    """Sign a checkpoint of the whole log after :func:`require_honest`; return its path."""
+    check = require_honest(home)
+    return write_checkpoint(home, key, check.entries, check.root)
+
+
+def checkpoint_after(home: Path, key, notify) -> None:
+    """The checkpoint that ends an operation; if the log broke meanwhile, say so and sign nothing."""
+    try:
+        checkpoint_log(home, key)
+    except LogTamperedError as error:
+        notify(str(error))
+
+
+def compare_files(first: Path, second: Path, *, directory, proof: Path | None = None, home: Path | None = None) -> str:
+    """Verify two checkpoint files and compare them (``secxfer log compare``).
+
+    Without ``proof``, a home whose own log has their origin proves consistency itself.
+    """
+    from secxfer.ledger.checkpoint import origin_of
+
+    a = verify_checkpoint(read_bounded(first, CHECKPOINT_MAX_BYTES, "checkpoint"), directory)
+    b = verify_checkpoint(read_bounded(second, CHECKPOINT_MAX_BYTES, "checkpoint"), directory)
+    proof_bytes = read_bounded(proof, PROOF_MAX_BYTES, "consistency proof") if proof is not None else None
+    if proof_bytes is None and home is not None and a.size != b.size and a.origin == b.origin:
+        ledger = LedgerHome(home)
+        if ledger.participant() is not None and origin_of(ledger.participant()) == a.origin:
+            check = oplog.check_lines(oplog.read_entries(home)[0])
+            old, new = sorted((a, b), key=lambda c: c.size)
+            if new.size <= check.entries:
+                hashes = consistency_proof(check.leaf_hashes[: new.size], old.size)
+                proof_bytes = encode_proof(a.origin, old.size, new.size, hashes)
+    return compare(a, b, proof_bytes)
+
+
+def read_own_checkpoint(path: Path, origin: str, directory=None) -> Checkpoint:
+    """A checkpoint file that must be of ``origin`` (verified when a directory is given)."""
+    data = read_bounded(path, CHECKPOINT_MAX_BYTES, "checkpoint")
+    checkpoint = verify_checkpoint(data, directory) if directory is not None else parse_checkpoint(data)
+    if checkpoint.origin != origin:
+        raise FormatError(f"{str(path)!r} is a checkpoint of {checkpoint.origin}, not of this log ({origin})")
+    return checkpoint
