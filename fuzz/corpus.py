@@ -168,7 +168,9 @@ def _ledger() -> dict[str, list[tuple[str, bytes]]]:
         if ledger.log_path.is_file():
             found["oplog"].append((home.name, ledger.log_path.read_bytes()))
     for path in sorted(world["returns"].rglob("*")):
-        if path.is_file():
+        if path.is_file() and path.suffix in (".checkpoint", ".proof"):  # carried up beside the receipts
+            found["checkpoint"].append((f"carried-{path.name}", path.read_bytes()))
+        elif path.is_file():
             found["aggregate"].append((f"sealed-{path.name}", path.read_bytes()))
             if path.parent.parent.name.endswith("-to-central"):
                 found["aggregate"].append((f"opened-{path.name}", open_sealed(path, net.secrets["central"])))
