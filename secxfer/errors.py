@@ -81,6 +81,12 @@ class FormatError(IntegrityError):
     """Bytes that do not parse as the format they claim to be (truncated, corrupted)."""
 
 
+class TextEditedError(FormatError):
+    """A signed file re-saved by a text editor: only a BOM or CRLF line ends were added (Notepad)."""
+
+    default_hint = "copy the original file again without opening it in an editor; this alone is not an incident"
+
+
 class SignatureError(IntegrityError):
     """A signature is missing, invalid, or by a key that may not sign this."""
 

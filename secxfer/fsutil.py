@@ -22,10 +22,24 @@ from secxfer.errors import FormatError, InsufficientSpaceError, OutputExistsErro
 TEMP_PREFIX = ".secxfer-tmp-"
 
 
+def binary(flags: int) -> int:
+    """``flags`` for ``os.open`` plus ``O_BINARY`` where the platform has one.
+
+    On Windows ``os.open`` returns a text-mode descriptor unless ``O_BINARY`` is given:
+    writes turn LF into CRLF and reads stop at the first Ctrl-Z byte, which would
+    corrupt packages, signatures and logs (``open()`` and ``tempfile`` set it themselves).
+    """
+    return flags | getattr(os, "O_BINARY", 0)
+
+
 def fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (no-op where directories cannot be opened)."""
+    """Make a rename in ``folder`` durable.
+
+    Windows cannot open a folder (PermissionError) and some file systems refuse to
+    fsync one: the step is skipped there; the file itself was fsynced before the rename.
+    """
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(folder, binary(os.O_RDONLY))
     except OSError:
         return
     try:
@@ -59,7 +73,7 @@ def atomic_output(
     if not overwrite and target.exists():
         raise OutputExistsError(f"{str(target)!r} already exists")
     tmp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}-{target.name}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    fd = os.open(tmp, binary(os.O_WRONLY | os.O_CREAT | os.O_EXCL), mode)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -100,19 +114,39 @@ def read_bounded(path: str | os.PathLike[str], max_bytes: int, what: str) -> byt
 def exclusive_lock(lock_file: Path) -> Iterator[None]:
     """Hold an advisory exclusive lock on ``lock_file`` (created owner-only) for the block.
 
-    Serialises read-modify-write cycles of one installation's state between processes.
-    Where the platform has no advisory locks (Windows) this only opens the file.
+    Serialises read-modify-write cycles of one installation's state between processes:
+    ``flock`` on POSIX, a byte-range lock (``msvcrt.locking``) on Windows.
     """
     lock_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(lock_file, binary(os.O_RDWR | os.O_CREAT), 0o600)
     with os.fdopen(fd, "a+b") as handle:
         try:
             import fcntl
         except ImportError:
-            yield
+            with _windows_lock(handle.fileno()):
+                yield
             return
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _windows_lock(fd: int) -> Iterator[None]:
+    """Lock byte 0 of ``fd`` (past the end is allowed) until the block ends, waiting like flock."""
+    import msvcrt
+
+    os.lseek(fd, 0, os.SEEK_SET)  # msvcrt locks from the current position; "a+b" left it at the end
+    while True:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+            break
+        except OSError:
+            continue  # LK_LOCK gives up after ten one-second tries; another secxfer still holds it
+    try:
+        yield
+    finally:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)

@@ -9,19 +9,40 @@
   before v2 carry only ``package_id`` and keep refusing that id.
 * ``chain/sequence.json`` — the next sequence number per recipient for packages we send.
 * ``tmp/`` — private scratch space for decrypted package content; files there are
-  unlinked at creation, so no plaintext ever has a name and a crash leaves nothing.
+  unlinked at creation, so no plaintext ever has a name and a crash leaves nothing
+  (Windows: named until closed and deleted by the system then; see ``_sweep_scratch``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from secxfer.fsutil import atomic_write
+from secxfer.fsutil import atomic_write, binary
 from secxfer.installation import default_home  # noqa: F401 (the chain's callers ask here too)
+
+
+def _last_byte(fd: int, size: int) -> bytes:
+    """The file's last byte (seek + read: Windows has no os.pread); O_APPEND writes still go to the end."""
+    os.lseek(fd, size - 1, os.SEEK_SET)
+    return os.read(fd, 1)
+
+
+def _sweep_scratch(folder: Path) -> None:
+    """Remove scratch files a power cut left behind (Windows only, where they have names).
+
+    Windows has no unlinked files: a scratch file keeps its name until it is closed,
+    when the system deletes it, even if secxfer crashes; only a power cut or a blue
+    screen leaves one. One still open in another secxfer is only marked for deletion.
+    """
+    for entry in folder.iterdir():
+        if entry.is_file() and not entry.is_symlink():
+            with contextlib.suppress(OSError):
+                entry.unlink()
 
 
 class ChainHome:
@@ -36,7 +57,10 @@ class ChainHome:
 
     def scratch(self) -> BinaryIO:
         """An anonymous owner-only temporary file for decrypted content."""
-        return tempfile.TemporaryFile(dir=self._ensure(self.root / "tmp"))
+        folder = self._ensure(self.root / "tmp")
+        if tempfile.TemporaryFile is tempfile.NamedTemporaryFile:
+            _sweep_scratch(folder)
+        return tempfile.TemporaryFile(dir=folder)
 
     def seen(self, package_id: str) -> dict | None:
         """The record of the package with this id, if it was processed here."""
@@ -81,10 +105,10 @@ class ChainHome:
     def remember(self, record: dict) -> None:
         self._ensure(self._seen_file.parent)
         line = json.dumps(record, sort_keys=True).encode() + b"\n"
-        fd = os.open(self._seen_file, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = os.open(self._seen_file, binary(os.O_RDWR | os.O_CREAT | os.O_APPEND), 0o600)
         try:
             size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
+            if size and _last_byte(fd, size) != b"\n":
                 line = b"\n" + line  # after a torn last line (power loss), never glued to it
             os.write(fd, line)
             os.fsync(fd)

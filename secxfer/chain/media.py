@@ -23,7 +23,7 @@ from typing import BinaryIO
 import msgspec
 
 from secxfer.errors import FormatError, IntegrityError, NotFoundError, OperationalError
-from secxfer.fsutil import TEMP_PREFIX, atomic_output, atomic_write, check_free_space
+from secxfer.fsutil import TEMP_PREFIX, atomic_output, atomic_write, binary, check_free_space
 from secxfer.limits import MEDIA_INDEX_MAX_BYTES, OUTER_MAX_BYTES, PACKAGE_MAX_BYTES, PACKAGE_MAX_FILE_NAME
 from secxfer.models import Model
 
@@ -107,7 +107,7 @@ def open_medium_file(path: Path, what: str, max_bytes: int) -> BinaryIO:
         if not hasattr(os, "O_NOFOLLOW") and path.is_symlink():
             raise OSError(errno.ELOOP, "symbolic link")
         # O_NONBLOCK: a named pipe must not stall the open; it is refused below
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, binary(os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)))
     except FileNotFoundError:
         raise NotFoundError(f"no {what} at {str(path)!r}") from None
     except OSError as error:

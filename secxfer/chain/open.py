@@ -21,7 +21,7 @@ from secxfer.chain.home import ChainHome
 from secxfer.chain.package import ReceivedPackage, receive
 from secxfer.chain.verify import ANNEX_FILES
 from secxfer.errors import NotFoundError, OutputExistsError, UsageError
-from secxfer.fsutil import TEMP_PREFIX, fsync_dir
+from secxfer.fsutil import TEMP_PREFIX, binary, fsync_dir
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def _write_staged(out: Path, outputs: dict[str, bytes]) -> None:
     staging.mkdir(mode=0o700)
     try:
         for name, data in outputs.items():
-            fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(staging / name, binary(os.O_WRONLY | os.O_CREAT | os.O_EXCL), 0o600)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()

@@ -29,7 +29,7 @@ from pathlib import Path
 import msgspec
 
 from secxfer.errors import SecxferError, UsageError
-from secxfer.fsutil import atomic_write, exclusive_lock, fsync_dir
+from secxfer.fsutil import atomic_write, binary, exclusive_lock, fsync_dir
 from secxfer.ledger.store import LedgerHome
 from secxfer.ledger.tlog import entry_hash, tree_root
 from secxfer.models import Model
@@ -137,7 +137,7 @@ def _write(ledger: LedgerHome, lines: list[bytes], operations: list[tuple[str, d
         hashes.append(entry_hash(line))
         entries.append(entry)
         new.append(line)
-    fd = os.open(ledger.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    fd = os.open(ledger.log_path, binary(os.O_WRONLY | os.O_CREAT | os.O_APPEND), 0o600)
     try:
         os.write(fd, b"".join(x + b"\n" for x in new))
         os.fsync(fd)
@@ -153,7 +153,7 @@ def _recover(ledger: LedgerHome, lines: list[bytes], torn: bytes, length: int, w
     side = ledger.root / f"oplog.torn-{len(lines)}-{digest[:16]}"
     if not side.exists():
         atomic_write(side, torn)
-    fd = os.open(ledger.log_path, os.O_WRONLY)
+    fd = os.open(ledger.log_path, binary(os.O_WRONLY))
     try:
         os.ftruncate(fd, length - len(torn))
         os.fsync(fd)

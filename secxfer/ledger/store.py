@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from secxfer.errors import UsageError
-from secxfer.fsutil import atomic_write, fsync_dir
+from secxfer.fsutil import atomic_write, binary, fsync_dir
 from secxfer.ledger.evidence import Verified
 
 
@@ -33,7 +33,7 @@ def period_slug(label: str) -> str:
 def _append(path: Path, data: bytes) -> None:
     """Append ``data`` in one write and fsync it (a crash leaves at most a torn last line)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    fd = os.open(path, binary(os.O_WRONLY | os.O_CREAT | os.O_APPEND), 0o600)
     try:
         os.write(fd, data)
         os.fsync(fd)

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import msgspec
 
-from secxfer.errors import FormatError
+from secxfer.errors import FormatError, TextEditedError
 
 T = TypeVar("T")
 
@@ -34,7 +34,28 @@ def decode_strict(data: bytes, decoder: msgspec.json.Decoder, *, what: str, max_
     try:
         value = decoder.decode(data)
     except (msgspec.DecodeError, UnicodeDecodeError) as error:  # msgspec lets bad UTF-8 through as the latter
+        _refuse_if_text_edited(bytes(data), decoder, what)
         raise FormatError(f"{what} is malformed: {error}") from None
     if ENCODER.encode(value) != bytes(data):
+        _refuse_if_text_edited(bytes(data), decoder, what)
         raise FormatError(f"{what} is not in canonical form (re-encoded or altered)")
     return value
+
+
+def _refuse_if_text_edited(data: bytes, decoder: msgspec.json.Decoder, what: str) -> None:
+    """TextEditedError when undoing what Windows editors do (BOM, CRLF, a final newline) gives canonical bytes.
+
+    The file is refused all the same; only the message changes, so an officer whose
+    Notepad re-saved a card copies it again instead of reporting an incident.
+    """
+    cleaned = data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n").rstrip(b"\r\n")
+    if cleaned == data:
+        return
+    try:
+        canonical = ENCODER.encode(decoder.decode(cleaned)) == cleaned
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return
+    if canonical:
+        added = [name for name, present in (("a UTF-8 BOM", data.startswith(b"\xef\xbb\xbf")),
+                                             ("CRLF line ends", b"\r" in data)) if present] or ["a final newline"]
+        raise TextEditedError(f"{what} was re-saved by a text editor ({' and '.join(added)} added); refused as it is")

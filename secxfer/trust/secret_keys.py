@@ -183,6 +183,9 @@ def _read(path: str | os.PathLike[str]) -> tuple[_KeyFile, str]:
         data = Path(path).read_bytes()
     except FileNotFoundError:
         raise NotFoundError(f"key file {where!r} does not exist") from None
+    # A key file opened and saved in Notepad gains a UTF-8 BOM (CRLF is JSON whitespace);
+    # its sealed part is checked against the visible fields below, so the BOM is dropped.
+    data = data.removeprefix(b"\xef\xbb\xbf")
     try:
         return _KEY_FILE.decode(data), where
     except (msgspec.DecodeError, UnicodeDecodeError) as error:
