@@ -16,8 +16,14 @@ from secxfer.limits import MEDIA_INDEX_MAX_BYTES, OUTER_MAX_BYTES
 from secxfer.trust.signing import SignedDocument
 
 
-def verify_package(package: Path, *, home: Path, directory_file: Path | None = None) -> OuterStatement:
+def verify_package(
+    package: Path, *, home: Path, directory_file: Path | None = None, root_file: Path | None = None
+) -> OuterStatement:
     """Verify ``package`` against its outer signature with the directory only.
+
+    Needs no secret key and no prepared home: ``root_file`` and ``directory_file``
+    (a trust bundle or a signed key directory) are enough (see
+    :func:`secxfer.chain.trustlink.directory_for_checks` for where trust starts).
 
     Raises IntegrityError (exit 3) if the file was truncated, altered or renamed, or
     the signature is not by the sender's current key.
@@ -25,7 +31,7 @@ def verify_package(package: Path, *, home: Path, directory_file: Path | None = N
     package = Path(package)
     if not package.is_file() or package.is_symlink():
         raise NotFoundError(f"no package file at {str(package)!r}")
-    directory = directory_for_checks(home, directory_file, dt.datetime.now(dt.timezone.utc))
+    directory = directory_for_checks(home, directory_file, dt.datetime.now(dt.timezone.utc), root_file=root_file)
     return verify_outer(package, directory)
 
 
@@ -114,7 +120,9 @@ def _medium_folders(path: Path, report: MediaReport) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.is_dir() and not p.is_symlink())
 
 
-def verify_media(path: Path, *, home: Path, directory_file: Path | None = None) -> MediaReport:
+def verify_media(
+    path: Path, *, home: Path, directory_file: Path | None = None, root_file: Path | None = None
+) -> MediaReport:
     """Check each medium under ``path``: signed index, every package and its outer signature.
 
     Flags files the index does not list, listed files that are missing, symlinks (never
@@ -123,7 +131,7 @@ def verify_media(path: Path, *, home: Path, directory_file: Path | None = None) 
     path = Path(path)
     if not path.is_dir():
         raise NotFoundError(f"{str(path)!r} is not a folder")
-    directory = directory_for_checks(home, directory_file, dt.datetime.now(dt.timezone.utc))
+    directory = directory_for_checks(home, directory_file, dt.datetime.now(dt.timezone.utc), root_file=root_file)
     report = MediaReport()
     for folder in _medium_folders(path, report):
         _verify_medium(folder, directory, report)

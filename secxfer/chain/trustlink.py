@@ -249,18 +249,65 @@ def newest_bundle(home: Path, carried: bytes, now: dt.datetime) -> tuple[bytes, 
     return current_bundle(home, now)
 
 
-def directory_for_checks(home: Path, directory_file: Path | None, now: dt.datetime) -> Directory:
-    """The directory for key-less checks: a given bundle file (its first root is the
-    anchor the user chose by passing it), else this installation's trust store (full
-    or an excerpt)."""
+def directory_for_checks(
+    home: Path, directory_file: Path | None, now: dt.datetime, *, root_file: Path | None = None
+) -> Directory:
+    """The directory for key-less checks (``verify``, ``media verify``), on any home.
+
+    Trust starts from, in this order: ``root_file`` (a signed root the operator holds,
+    its fingerprint compared with the paper form), else this installation's pinned
+    root, else, for a trust bundle, the bundle's own first root (the anchor the user
+    chose by passing the file; the CLI shows its fingerprint to compare). The
+    ``directory_file`` may be a trust bundle or a plain signed key directory (as
+    ``directory sign`` writes it; it needs a root from one of the first two). Without a
+    ``directory_file`` the installation's own directory is used. Nothing is written to
+    ``home``.
+    """
+    from secxfer.errors import UsageError
+    from secxfer.trust.root import ROOT_MAX_BYTES
+    from secxfer.trust.state import apply_directory
+    from secxfer.trust.store import is_bundle
+
+    anchor: TrustState | None = None
+    if root_file is not None:
+        anchor = pin_root(read_bounded(Path(root_file), ROOT_MAX_BYTES, "root file"), now=now)
+    elif TrustStore(home).exists():
+        anchor = _trusted(TrustStore(home)).state
     if directory_file is None:
+        if root_file is not None and not TrustStore(home).exists():
+            raise UsageError("a root alone names no keys: give the key directory (or trust bundle) to check against")
         return _trusted(_store(home, None, now)).directory(now)
     path = Path(directory_file)
     if not path.is_file():
         raise NotFoundError(f"no key directory file at {str(path)!r}")
-    data = read_bounded(path, BUNDLE_MAX_BYTES, "key directory bundle")
+    data = read_bounded(path, BUNDLE_MAX_BYTES, "key directory file")
+    if is_bundle(data):
+        bundle = read_bundle(data)
+        if anchor is None:
+            if not bundle.roots:
+                raise FormatError("the key directory bundle carries no root")
+            anchor = pin_root(bundle.roots[0], now=now)
+        _, directory = apply_bundle(anchor, data, now)
+        return directory
+    if anchor is None:
+        raise UsageError(
+            f"{path.name!r} is a key directory without its root: nothing here says which root signs it",
+            hint="give the root as well: --root ROOT.json (compare its fingerprint with your paper form)",
+        )
+    _, directory = apply_directory(anchor, data, now)
+    return directory
+
+
+def bundle_root_fingerprint(directory_file: Path) -> str | None:
+    """The fingerprint of the root a trust bundle file would be trusted on, if it is one."""
+    from secxfer.trust.fingerprint import document_fingerprint
+    from secxfer.trust.root import decode_root_unverified
+    from secxfer.trust.store import is_bundle
+
+    data = read_bounded(Path(directory_file), BUNDLE_MAX_BYTES, "key directory file")
+    if not is_bundle(data):
+        return None
     bundle = read_bundle(data)
     if not bundle.roots:
-        raise FormatError("the key directory bundle carries no root")
-    _, directory = apply_bundle(pin_root(bundle.roots[0], now=now), data, now)
-    return directory
+        return None
+    return document_fingerprint(decode_root_unverified(bundle.roots[0])[0].payload)

@@ -21,6 +21,36 @@ from secxfer.cli.ledger_cmd import OperatorOption
 from secxfer.cli.progress import activity
 
 KeyOption = Annotated[Path, typer.Option("--key", "-k", help="Your participant key file (<id>.key).")]
+CheckDirectoryOption = Annotated[
+    Path | None,
+    typer.Option("--directory", "-d", help=(
+        "The key directory (a trust bundle, or a signed directory with --root) to check against; else your home's.")),
+]
+CheckRootOption = Annotated[
+    Path | None,
+    typer.Option("--root", help=(
+        "Signed root (root.json) to start trust from, on any home; compare its fingerprint with your paper form.")),
+]
+
+
+def announce_trust_start(home: Path, root: Path | None, directory: Path | None) -> None:
+    """Say which root a key-less check trusts, by the fingerprint on the paper form."""
+    from secxfer.cli.i18n import t
+    from secxfer.trust.store import TrustStore
+
+    if root is not None and root.is_file():
+        from secxfer.fsutil import read_bounded
+        from secxfer.trust.fingerprint import document_fingerprint
+        from secxfer.trust.root import ROOT_MAX_BYTES, decode_root_unverified
+
+        signed, parsed = decode_root_unverified(read_bounded(root, ROOT_MAX_BYTES, "root file"))
+        note(t("cli.checking_root", version=parsed.version, path=root, fingerprint=document_fingerprint(signed.payload)))
+    elif directory is not None and directory.is_file() and not TrustStore(home).exists():
+        from secxfer.chain.trustlink import bundle_root_fingerprint
+
+        fingerprint = bundle_root_fingerprint(directory)
+        if fingerprint is not None:
+            warn(t("cli.bundle_root", path=directory, fingerprint=fingerprint))
 
 SEAL_HELP = """Validate the month's three annex CSVs and seal them for central (agency only).
 
@@ -146,15 +176,16 @@ def register(app: typer.Typer) -> None:
     @app.command("verify", help=t("help.verify"))
     def verify_command(
         package: Annotated[Path, typer.Argument(help="A package file (.age) with its .sig beside it.")],
-        directory: Annotated[
-            Path | None, typer.Option("--directory", "-d", help="A key directory bundle to check against (else your home's).")
-        ] = None,
+        directory: CheckDirectoryOption = None,
+        root: CheckRootOption = None,
         home: HomeOption = None,
     ) -> None:
         from secxfer.chain.inspect import verify_package
         from secxfer.cli.messages import verify_line
 
-        statement = verify_package(package, home=resolve_home(home), directory_file=directory)
+        where = resolve_home(home)
+        announce_trust_start(where, root, directory)
+        statement = verify_package(package, home=where, directory_file=directory, root_file=root)
         typer.echo(verify_line(package.name, statement))
 
     @app.command("inspect")
@@ -171,7 +202,8 @@ def register(app: typer.Typer) -> None:
     @media_app.command("verify")
     def media_verify_command(
         path: Annotated[Path, typer.Argument(help="Medium folder (or a folder of medium folders).")],
-        directory: Annotated[Path | None, typer.Option("--directory", "-d", help="Key directory bundle.")] = None,
+        directory: CheckDirectoryOption = None,
+        root: CheckRootOption = None,
         home: HomeOption = None,
     ) -> None:
         """Verify every package on a medium against its index and outer signatures (no secret key)."""
@@ -179,8 +211,10 @@ def register(app: typer.Typer) -> None:
         from secxfer.cli.messages import media_lines
         from secxfer.errors import IntegrityError
 
+        where = resolve_home(home)
+        announce_trust_start(where, root, directory)
         with activity(t("progress.media")):
-            report = verify_media(path, home=resolve_home(home), directory_file=directory)
+            report = verify_media(path, home=where, directory_file=directory, root_file=root)
         typer.echo("\n".join(media_lines(report)))
         if not report.ok:
             raise IntegrityError(f"{report.failures} problem(s) on {path}", hint="do not deliver this medium; rewrite it")
