@@ -205,6 +205,45 @@ def test_a_restored_home_is_caught_against_the_medium_then_recovered_and_seen_by
     assert log[-1]["op"] == "receipts-collected" and log[-1]["facts"]["checkpoints_held"] == 1
 
 
+def _restart_on_medium(world, medium: Path, *, size: int, root: bytes) -> None:
+    """A child's restart record as a recovery would carry it: entry 0 and the checkpoint over it."""
+    from secxfer.ledger.checkpoint import sign_checkpoint
+    from secxfer.ledger.tlog import entry_hash
+    from secxfer.trust.codec import encode
+
+    entry = oplog.LogEntry(seq=0, prev=oplog.tree_root([]), at=NOW, who="Sato", op="log-restarted",
+                           facts={"epoch": 2, "reason": "restored", "abandons_size": size,
+                                  "abandons_root": root.hex()})
+    line = encode(entry)
+    folder = medium / "fed-13-to-central" / "checkpoints"
+    folder.mkdir(parents=True)
+    (folder / "fed-13-oplog-e2.entry").write_bytes(line + b"\n")
+    (folder / "fed-13-oplog-e2-00000001.checkpoint").write_bytes(
+        sign_checkpoint(world.key("fed-13"), 1, entry_hash(line)))
+
+
+def test_a_restart_must_abandon_what_the_parent_holds(world):
+    k, fed, central, returns = world.key, world.home("fed-13"), world.home("central"), world.tmp / "returns"
+    forward(PERIOD, key=k("fed-13"), home=fed, out=returns, now=NOW)
+    collect(returns, key=k("central"), home=central, now=NOW)
+    forward(PERIOD, key=k("fed-13"), home=fed, out=returns, now=NOW)
+    collect(returns, key=k("central"), home=central, now=NOW)
+    held = sorted((LedgerHome(central).root / "held" / "fed-13").glob("*.txt"))
+    older, newest = (parse_checkpoint(p.read_bytes()) for p in (held[0], held[-1]))
+    assert older.size < newest.size
+    # another root for a size the parent holds: two histories, the restart is not taken
+    _restart_on_medium(world, world.tmp / "a", size=newest.size, root=bytes(32))
+    found = collect(world.tmp / "a", key=k("central"), home=central, now=NOW).checkpoints
+    (fork,) = found.forks
+    assert "restarted its operations log (epoch 2)" in fork and "two histories" in fork and not found.restarts
+    # abandoning an older checkpoint than the newest held: taken, but the gap is reported
+    _restart_on_medium(world, world.tmp / "b", size=older.size, root=older.root)
+    found = collect(world.tmp / "b", key=k("central"), home=central, now=NOW).checkpoints
+    (unproven,) = found.unproven
+    assert f"the newest checkpoint held here is of {newest.size} entries" in unproven and len(found.restarts) == 1
+    assert not found.forks
+
+
 # -- case 10: the parent finds forks on collection, by itself -------------------------------
 
 

@@ -228,7 +228,7 @@ def register(app: typer.Typer) -> None:
                        directory=_directory_or_none(where, dt.datetime.now(dt.timezone.utc)))
         for problem in done.problems:
             typer.echo(t("log.recover_problem", problem=problem))
-        size, root = (done.abandoned.size, done.abandoned.root.hex()) if done.abandoned else (0, "-")
+        size, root = (done.abandoned.size, done.abandoned.root.hex()[:16] + "…") if done.abandoned else (0, "-")
         typer.echo(t("log.recovered", epoch=done.epoch, aside=done.kept_aside, size=size, root=root))
 
     @app.command("purge")

@@ -10,7 +10,9 @@ The signature covers the three body lines under secxfer's typed signing input
 (kind ``secxfer/log-checkpoint``, docs/format.md §3), so it cannot be mistaken for
 any other document; the key hash is the first 4 bytes of the signing key id.
 A consistency proof (secxfer.ledger.tlog) between two checkpoints of one origin is
-carried beside them as a small text file (docs/ledger.md §5).
+carried beside them as a small text file (docs/ledger.md §7.2). Which checkpoints may be
+signed or carried (secxfer.ledger.logcheck, .carry) and how a parent checks them
+(secxfer.ledger.forks) is decided above this module, which knows no log.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
     ledger/participant             the participant this home acts for (set on first use)
     ledger/oplog.jsonl             the operations log (secxfer.ledger.oplog)
     ledger/checkpoints/<size>.txt  signed checkpoints of that log
+    ledger/epochs/<n>/             a log set aside by a recovery (secxfer.ledger.recovery)
+    ledger/held/<child>/           checkpoints of a child's log held here (secxfer.ledger.forks)
     ledger/evidence/<period>.jsonl verified signed receipts and hop reports, own and
                                    collected: one envelope per line, each kept once
     ledger/outputs.jsonl           outputs written here (packages, opened folders) and
