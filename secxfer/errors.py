@@ -27,10 +27,13 @@ class SecxferError(Exception):
     exit_code = EXIT_OPERATIONAL
     default_hint = "see 'secxfer --help' or docs/operations.md"
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, facts: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint if hint is not None else self.default_hint
+        # The message's particulars as fields (ids, codes, names, counts), so a front end
+        # can word the whole sentence in its own language; the message is the English one.
+        self.facts: dict[str, str] = dict(facts or {})
 
     def __str__(self) -> str:
         return self.message

@@ -66,3 +66,30 @@ def test_a_directory_under_another_root_is_refused(medium, run_cli, tmp_path):
     _, err = run_cli("verify", package, "--home", tmp_path / "h", "--root", root / "keys" / "root.json",
                      "--directory", tmp_path / "x.json", code=EXIT_INTEGRITY)
     assert "Traceback" not in err
+
+
+def test_a_wrong_key_names_the_municipality_the_package_is_for(tmp_path, run_cli, english_afterwards):
+    root = tmp_path / "net"
+    network = build_network(root, insurer_codes=["131016", "221309"], now=NOW)
+    sample = generate_sample(root / "src", period="2026-10", rows=12, seed=6, insurers=["131016", "221309"])
+    files = {n: Path(f) for n, f in zip((1, 2, 3), sample.files)}
+    sealed = recorded.seal(annex_files=files, period="2026-10", key=network.secrets["agency"],
+                           home=network.home("agency"), out=root / "media", now=NOW)
+    central = recorded.relay(sealed.package.path, key=network.secrets["central"], home=network.home("central"),
+                             out=root / "media", now=NOW)
+    fed22 = next(p for p in central.outputs if p.recipient == "fed-22")
+    fed = recorded.relay(fed22.path, key=network.secrets["fed-22"], home=network.home("fed-22"),
+                         out=root / "media", now=NOW)
+    (package,) = [p.path for p in fed.outputs if p.recipient == "mun-221309"]
+    fresh = tmp_path / "fresh-home"
+    args = ["open", package, "--key", root / "keys" / "mun-131016.key", "--home", fresh, "--out", tmp_path / "o"]
+    _, err = run_cli(*args, code=EXIT_INTEGRITY)
+    assert "this package is for mun-221309 (浜松市), not for mun-131016" in err
+    assert not (tmp_path / "o").exists()
+    # first use: the operator's root (root.json beside the key) is pinned even though the package failed
+    from secxfer.trust.store import TrustStore
+
+    assert TrustStore(fresh).exists()
+    _, err = run_cli("--lang", "ja", *args, code=EXIT_INTEGRITY)
+    assert "このパッケージの宛先は 浜松市(mun-221309)で、mun-131016 ではありません" in err
+    assert "this package is for" not in err

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import mmap
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from secxfer.chain.manifest import (
     encode,
 )
 from secxfer.chain.provenance import CarriedLeaf
-from secxfer.chain.trustlink import load_bundle_into_store, pack_bundle, unpack_bundle
+from secxfer.chain.trustlink import load_bundle_into_store, pack_bundle, pin_anchor, unpack_bundle
 from secxfer.chain.verify import (
     ANNEX_FILES,
     VerifiedChain,
@@ -43,12 +44,69 @@ from secxfer.chain.verify import (
     verify_leaves,
     withheld_upstream,
 )
-from secxfer.errors import FormatError, IntegrityError, ProvenanceError, ReplayError
+from secxfer.errors import (
+    FormatError,
+    IntegrityError,
+    NoIdentityMatchError,
+    ProvenanceError,
+    ReplayError,
+    SecxferError,
+)
 from secxfer.trust.signing import sign_document
 
 REQUIRED_ENTRIES = ("trust", "manifest-0", "leaves", *ANNEX_FILES.values())
 AGE_OVERHEAD_PER_CHUNK = 16
 CHUNK = 64 * 1024
+
+
+class WrongRecipientKeyError(NoIdentityMatchError):
+    """The package is not encrypted to this participant's key.
+
+    ``facts``: ``me`` (the key's participant) and, when the package's outer statement
+    or its file name says so (unverified: only a hint for the person at the desk),
+    ``recipient`` and ``recipient_name``.
+    """
+
+    default_hint = "open it on the PC of the participant it is addressed to, with that participant's key"
+
+
+def _not_for_this_key(path: Path, me: str) -> WrongRecipientKeyError:
+    """Name whom the package says it is for (outer statement, else file name), unverified."""
+    recipient = None
+    try:
+        from secxfer.chain.manifest import OUTER_KIND, decode_outer
+        from secxfer.limits import OUTER_MAX_BYTES
+        from secxfer.trust.signing import SignedDocument
+
+        doc = SignedDocument.decode(media.read_sidecar(Path(path)), kind=OUTER_KIND, max_bytes=OUTER_MAX_BYTES)
+        recipient = decode_outer(doc.payload).recipient
+    except (SecxferError, OSError, ValueError):  # a missing or odd sidecar only costs the hint
+        found = re.search(r"_to_((?:mun|fed)-\d{2,6}|central|agency)_", Path(path).name)
+        recipient = found.group(1) if found else None
+    if recipient is None:
+        return WrongRecipientKeyError(
+            f"this package is not encrypted to the key of {me}", facts={"me": me},
+        )
+    name = _participant_name(recipient)
+    shown = f"{recipient} ({name})" if name else recipient
+    return WrongRecipientKeyError(
+        f"this package is for {shown}, not for {me}: it is not encrypted to {me}'s key",
+        facts={"me": me, "recipient": recipient, "recipient_name": name or recipient},
+    )
+
+
+def _participant_name(pid: str) -> str | None:
+    from secxfer.domain.errors import CodeError
+    from secxfer.domain.municipalities import federations, lookup
+
+    try:
+        if pid.startswith("mun-"):
+            return lookup(pid[4:]).name
+        if pid.startswith("fed-"):
+            return next((f.name for f in federations() if f.id == pid), None)
+    except CodeError:
+        return None
+    return {"central": "国民健康保険中央会", "agency": "出入国在留管理庁"}.get(pid)
 
 
 class PackageReplayError(ReplayError):
@@ -314,6 +372,7 @@ def receive(
     """
     from secxfer.age import decrypt_to_scratch
 
+    pin_anchor(home, anchor, now)
     chain_home = ChainHome(home)
     scratch = chain_home.scratch()
     headers: list = []
@@ -321,7 +380,10 @@ def receive(
         with media.open_package_file(path) as handle:
             reader = HashingReader(handle)
             # hybrid and X25519; the header is taken from the very bytes decrypted
-            decrypt_to_scratch(list(me.encryption_identities), reader, scratch, on_header=headers.append)
+            try:
+                decrypt_to_scratch(list(me.encryption_identities), reader, scratch, on_header=headers.append)
+            except NoIdentityMatchError as error:
+                raise _not_for_this_key(path, me.participant_id) from error
             while reader.read(1 << 20):
                 pass  # age stops at the end of the payload; a tail would have failed decryption
         scratch.flush()

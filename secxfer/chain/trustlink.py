@@ -190,6 +190,18 @@ def _trusted(store: TrustStore) -> _Trusted:
     return found
 
 
+def pin_anchor(home: Path, anchor: bytes | None, now: dt.datetime) -> None:
+    """Pin ``anchor`` in a home that trusts no root yet (first use), whatever comes next.
+
+    The anchor is the operator's own (``--root`` or the root.json distributed with the
+    key), not the package's, so it is pinned before the package is read: a first
+    package that fails still leaves the home trusting the root, and its failure is
+    recorded against it.
+    """
+    if anchor is not None and not TrustStore(home).exists():
+        _store(home, anchor, now)
+
+
 def _store(home: Path, anchor: bytes | None, now: dt.datetime) -> TrustStore:
     store = TrustStore(home)
     if not store.exists():

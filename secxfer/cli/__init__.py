@@ -104,6 +104,10 @@ def _fail_error(error) -> None:
         return
     title = error_text(type(error), "title") or t("error.SecxferError.title")
     hint = error_text(type(error), "hint")
-    # A raise site's own hint is more specific than the class's: keep it, in English, with the detail.
-    detail = f"{error}" if error.hint == type(error).default_hint else f"{error}; hint: {error.hint}"
+    worded = error_text(type(error), "detail", error.facts) if error.facts else None
+    if worded is not None:  # the whole detail as a sentence of this language, from the error's facts
+        detail = worded
+    else:
+        # A raise site's own hint is more specific than the class's: keep it, in English, with the detail.
+        detail = f"{error}" if error.hint == type(error).default_hint else f"{error}; hint: {error.hint}"
     print(t("cli.error_line_ja", title=title, hint=hint, detail=safe(detail, ERROR_MAX_CHARS)), file=sys.stderr)

@@ -97,10 +97,17 @@ def t(key: str, /, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def error_text(error_class: type, field: str) -> str | None:
-    """The catalog's ``title`` or ``hint`` for an error class (nearest class in its MRO that has one)."""
+def error_text(error_class: type, field: str, facts: Mapping[str, object] | None = None) -> str | None:
+    """The catalog's ``title``, ``hint`` or ``detail`` for an error class (nearest class in
+    its MRO that has one). A ``detail`` is filled from the error's ``facts``; one that
+    names a fact the error lacks is not used (the English message stands instead)."""
     for klass in error_class.__mro__:
         key = f"error.{klass.__name__}.{field}"
         if key in catalog():
-            return t(key)
+            if facts is None:
+                return t(key)
+            try:
+                return t(key, **facts)
+            except (KeyError, IndexError):
+                return None
     return None
