@@ -159,16 +159,20 @@ def test_a_withheld_claim_outside_the_recipients_scope_is_refused(base, tmp_path
         relay(_fed13(lying).path, key=world.key("fed-13"), home=world.home("fed-13"), out=tmp_path / "out", now=NOW)
 
 
-def test_cli_relays_and_opens_around_a_withdrawal(base, tmp_path, run_cli, monkeypatch):
+@pytest.mark.parametrize("withholder", ["central", "fed-13"])
+def test_cli_relays_and_opens_around_a_withdrawal(base, tmp_path, run_cli, withholder):
     world = World(base, tmp_path)
     network = world.network
-    run_cli("directory", "import", world.base_root / "directory-v2.json", "--home", world.home("central"))
+    run_cli("directory", "import", world.base_root / "directory-v2.json", "--home", world.home(withholder))
     out, _ = run_cli("relay", world.sealed.package.path, "--key", network.key_path("central"),
                      "--home", world.home("central"), "--out", world.media)
-    assert WITHDRAWN in out or "withheld" in out.lower()
+    rows = sum(world.sealed.per_insurer[WITHDRAWN])
+    withheld_line = f"withheld {WITHDRAWN}: {rows} rows (consent withdrawn)"
+    assert (withheld_line in out) == (withholder == "central")
     fed_package = next((world.media / "central-to-fed-13").glob("*.age"))
-    run_cli("relay", fed_package, "--key", network.key_path("fed-13"), "--home", world.home("fed-13"),
-            "--out", world.media)
+    out, _ = run_cli("relay", fed_package, "--key", network.key_path("fed-13"), "--home", world.home("fed-13"),
+                     "--out", world.media)
+    assert (withheld_line in out) == (withholder == "fed-13")
     assert sorted(p.name for p in world.media.iterdir() if p.name.startswith("fed-13-to-")) == [
         f"fed-13-to-mun-{c}" for c in OTHERS]
     for code in OTHERS:
@@ -177,3 +181,27 @@ def test_cli_relays_and_opens_around_a_withdrawal(base, tmp_path, run_cli, monke
                 "--out", tmp_path / "opened" / code)
         assert (tmp_path / "opened" / code / "annex1.csv").is_file()
     _no_package_for_the_withdrawn(world)
+
+
+def test_the_withholding_relays_view_shows_the_municipality_withheld(base, tmp_path):
+    from secxfer.ledger.reconcile import reconcile_home
+
+    world = World(base, tmp_path)
+    world.withdraw_at("fed-13")
+    central = world.central()
+    recorded.relay(_fed13(central).path, key=world.key("fed-13"), home=world.home("fed-13"), out=world.media,
+                   now=NOW, notify=lambda _: None)
+    view = reconcile_home(world.home("fed-13"), "2026-10", now=NOW)
+    assert view.standings[f"mun-{WITHDRAWN}"].state == "withheld"
+    assert not [p for p in view.problems if p.severity == "error"]
+
+
+def test_cli_federation_refuses_a_false_withdrawal_claim_with_exit_3(base, tmp_path, run_cli, monkeypatch):
+    world = World(base, tmp_path)
+    monkeypatch.setattr(relay_module, "_consent_gate", lambda *args: {"131024"})
+    lying = world.central()
+    monkeypatch.undo()
+    _, err = run_cli("relay", _fed13(lying).path, "--key", world.network.key_path("fed-13"),
+                     "--home", world.home("fed-13"), "--out", tmp_path / "out", code=3)
+    assert "central withheld the rows of 131024 as consent-withdrawn" in err and "false reason" in err
+    assert not (tmp_path / "out").exists()
