@@ -14,6 +14,7 @@ hop's directory.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -167,12 +168,12 @@ def test_cli_relays_and_opens_around_a_withdrawal(base, tmp_path, run_cli, withh
     out, _ = run_cli("relay", world.sealed.package.path, "--key", network.key_path("central"),
                      "--home", world.home("central"), "--out", world.media)
     rows = sum(world.sealed.per_insurer[WITHDRAWN])
-    withheld_line = f"withheld {WITHDRAWN}: {rows} rows (consent withdrawn)"
-    assert (withheld_line in out) == (withholder == "central")
+    withheld_line = re.compile(rf"withheld {WITHDRAWN}\b[^\n]*: {rows} rows \(consent withdrawn\)")
+    assert bool(withheld_line.search(out)) == (withholder == "central")
     fed_package = next((world.media / "central-to-fed-13").glob("*.age"))
     out, _ = run_cli("relay", fed_package, "--key", network.key_path("fed-13"), "--home", world.home("fed-13"),
                      "--out", world.media)
-    assert (withheld_line in out) == (withholder == "fed-13")
+    assert bool(withheld_line.search(out)) == (withholder == "fed-13")
     assert sorted(p.name for p in world.media.iterdir() if p.name.startswith("fed-13-to-")) == [
         f"fed-13-to-mun-{c}" for c in OTHERS]
     for code in OTHERS:
