@@ -206,3 +206,6 @@ def test_cli_federation_refuses_a_false_withdrawal_claim_with_exit_3(base, tmp_p
                      "--home", world.home("fed-13"), "--out", tmp_path / "out", code=3)
     assert "central withheld the rows of 131024 as consent-withdrawn" in err and "false reason" in err
     assert not (tmp_path / "out").exists()
+    _, err = run_cli("--lang", "ja", "relay", _fed13(lying).path, "--key", world.network.key_path("fed-13"),
+                     "--home", world.home("fed-13"), "--out", tmp_path / "out", code=3)
+    assert "中継者が根拠なく行を保留しています" in err and "131024" in err

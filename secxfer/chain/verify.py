@@ -31,6 +31,21 @@ from secxfer.limits import HOPS_MAX, MANIFEST_MAX_BYTES
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.signing import SignedDocument, verify
 
+class ReissuedPackageError(ProvenanceError):
+    """A relayed package whose id does not derive from its parent's and its recipient's."""
+
+    default_hint = "do not use this package; keep the medium and report the relay that signed it to central"
+
+
+class FalseWithholdingError(ProvenanceError):
+    """A relay's signed manifest lists rows as withheld that it had no ground to hold back."""
+
+    default_hint = (
+        "do not use this package; keep the medium and report the relay that signed it to central: "
+        "the rows it held back must be delivered"
+    )
+
+
 # hop -> (sender role, recipient role)
 HOP_ROLES = {0: ("agency", "central"), 1: ("central", "federation"), 2: ("federation", "municipality")}
 ANNEX_FILES = {1: "annex1.csv", 2: "annex2.csv", 3: "annex3.csv"}
@@ -131,7 +146,7 @@ def require_derived_ids(chain: VerifiedChain) -> None:
         parent = chain.manifests[hop - 1]
         expected = derive_package_id(parent.package_id, manifest.recipient)
         if manifest.package_id != expected:
-            raise ProvenanceError(
+            raise ReissuedPackageError(
                 f"hop {hop} ({manifest.sender}) gave its package for {manifest.recipient} the id "
                 f"{manifest.package_id}, which does not derive from its parent {parent.package_id} "
                 f"(expected {expected}): the delivery was re-issued under a new id",
@@ -261,15 +276,15 @@ def withheld_upstream(chain: VerifiedChain, directory, me: str, now: dt.datetime
         for item in listed:
             code = item.code
             if item.reason not in WITHHELD_REASONS or code not in covered or code not in scope or code in held:
-                raise ProvenanceError(
+                raise FalseWithholdingError(
                     f"{manifest.sender} lists {code!r} as withheld ({item.reason!r}), which is not a code "
                     f"of {manifest.recipient}'s scope in this delivery, or not a known reason, or listed twice",
                     hint=f"keep the medium and report it: {manifest.sender} signed it",
                 )
             if code in mine and municipality:
-                raise ProvenanceError(f"{manifest.sender} withheld the rows of {code}, yet this package was sent to it")
+                raise FalseWithholdingError(f"{manifest.sender} withheld the rows of {code}, yet this package was sent to it")
             if code in mine and directory.consent_in_force(code, today):
-                raise ProvenanceError(
+                raise FalseWithholdingError(
                     f"{manifest.sender} withheld the rows of {code} as {item.reason}, but key directory "
                     f"v{directory.version} has its power of attorney (委任状) in force on {today.isoformat()} (JST)",
                     hint=f"a relay held back rows under a false reason; keep the medium and report {manifest.sender}",
