@@ -161,3 +161,15 @@ def test_cli_open_of_a_reissued_delivery_exits_3_and_says_where_it_went(world, t
     _, err = run_cli("open", reissued, "--key", key, "--out", tmp_path / "fresh",
                      "--home", _home(world, tmp_path / "x", fresh=True), code=3)
     assert "does not derive from its parent" in err
+
+
+def test_the_replay_record_matches_a_delivery_by_origin_and_recipient_whatever_the_path(tmp_path):
+    """The same delivery reaching a recipient by another path (another relay, so another
+    valid derived id) is the same delivery; another recipient's record is not ours."""
+    home = ChainHome(tmp_path)
+    home.remember_processed(package_id="a" * 32, origin="o" * 32, delivery_id="d" * 32, recipient=MUN,
+                            sha256="00", role="open", period="2026-10", at=NOW.isoformat(), out="/x")
+    assert home.processed(package_id="b" * 32, origin="o" * 32, recipient=MUN)["package_id"] == "a" * 32
+    assert home.processed(package_id="b" * 32, origin="o" * 32, recipient="mun-131024") is None
+    assert home.processed(package_id="b" * 32, origin="p" * 32, recipient=MUN) is None
+    assert home.processed(package_id="a" * 32, origin="p" * 32, recipient="mun-131024")["origin"] == "o" * 32
