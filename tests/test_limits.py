@@ -17,7 +17,7 @@ def _leaf(rows):
     return json.dumps([{
         "leaf": {"code": "131016", "salt": "A" * 43 + "=", "rows": rows, "rows_sha256": ["A" * 43 + "="] * 3},
         "index": 0, "path": [],
-    }]).encode()
+    }], separators=(",", ":")).encode()  # the canonical form (docs/format.md §1)
 
 
 @pytest.mark.parametrize("count", [-1, CSV_MAX_ROWS + 1, 2**32, 2**63])

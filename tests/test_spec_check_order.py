@@ -301,3 +301,27 @@ def test_each_documented_error_class_yields_the_documented_disposition():
     for name, disposition in documented.items():
         module = next(m for m in (secxfer.errors, secxfer.trust.errors, secxfer.merkle) if hasattr(m, name))
         assert disposition_for(getattr(module, name)("x")) == disposition, name
+
+
+# -- §1: one byte form per document ---------------------------------------------------------------
+
+
+def test_a_manifest_with_a_duplicate_key_is_refused_even_when_signed(world, tmp_path):
+    """The sender signs `{"hop":2,"format":…,"hop":2,…}`: the same value as its real
+    manifest, another byte form. A reader that keeps the first key and one that keeps the
+    last could differ; both MUST refuse it (FormatError at step 7.3)."""
+    from secxfer.chain.manifest import MANIFEST_KIND
+    from secxfer.errors import FormatError
+    from tests.mutation_container import entries_of, pack
+
+    network, mine, _ = world
+    k = network.secrets
+    plain = decrypt_bytes([k[ME].encryption_identity], mine.path.read_bytes())
+    entries = entries_of(plain)
+    last = SignedDocument.decode(dict(entries)["manifest-2"])
+    doubled = b'{"hop":2,' + bytes(last.payload)[1:]
+    resigned = sign_document(MANIFEST_KIND, doubled, [k["fed-13"]])
+    entries = [(n, resigned if n == "manifest-2" else d) for n, d in entries]
+    again = encrypt_bytes([k[ME].encryption_identity.recipient], pack(entries))
+    error = refused(world, tmp_path, placed(tmp_path, mine, data=again), FormatError)
+    assert "canonical" in str(error)

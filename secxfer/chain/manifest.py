@@ -17,6 +17,7 @@ import msgspec
 from secxfer.errors import FormatError
 from secxfer.limits import MANIFEST_MAX_BYTES
 from secxfer.models import Model
+from secxfer.trust.entries import AwareDatetime
 
 MANIFEST_KIND = "secxfer/manifest"
 OUTER_KIND = "secxfer/package-outer"
@@ -86,7 +87,7 @@ class Manifest(Model, kw_only=True):
     recipient_keys: tuple[str, ...]  # the age recipients this package was encrypted to
     period: str
     sequence: int
-    created: dt.datetime
+    created: AwareDatetime
     purpose: str = PURPOSE
     use_limits: str = USE_LIMITS
     rehearsal: bool
@@ -111,7 +112,7 @@ class OuterStatement(Model, kw_only=True):
     recipient: str
     period: str
     rehearsal: bool
-    created: dt.datetime
+    created: AwareDatetime
 
 
 _encoder = msgspec.json.Encoder()
@@ -123,8 +124,20 @@ def encode(model: Model) -> bytes:
     return _encoder.encode(model)
 
 
+def require_canonical(value: object, data: bytes | memoryview, what: str) -> None:
+    """docs/format.md §1: a document has one byte form, the one secxfer writes for its value.
+
+    Bytes that decode to the same value but differ (a duplicate key, other whitespace,
+    another spelling of a time or of base64) are refused, so two readers never differ
+    on which of two spellings a signature covers.
+    """
+    if _encoder.encode(value) != bytes(data):
+        raise FormatError(f"{what} is not in canonical form (re-encoded or altered)")
+
+
 def decode_manifest(payload: bytes | memoryview) -> Manifest:
-    """Strictly decode verified manifest bytes (unknown fields and oversize are errors)."""
+    """Strictly decode verified manifest bytes (unknown fields, oversize and any
+    non-canonical form are errors)."""
     if len(payload) > MANIFEST_MAX_BYTES:
         raise FormatError("manifest exceeds its size limit")
     try:
@@ -133,14 +146,17 @@ def decode_manifest(payload: bytes | memoryview) -> Manifest:
         raise FormatError(f"manifest does not decode: {error}") from None
     if manifest.format != FORMAT:
         raise FormatError(f"unsupported manifest format {manifest.format!r}")
+    require_canonical(manifest, payload, "manifest")
     return manifest
 
 
 def decode_outer(payload: bytes | memoryview) -> OuterStatement:
     try:
-        return _outer_decoder.decode(payload)
+        statement = _outer_decoder.decode(payload)
     except (msgspec.DecodeError, UnicodeDecodeError) as error:
         raise FormatError(f"outer statement does not decode: {error}") from None
+    require_canonical(statement, payload, "outer statement")
+    return statement
 
 
 def derive_package_id(parent_package_id: str, recipient: str) -> str:

@@ -202,10 +202,14 @@ def read_index_unverified(folder: Path) -> MediaIndex | None:
 
 
 def decode_index(payload: bytes) -> MediaIndex:
+    """Strictly decode an index payload, in its one canonical form (docs/format.md §1)."""
     try:
-        return _index_decoder.decode(payload)
+        index = _index_decoder.decode(payload)
     except (msgspec.DecodeError, UnicodeDecodeError) as error:
         raise FormatError(f"media index does not decode: {error}") from None
+    if msgspec.json.encode(index) != bytes(payload):
+        raise FormatError("media index is not in canonical form (re-encoded or altered)")
+    return index
 
 
 def encode_index(index: MediaIndex) -> bytes:

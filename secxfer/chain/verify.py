@@ -21,6 +21,7 @@ from secxfer.chain.manifest import (
     Commitment,
     Manifest,
     decode_manifest,
+    require_canonical,
     derive_package_id,
     sha256,
 )
@@ -197,9 +198,11 @@ def decode_leaves(raw: memoryview | bytes) -> tuple[CarriedLeaf, ...]:
     if len(raw) > LEAVES_MAX_BYTES:
         raise FormatError("leaf list exceeds its size limit")
     try:
-        return _leaves_decoder.decode(raw)
+        leaves = _leaves_decoder.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError) as error:
         raise FormatError(f"leaf list does not decode: {error}") from None
+    require_canonical(leaves, raw, "leaf list")
+    return leaves
 
 
 def verify_leaves(leaves: Sequence[CarriedLeaf], commitment: Commitment, expected_codes: Sequence[str]) -> None:
