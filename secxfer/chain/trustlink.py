@@ -206,10 +206,7 @@ def _store(home: Path, anchor: bytes | None, now: dt.datetime) -> TrustStore:
     store = TrustStore(home)
     if not store.exists():
         if anchor is None:
-            raise NotPinnedError(
-                f"no trusted root in {str(home)!r}",
-                hint="pin the root first: secxfer directory import --root ROOT.json DIRECTORY (compare the fingerprint with your paper form)",
-            )
+            raise NotPinnedError(f"no trusted root in {str(home)!r}")
         store.pin_root(anchor, now=now)
     return store
 

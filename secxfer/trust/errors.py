@@ -38,7 +38,11 @@ class ScopeError(SignatureError):
 class NotPinnedError(UsageError):
     """The trust store has no root yet."""
 
-    default_hint = "pin the root first: secxfer directory import FILE --root ROOTFILE"
+    default_hint = (
+        "a municipality: put the root.json you received with your key beside the key file (or pass "
+        "--root ROOT.json); a relay or the agency: secxfer directory import DIRECTORY --root ROOT.json. "
+        "Compare the fingerprint it prints with your paper form"
+    )
 
 
 class PolicyError(IntegrityError):
