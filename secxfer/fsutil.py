@@ -13,6 +13,8 @@ import contextlib
 import os
 import secrets
 import shutil
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -81,12 +83,32 @@ def atomic_output(
             os.fsync(handle.fileno())
         if not overwrite and target.exists():
             raise OutputExistsError(f"{str(target)!r} appeared while writing")
-        os.replace(tmp, target)
+        _replace(tmp, target)
         fsync_dir(folder)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+REPLACE_TRIES = 10  # Windows: up to ~2 s for a scanner to let go of a file just written
+
+
+def _replace(source: Path, target: Path) -> None:
+    """``os.replace``, retried briefly on Windows.
+
+    A virus scanner or the search indexer opens a file as soon as it is written, and
+    while it holds it Windows refuses the rename (PermissionError); it lets go within
+    moments. On POSIX a PermissionError is final and raised at once.
+    """
+    for attempt in range(1, REPLACE_TRIES + 1):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if sys.platform != "win32" or attempt == REPLACE_TRIES:
+                raise
+            time.sleep(0.05 * attempt)
 
 
 def atomic_write(

@@ -269,3 +269,67 @@ def test_key_files_saved_by_notepad_still_load(tmp_path):
         path = tmp_path / f"{how}.key"
         path.write_bytes(data)
         assert load_secret_key(path).participant_id == "mun-131016", how
+
+
+# -- a scanner holding a file just written; wildcards cmd.exe leaves alone -------------------
+
+
+def _flaky_replace(monkeypatch, failures: int) -> list[float]:
+    sleeps: list[float] = []
+    real_replace = os.replace
+    left = [failures]
+
+    def replace(source, target):
+        if left[0]:
+            left[0] -= 1
+            raise PermissionError(13, "The process cannot access the file because it is being used by another process")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(fsutil.time, "sleep", sleeps.append)
+    return sleeps
+
+
+def test_a_rename_a_virus_scanner_blocks_for_a_moment_is_retried_on_windows(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "platform", "win32")
+    sleeps = _flaky_replace(monkeypatch, failures=3)
+    fsutil.atomic_write(tmp_path / "SECXFER-INDEX.json", b"{}", overwrite=True)
+    assert (tmp_path / "SECXFER-INDEX.json").read_bytes() == b"{}" and len(sleeps) == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["SECXFER-INDEX.json"]
+
+
+def test_a_rename_refused_for_good_fails_without_leaving_a_temporary_file(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "platform", "win32")
+    sleeps = _flaky_replace(monkeypatch, failures=fsutil.REPLACE_TRIES)
+    with pytest.raises(PermissionError):
+        fsutil.atomic_write(tmp_path / "a.age", b"x")
+    assert len(sleeps) == fsutil.REPLACE_TRIES - 1 and list(tmp_path.iterdir()) == []
+
+
+def test_posix_never_waits_on_a_refused_rename(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "platform", "linux")
+    sleeps = _flaky_replace(monkeypatch, failures=1)
+    with pytest.raises(PermissionError):
+        fsutil.atomic_write(tmp_path / "a.age", b"x")
+    assert sleeps == []
+
+
+def test_wildcards_are_expanded_on_windows_where_no_shell_does_it(monkeypatch, capsys):
+    from secxfer.cli import expand_wildcards, main
+
+    cards = KEYS_EXAMPLE / "cards"
+    assert expand_wildcards([str(cards / "fed-0?.card"), "--key", "a.key"])[:2] == [
+        str(cards / "fed-01.card"), str(cards / "fed-02.card")]
+    assert expand_wildcards([str(cards / "nothing-*.card")]) == [str(cards / "nothing-*.card")]
+
+    import secxfer.cli
+
+    monkeypatch.setattr(sys, "argv", ["secxfer", "--lang", "en", "keys", "verify", str(cards / "mun-13101?.card")])
+    monkeypatch.setattr(secxfer.cli, "shell_leaves_wildcards", lambda: True)
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0, capsys.readouterr().err
+    monkeypatch.setattr(secxfer.cli, "shell_leaves_wildcards", lambda: False)  # a POSIX shell expands
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code != 0

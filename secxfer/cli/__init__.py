@@ -12,6 +12,8 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
+    if argv is None and shell_leaves_wildcards():
+        args = expand_wildcards(args)
     if args in (["--version"], ["-V"]):
         # Answered before importing typer so that version checks stay instant.
         from secxfer import __version__
@@ -19,6 +21,27 @@ def main(argv: list[str] | None = None) -> None:
         print(f"secxfer {__version__}")
         return
     sys.exit(run(args))
+
+
+def shell_leaves_wildcards() -> bool:
+    return sys.platform == "win32"
+
+
+def expand_wildcards(args: list[str]) -> list[str]:
+    """Expand ``*`` and ``?`` in arguments as a POSIX shell would (Windows only).
+
+    cmd.exe and PowerShell pass ``E:\\agency-to-central\\*.age`` on unchanged, and click
+    expands only when it reads sys.argv itself. Windows forbids both characters in
+    file names, so an argument holding one is never a literal name; one that matches
+    nothing is passed on as it is, and the command says it does not exist.
+    """
+    import glob
+
+    out: list[str] = []
+    for arg in args:
+        matches = sorted(glob.glob(arg)) if ("*" in arg or "?" in arg) else []
+        out.extend(matches or [arg])
+    return out
 
 
 def run(args: list[str]) -> int:
