@@ -8,7 +8,9 @@ checkout and the runtime dependencies of pyproject.toml, resolved per platform a
 Python; pure-Python wheels once), ``requirements/TAG-cpXY.txt`` (each package pinned
 to one version and SHA-256, for ``pip install --require-hashes``), ``SHA256SUMS``
 over every file, and ``install.py`` with its wrappers ``install.sh``,
-``install.ps1`` and ``install.cmd``. Installing from it needs no network.
+``install.ps1`` and ``install.cmd``. Installing from it needs no network; before it
+finishes, the builder resolves every target from the kit alone (``pip install
+--dry-run --no-index --require-hashes`` with the target's platform).
 
 Building needs the package registry (``pip download``; pip's cache is reused).
 ``pip download --platform`` evaluates environment markers for the machine it runs
@@ -185,6 +187,29 @@ def download_target(target: Target, requirements: list[str], scratch: Path) -> l
     raise KitBuildError(f"{target.name}: could not resolve {sorted(missing)}")
 
 
+def check_offline(out: Path, target: Target, scratch: Path) -> None:
+    """Resolve the target's requirements from the kit alone, as install.py will (dry run).
+
+    Same options as the installer (no index, pinned hashes, wheels only, no pip
+    configuration) plus the target's platform, so a Windows part built on Linux is
+    proved complete here rather than on the first offline PC.
+    """
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    command = [
+        sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", "install", "--dry-run",
+        "--target", str(scratch / f"check-{target.name}"), "--no-index", "--find-links", str(out / "wheels"),
+        "--require-hashes", "--only-binary=:all:", *target.pip_platform_args(),
+        "-r", str(out / "requirements" / f"{target.name}.txt"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-10:])
+        raise KitBuildError(f"{target.name}: the kit does not install offline:\n{tail}")
+
+
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -238,6 +263,8 @@ def build_kit(out: Path, targets: list[Target], *, repo: Path = REPO) -> dict:
             own_placed = Wheel(out / "wheels" / own.path.name, own.name, own.version, own.requires)
             write_requirements(out, target, [own_placed, *placed])
             summary["targets"][target.name] = len(placed) + 1
+        for target in targets:
+            check_offline(out, target, Path(tmp))
     for template in sorted(TEMPLATES.iterdir()):
         if template.is_file():
             write_text(out / template.name, template.read_text("utf-8"), crlf=template.name in CRLF_FILES)
