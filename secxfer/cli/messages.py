@@ -179,13 +179,13 @@ def reconcile_summary(rec) -> list[str]:
 
 def problem_lines(problems) -> list[str]:
     """One line per reconciliation problem; kind, place and message escaped (evidence wrote them).
-    A problem the library gave named values for is worded from the catalog (``problem.<kind>``)."""
+    A problem the library gave named values for is worded from the catalog (``problem.<wording>``)."""
     return [f"  {safe(p.severity):<7} {safe(p.kind):<18} {safe(p.where):<11} {_problem_message(p)}" for p in problems]
 
 
 def _problem_message(problem) -> str:
     if problem.values:
-        return t(f"problem.{problem.kind}", **{k: safe(v) for k, v in problem.values.items()})
+        return t(f"problem.{problem.wording or problem.kind}", **{k: safe(v) for k, v in problem.values.items()})
     return safe(problem.message)
 
 

@@ -3,16 +3,38 @@
 Problems found by checking who wrote a document and what it claims are worded from
 :data:`PROBLEM_ENGLISH` with named values (ids, package ids, field names, counts,
 dates), so that a front end can word them in its own language from the same values
-(the CLI's catalog has one entry per kind, ``problem.<kind>``). Older kinds carry
-their English message only.
+(the CLI's catalog has one entry per wording, ``problem.<wording>``). A problem made
+without values (``Problem(severity, kind, where, message)``) is shown as its message.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# One wording per kind; values are ids, short package ids, field names, counts, dates.
+# One wording per kind (a few kinds have a second wording, named after it); values are
+# ids, short package ids, field names, counts, dates, and the library's own details.
 PROBLEM_ENGLISH = {
+    # the trace and the evidence (docs/ledger.md §8)
+    "invalid-evidence": "stored evidence fails verification: {detail}",
+    "unbalanced": "{reporter}'s {action} report: {detail}",
+    "nothing-handled": "{viewer} has no sealed or relayed delivery for {period}",
+    "nothing-received": "no package for {period} opened here",
+    "superseded": "delivery {delivery} of {day} was superseded",
+    "unmatched-receipt": "receipt from {issuer} for package {package}, which no report of this delivery lists",
+    "dropped": "{reporter} received the rows for {recipient} but its report sends them nowhere",
+    "not-relayed": "{relay} acknowledged package {package} but no report of its relay has arrived",
+    "file-differs": "{reporter} relayed a package {package} that differs from what {sender} sent",
+    "leaves-differ": "{reporter} received leaf {code} different from the agency's commitment",
+    "replayed": "{issuer} was offered package {package} again on {at} and refused it",
+    "opened-twice": "{issuer} accepted package {package} {count} times ({times}): copies exist outside one home",
+    "opened-twice-here": "package {package} was accepted {count} times",
+    "receipt-differs": "{issuer}'s receipt for {package}: {differences}",
+    "receipt-failed": "{issuer} could not use package {package}: {detail}",
+    "failed-here": "{detail}",
+    "no-receipt": "{sender} sent package {package} ({file}) to {recipient} on {day}; no receipt from {recipient} "
+                  "(lost or not yet opened?)",
+    "no-receipt-relayed": "no receipt from {issuer} for package {package}, though it relayed it",
+    # who may speak for a package, and what it may claim (docs/ledger.md §8.1–§8.3)
     "foreign-report": "{author} signed a hop report for package {package}, which {sender} sent to {recipient}: "
                       "only {recipient}'s report counts; this one is ignored (ask {author} why it signed it)",
     "not-a-relay": "{author} is a {role} and cannot relay: its hop report for package {package} is ignored "
@@ -43,12 +65,13 @@ class Problem:
     where: str  # the participant (or package) the problem is located at
     message: str  # English, complete
     values: dict = field(default_factory=dict, compare=False, hash=False)  # for :data:`PROBLEM_ENGLISH` kinds
+    wording: str = field(default="", compare=False)  # the :data:`PROBLEM_ENGLISH` key ("" = the kind)
 
     @classmethod
-    def of(cls, severity: str, kind: str, where: str, **values) -> Problem:
-        """A problem of a :data:`PROBLEM_ENGLISH` kind, its message worded from ``values``."""
+    def of(cls, severity: str, kind: str, where: str, *, wording: str = "", **values) -> Problem:
+        """A problem worded from ``values`` by :data:`PROBLEM_ENGLISH` (``wording``, else the kind)."""
         text = {k: str(v) for k, v in values.items()}
-        return cls(severity, kind, where, PROBLEM_ENGLISH[kind].format(**text), text)
+        return cls(severity, kind, where, PROBLEM_ENGLISH[wording or kind].format(**text), text, wording)
 
 
 @dataclass

@@ -127,23 +127,21 @@ def _below(viewer: str, root: HopReport, directory) -> list[str]:
 
 def reconcile(evidence: Evidence, *, period: str, viewer: str, directory) -> Reconciliation:
     """Reconcile one period's evidence from ``viewer``'s position (pure: no files)."""
-    problems = [Problem("error", "invalid-evidence", "", f"stored evidence fails verification: {x}")
-                for x in evidence.invalid]
+    problems = [Problem.of("error", "invalid-evidence", "", detail=x) for x in evidence.invalid]
     for report in evidence.reports:
         for text in balance_problems(report):
-            problems.append(Problem("error", "unbalanced", report.reporter,
-                                    f"{report.reporter}'s {report.action} report: {text}"))
+            problems.append(Problem.of("error", "unbalanced", report.reporter, reporter=report.reporter,
+                                       action=report.action, detail=text))
     if viewer.startswith("mun-"):
         return _own_view(evidence, period, viewer, problems)
     roots = sorted((r for r in evidence.reports if r.reporter == viewer), key=lambda r: r.created)
     if not roots:
-        problems.append(Problem("open", "nothing-handled", viewer,
-                                f"{viewer} has no sealed or relayed delivery for {period}"))
+        problems.append(Problem.of("open", "nothing-handled", viewer, viewer=viewer, period=period))
         return Reconciliation(period, viewer, None, {}, problems)
     root = roots[-1]
     for older in roots[:-1]:
-        problems.append(Problem("warning", "superseded", viewer,
-                                f"delivery {older.delivery_id[:8]} of {older.created:%Y-%m-%d} was superseded"))
+        problems.append(Problem.of("warning", "superseded", viewer, delivery=older.delivery_id[:8],
+                                   day=f"{older.created:%Y-%m-%d}"))
     walk = Trace(evidence, viewer, root, directory)
     standings = {pid: walk.locate(pid) for pid in _below(viewer, root, directory)}
     for pid, standing in standings.items():
@@ -167,9 +165,7 @@ def _stray_receipts(evidence: Evidence, walk: Trace, standings: dict[str, Standi
             problems.append(Problem.of("error", "foreign-receipt", issuer, issuer=issuer, package=short(package_id),
                                        sender=sent[0].reporter, recipient=sent[1].recipient))
         elif sent is None and not walk.by_input.get(package_id):
-            problems.append(Problem("warning", "unmatched-receipt", issuer,
-                                    f"receipt from {issuer} for package {package_id[:8]}, "
-                                    "which no report of this delivery lists"))
+            problems.append(Problem.of("warning", "unmatched-receipt", issuer, issuer=issuer, package=package_id[:8]))
     return problems
 
 
@@ -181,8 +177,8 @@ def _own_view(evidence: Evidence, period: str, me: str, problems: list[Problem])
         packages[r.package_id].add(evidence.receipt_hashes.get(id(r)))
     for package_id, hashes in sorted(packages.items()):
         if len(hashes) > 1:
-            problems.append(Problem("error", "opened-twice", me,
-                                    f"package {package_id[:8]} was accepted {len(hashes)} times"))
+            problems.append(Problem.of("error", "opened-twice", me, wording="opened-twice-here",
+                                       package=package_id[:8], count=len(hashes)))
         failed = [r for r in own if r.package_id == package_id and not r.accepted and r.disposition != "replayed"]
         problems += receipt_conflicts(me, package_id, [r for r in accepted if r.package_id == package_id], failed)
     problems += delivery_problems(own)
@@ -192,10 +188,10 @@ def _own_view(evidence: Evidence, period: str, me: str, problems: list[Problem])
     elif own:
         last = max(own, key=lambda r: r.created)
         standing = Standing(me, "failed", last.package_id, detail=last.disposition)
-        problems.append(Problem("error", last.disposition, me, last.detail))
+        problems.append(Problem.of("error", last.disposition, me, wording="failed-here", detail=last.detail))
     else:
         standing = Standing(me, "missing", detail="nothing opened for this period")
-        problems.append(Problem("open", "nothing-received", me, f"no package for {period} opened here"))
+        problems.append(Problem.of("open", "nothing-received", me, period=period))
     return Reconciliation(period, me, last.delivery_id if accepted else None, {me: standing}, problems)
 
 

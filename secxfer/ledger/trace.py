@@ -60,6 +60,7 @@ class Trace:
         self.sent: dict[str, tuple[HopReport, ReportOutput]] = {}
 
     def problem(self, severity: str, kind: str, where: str, message: str) -> None:
+        """Record a problem worded by its caller (shown as its message)."""
         self.add(Problem(severity, kind, where, message))
 
     def add(self, problem: Problem) -> None:
@@ -88,8 +89,7 @@ class Trace:
             if output is None:
                 if held is not None:
                     return Standing(pid, "withheld", detail=f"{held.reason} at {report.reporter}")
-                self.problem("error", "dropped", report.reporter,
-                             f"{report.reporter} received the rows for {pid} but its report sends them nowhere")
+                self.add(Problem.of("error", "dropped", report.reporter, reporter=report.reporter, recipient=pid))
                 return Standing(pid, "missing", detail=f"dropped at {report.reporter}")
             if output.recipient == pid:
                 return self.judge(pid, output, report)
@@ -141,8 +141,7 @@ class Trace:
         relay = output.recipient
         own = self.judge(relay, output, report)
         if own.state == "confirmed":
-            self.problem("open", "not-relayed", relay,
-                         f"{relay} acknowledged package {output.package_id[:8]} but no report of its relay has arrived")
+            self.add(Problem.of("open", "not-relayed", relay, relay=relay, package=output.package_id[:8]))
             return Standing(pid, "received", detail=f"at {relay}, not relayed yet")
         if own.state == "failed":
             return Standing(pid, "failed", detail=f"{own.detail} at {relay}")
@@ -153,9 +152,8 @@ class Trace:
         got = below.input
         assert got is not None
         if got.encrypted_sha256 != output.encrypted_sha256 or got.manifest_sha256 != output.manifest_sha256:
-            self.problem("error", "file-differs", below.reporter,
-                         f"{below.reporter} relayed a package {output.package_id[:8]} "
-                         f"that differs from what {report.reporter} sent")
+            self.add(Problem.of("error", "file-differs", below.reporter, reporter=below.reporter,
+                                package=output.package_id[:8], sender=report.reporter))
         for name, claimed, expected in report_claims(below, report, output, self.root):
             self.add(Problem.of("error", "report-claim", below.reporter, author=below.reporter,
                                 package=short(output.package_id), field=name, claimed=claimed, expected=expected,
@@ -163,8 +161,7 @@ class Trace:
         theirs = {leaf.code: leaf for leaf in below.leaves}
         for code in output.codes:
             if theirs.get(code) != self.leaves.get(code):
-                self.problem("error", "leaves-differ", below.reporter,
-                             f"{below.reporter} received leaf {code} different from the agency's commitment")
+                self.add(Problem.of("error", "leaves-differ", below.reporter, reporter=below.reporter, code=code))
 
     def judge(self, pid: str, output: ReportOutput, report: HopReport) -> Standing:
         relayed = self.reports_below(report, output)
@@ -173,15 +170,13 @@ class Trace:
         failed = sorted((r for r in receipts if not r.accepted and r.disposition != "replayed"), key=self._hash)
         for r in receipts:
             if r.disposition == "replayed":
-                self.problem("warning", "replayed", pid,
-                             f"{pid} was offered package {output.package_id[:8]} again "
-                             f"on {r.created:%Y-%m-%d %H:%M} and refused it")
+                self.add(Problem.of("warning", "replayed", pid, issuer=pid, package=output.package_id[:8],
+                                    at=f"{r.created:%Y-%m-%d %H:%M}"))
         hashes = {self._hash(r) for r in accepted}
         if len(hashes) > 1:
             times = ", ".join(sorted(f"{r.created:%Y-%m-%d %H:%M:%S}" for r in accepted))
-            self.problem("error", "opened-twice", pid,
-                         f"{pid} accepted package {output.package_id[:8]} {len(hashes)} times ({times}): "
-                         "copies exist outside one home")
+            self.add(Problem.of("error", "opened-twice", pid, issuer=pid, package=output.package_id[:8],
+                                count=len(hashes), times=times))
         conflicts = receipt_conflicts(pid, output.package_id, accepted, failed)
         for problem in conflicts:
             self.add(problem)
@@ -192,20 +187,19 @@ class Trace:
             standing.state, standing.detail = ("failed", faults[0]) if faults else ("confirmed", "")
             return standing
         if failed:
-            self.problem("error", failed[-1].disposition, pid,
-                         f"{pid} could not use package {output.package_id[:8]}: {failed[-1].detail}")
+            self.add(Problem.of("error", failed[-1].disposition, pid, wording="receipt-failed", issuer=pid,
+                                package=output.package_id[:8], detail=failed[-1].detail))
             standing.state, standing.detail = "failed", failed[-1].disposition
             return standing
         if relayed:
             standing.state, standing.detail = "received", f"{pid} relayed it, its receipt has not arrived"
-            self.problem("open", "no-receipt", pid,
-                         f"no receipt from {pid} for package {output.package_id[:8]}, though it relayed it")
+            self.add(Problem.of("open", "no-receipt", pid, wording="no-receipt-relayed", issuer=pid,
+                                package=output.package_id[:8]))
             return standing
         standing.state = "sealed" if report.action == "seal" else "relayed"
         standing.detail = f"by {report.reporter} on {report.created:%Y-%m-%d}, no receipt yet"
-        self.problem("open", "no-receipt", pid,
-                     f"{report.reporter} sent package {output.package_id[:8]} ({output.file_name}) to {pid} on "
-                     f"{report.created:%Y-%m-%d}; no receipt from {pid} (lost or not yet opened?)")
+        self.add(Problem.of("open", "no-receipt", pid, sender=report.reporter, package=output.package_id[:8],
+                            file=output.file_name, recipient=pid, day=f"{report.created:%Y-%m-%d}"))
         return standing
 
     def contradictions(self, pid: str, output: ReportOutput, report: HopReport, receipt: Receipt) -> list[str]:
@@ -213,8 +207,8 @@ class Trace:
         found = []
         differences = self.differences(pid, output, receipt)
         if differences:
-            self.problem("error", "receipt-differs", pid,
-                         f"{pid}'s receipt for {output.package_id[:8]}: {'; '.join(differences)}")
+            self.add(Problem.of("error", "receipt-differs", pid, issuer=pid, package=output.package_id[:8],
+                                differences="; ".join(differences)))
             found.append(differences[0])
         for name, claimed, expected in receipt_claims(receipt, pid, output, report, self.root):
             self.add(Problem.of("error", "receipt-claim", pid, issuer=pid, package=short(output.package_id),
