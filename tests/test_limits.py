@@ -76,7 +76,7 @@ def test_documents_given_by_path_are_read_only_up_to_their_limit(tmp_path):
         compare_files(big, big, directory=None)
     with pytest.raises(FormatError, match="larger than"):
         parse_proof(b"secxfer-consistency-v1\n" + b"A" * PROOF_MAX_BYTES)
-    with pytest.raises(FormatError, match="bundle"):
+    with pytest.raises(FormatError, match="key directory file"):
         directory_for_checks(tmp_path / "home", big, dt.datetime.now(dt.timezone.utc))
     # the commands that read a card, a directory or a root from a file
     home = ["--home", str(tmp_path / "home")]
