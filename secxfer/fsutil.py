@@ -83,7 +83,7 @@ def atomic_output(
             os.fsync(handle.fileno())
         if not overwrite and target.exists():
             raise OutputExistsError(f"{str(target)!r} appeared while writing")
-        _replace(tmp, target)
+        rename_into_place(tmp, target)
         fsync_dir(folder)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -94,8 +94,8 @@ def atomic_output(
 REPLACE_TRIES = 10  # Windows: up to ~2 s for a scanner to let go of a file just written
 
 
-def _replace(source: Path, target: Path) -> None:
-    """``os.replace``, retried briefly on Windows.
+def rename_into_place(source: Path, target: Path) -> None:
+    """``os.replace``, retried briefly on Windows (a file, or a folder of files just written).
 
     A virus scanner or the search indexer opens a file as soon as it is written, and
     while it holds it Windows refuses the rename (PermissionError); it lets go within

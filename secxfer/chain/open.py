@@ -21,7 +21,7 @@ from secxfer.chain.home import ChainHome
 from secxfer.chain.package import ReceivedPackage, receive
 from secxfer.chain.verify import ANNEX_FILES
 from secxfer.errors import NotFoundError, OutputExistsError, UsageError
-from secxfer.fsutil import TEMP_PREFIX, binary, fsync_dir
+from secxfer.fsutil import TEMP_PREFIX, binary, fsync_dir, rename_into_place
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def _write_staged(out: Path, outputs: dict[str, bytes]) -> None:
                 handle.flush()
                 os.fsync(handle.fileno())
         fsync_dir(staging)
-        os.replace(staging, out)
+        rename_into_place(staging, out)  # Windows: a scanner may hold a file inside for a moment
         fsync_dir(out.parent)
         fsync_dir(holder)
     except BaseException:
