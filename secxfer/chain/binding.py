@@ -50,12 +50,7 @@ def verify_outer(
     package's last, verified), every field of the statement must equal it.
     """
     path = Path(path)
-    doc = SignedDocument.decode(media.read_sidecar(path), kind=OUTER_KIND, max_bytes=OUTER_MAX_BYTES)
-    signer, public = _verified_signer(doc, OUTER_KIND, directory, "an outer signature file")
-    statement = decode_outer(doc.payload)
-    if statement.sender != signer.id:
-        raise SignatureError(f"outer statement names sender {statement.sender!r} but is signed by {signer.id!r}")
-    directory.require_signing_key(signer.id, public, statement.created)
+    statement = verified_outer_statement(media.read_sidecar(path), directory)
     if manifest is not None:
         claimed = (statement.package_id, statement.sender, statement.recipient, statement.period,
                    statement.rehearsal, statement.created, statement.file_name)
@@ -68,12 +63,25 @@ def verify_outer(
                 hint="the .sig file was swapped or belongs to another package; ask the sender for both files again",
             )
     size, digest = measured if measured is not None else media.file_sha256(path)
-    if statement.file_name != path.name:
-        raise IntegrityError(f"package was renamed: signed as {statement.file_name!r}")
     if size != statement.size or not hmac.compare_digest(digest, statement.sha256):
         raise IntegrityError(
             f"{path.name!r} is not the file its sender signed (truncated, corrupted or altered)",
         )
+    if statement.file_name != path.name:
+        raise IntegrityError(f"package was renamed: signed as {statement.file_name!r}")
+    return statement
+
+
+def verified_outer_statement(raw: bytes, directory) -> OuterStatement:
+    """The outer statement in a ``.sig`` file's bytes, once its one signature verifies by a
+    key its sender held when it signed. No file is compared (see :func:`verify_outer`):
+    ``media verify`` uses this to recognise a renamed package by its contents."""
+    doc = SignedDocument.decode(raw, kind=OUTER_KIND, max_bytes=OUTER_MAX_BYTES)
+    signer, public = _verified_signer(doc, OUTER_KIND, directory, "an outer signature file")
+    statement = decode_outer(doc.payload)
+    if statement.sender != signer.id:
+        raise SignatureError(f"outer statement names sender {statement.sender!r} but is signed by {signer.id!r}")
+    directory.require_signing_key(signer.id, public, statement.created)
     return statement
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,8 +13,9 @@ from secxfer.chain.binding import index_entry_agrees
 from secxfer.chain.manifest import OUTER_KIND, OuterStatement, decode_outer
 from secxfer.chain.package import verify_outer
 from secxfer.chain.trustlink import directory_for_checks
-from secxfer.errors import IntegrityError, NotFoundError, SecxferError
+from secxfer.errors import IntegrityError, NotFoundError, OperationalError, SecxferError
 from secxfer.limits import MEDIA_INDEX_MAX_BYTES, OUTER_MAX_BYTES
+from secxfer.safetext import safe
 from secxfer.trust.signing import SignedDocument
 
 
@@ -26,50 +29,70 @@ def verify_package(
     :func:`secxfer.chain.trustlink.directory_for_checks` for where trust starts).
 
     Raises IntegrityError (exit 3) if the file was truncated, altered or renamed, or
-    the signature is not by the sender's current key.
+    the signature is not by the sender's current key, or it is a link (never followed);
+    FormatError if it is not a regular file (never opened).
     """
     package = Path(package)
-    if not package.is_file() or package.is_symlink():
+    if _lstat_kind(package) == "missing":
         raise NotFoundError(f"no package file at {str(package)!r}")
     directory = directory_for_checks(home, directory_file, dt.datetime.now(dt.timezone.utc), root_file=root_file)
     return verify_outer(package, directory)
 
 
 def inspect_package(package: Path) -> list[str]:
-    """Public, unverified facts about a package, as lines of text."""
+    """Public, unverified facts about a package, as lines of text (what the unverified
+    outer statement says is escaped: anyone could have written it)."""
     from secxfer.age import read_header
 
     package = Path(package)
-    lines = [f"file: {package.name}", f"size: {package.stat().st_size} bytes"]
-    with open(package, "rb") as handle:
+    with media.open_package_file(package) as handle:  # no link followed, no pipe opened
+        size = os.fstat(handle.fileno()).st_size
         header = read_header(handle)
-    kinds = [s.type for s in header.stanzas]
+    lines = [f"file: {safe(package.name)}", f"size: {size} bytes"]
+    kinds = [safe(s.type, 40) for s in header.stanzas]
     lines.append(f"age v1 file, {len(kinds)} recipient stanza(s): {', '.join(kinds)}")
     try:
         doc = SignedDocument.decode(media.read_sidecar(package), kind=OUTER_KIND, max_bytes=OUTER_MAX_BYTES)
         outer = decode_outer(doc.payload)
         lines += [
             "outer statement (NOT verified; use 'secxfer verify'):",
-            f"  sender {outer.sender} -> recipient {outer.recipient}",
-            f"  period {outer.period}{'  REHEARSAL' if outer.rehearsal else ''}",
-            f"  package id {outer.package_id}, created {outer.created.isoformat()}",
+            f"  sender {safe(outer.sender)} -> recipient {safe(outer.recipient)}",
+            f"  period {safe(outer.period)}{'  REHEARSAL' if outer.rehearsal else ''}",
+            f"  package id {safe(outer.package_id)}, created {outer.created.isoformat()}",
         ]
     except SecxferError as error:
-        lines.append(f"outer statement: unavailable ({error})")
+        lines.append(f"outer statement: unavailable ({safe(str(error))})")
     return lines
 
 
 # What a media check found, one kind per wording (a front end words them in its language;
-# ``where`` names the folder or file, ``detail`` is the library's reason for ``invalid``).
+# ``where`` names the folder or file, ``detail`` is the library's reason for ``invalid``
+# and the signed name for ``renamed``).
 FINDING_ENGLISH = {
     "ok": "ok   {where} ({sender} -> {recipient})",
+    "renamed": "RENAMED {where}: intact, but signed as {detail} ({sender} -> {recipient}); rename it back",
     "no_index": "FAIL {where}: no {index}",
     "symlink": "FAIL {where}: symbolic link (not followed)",
+    "folder": "FAIL {where}: a folder where a package or its signature belongs (not opened)",
+    "pipe": "FAIL {where}: a named pipe (not opened)",
+    "device": "FAIL {where}: a device file (not opened)",
+    "socket": "FAIL {where}: a socket (not opened)",
+    "other": "FAIL {where}: not a regular file (not opened)",
     "leftover": "FAIL {where}: leftover of an interrupted write",
     "missing": "FAIL {where}: listed in the index but missing",
     "invalid": "FAIL {where}: {detail}",
 }
 SUMMARY_ENGLISH = "{packages} package(s) checked, {failures} problem(s)"
+RENAMED_ENGLISH = "{renamed} package(s) renamed: contents intact; give each its signed name again before delivery"
+# Entries a medium folder may hold besides packages: anything else that is not a regular
+# file is reported, whatever its name (never opened: a pipe would block the check).
+ODD_KINDS = ("symlink", "folder", "pipe", "device", "socket", "other")
+
+
+class MediumRenamedError(OperationalError):
+    """Packages whose contents verify but whose file names are not the ones signed."""
+
+    default_hint = "rename each package (and its .sig) back to the name it was signed as, shown above"
 
 
 @dataclass(frozen=True)
@@ -94,30 +117,50 @@ class MediaFinding:
 
 @dataclass
 class MediaReport:
+    """Findings of a media check. ``failures`` counts integrity problems and odd entries
+    (exit 3); ``renamed`` counts intact packages under another name (exit 1 when alone)."""
+
     findings: list[MediaFinding] = field(default_factory=list)
     failures: int = 0
     packages: int = 0
+    renamed: int = 0
 
     @property
     def ok(self) -> bool:
-        return self.failures == 0
+        return self.failures == 0 and self.renamed == 0
 
     @property
     def lines(self) -> list[str]:
         """The report in English: one line per finding, then the counts."""
-        return [str(f) for f in self.findings] + [SUMMARY_ENGLISH.format(packages=self.packages, failures=self.failures)]
+        lines = [str(f) for f in self.findings]
+        lines.append(SUMMARY_ENGLISH.format(packages=self.packages, failures=self.failures))
+        if self.renamed:
+            lines.append(RENAMED_ENGLISH.format(renamed=self.renamed))
+        return lines
 
     def fail(self, kind: str, where: str, detail: str = "") -> None:
         self.failures += 1
         self.findings.append(MediaFinding(kind, where, detail))
 
 
+def _lstat_kind(path: Path) -> str:
+    try:
+        return media.entry_kind(os.lstat(path))
+    except FileNotFoundError:
+        return "missing"
+
+
 def _medium_folders(path: Path, report: MediaReport) -> list[Path]:
-    if (path / media.INDEX_NAME).exists() or any(path.glob("*.age")):
+    if _lstat_kind(path / media.INDEX_NAME) != "missing" or any(p.name.endswith(".age") for p in path.iterdir()):
         return [path]
-    for link in sorted(p for p in path.iterdir() if p.is_symlink()):
-        report.fail("symlink", link.name)
-    return sorted(p for p in path.iterdir() if p.is_dir() and not p.is_symlink())
+    folders = []
+    for item in sorted(path.iterdir()):
+        kind = _lstat_kind(item)
+        if kind == "folder":
+            folders.append(item)
+        elif kind in ODD_KINDS:
+            report.fail(kind, item.name)
+    return folders
 
 
 def verify_media(
@@ -125,11 +168,14 @@ def verify_media(
 ) -> MediaReport:
     """Check each medium under ``path``: signed index, every package and its outer signature.
 
-    Flags files the index does not list, listed files that are missing, symlinks (never
-    followed) and leftovers of an interrupted write.
+    Flags files the index does not list, listed files that are missing, leftovers of an
+    interrupted write, and every entry that is not a regular file (links, folders,
+    pipes, devices, sockets), by name, without opening it. A package whose contents
+    verify under another name than the one signed is reported as ``renamed``, not as
+    tampering.
     """
     path = Path(path)
-    if not path.is_dir():
+    if _lstat_kind(path) != "folder":
         raise NotFoundError(f"{str(path)!r} is not a folder")
     directory = directory_for_checks(home, directory_file, dt.datetime.now(dt.timezone.utc), root_file=root_file)
     report = MediaReport()
@@ -138,49 +184,90 @@ def verify_media(
     return report
 
 
-def _verify_medium(folder: Path, directory, report: MediaReport) -> None:
+def _verified_index(folder: Path, directory, report: MediaReport) -> tuple[dict[str, media.IndexEntry], str]:
+    """The medium's index entries by file name and the index's sender, once it verifies
+    (empty, with a finding, when it is missing or does not verify)."""
     from secxfer.trust.fingerprint import key_id
     from secxfer.trust.signing import verify
 
     index_path = folder / media.INDEX_NAME
-    listed: dict[str, media.IndexEntry] = {}
-    index_sender = ""
-    if not index_path.exists() and not index_path.is_symlink():
+    if _lstat_kind(index_path) == "missing":
         report.fail("no_index", folder.name)
-    else:
-        try:
-            raw = media.read_medium_file(index_path, "medium index", MEDIA_INDEX_MAX_BYTES)
-            doc = SignedDocument.decode(raw, kind=media.INDEX_KIND, max_bytes=MEDIA_INDEX_MAX_BYTES)
-            index = media.decode_index(doc.payload)
-            sender = directory.participant(index.sender)
-            signature = doc.signatures[0] if len(doc.signatures) == 1 else None
-            public = next((k.key for k in sender.signing_keys if signature and key_id(k.key) == signature.keyid), None)
-            if public is None or signature is None:
-                raise IntegrityError("index is not signed by its sender")
-            verify(public, media.INDEX_KIND, doc.payload, signature)
-            listed = {e.file_name: e for e in index.packages}
-            index_sender = index.sender
-        except SecxferError as error:
-            report.fail("invalid", f"{folder.name}/{media.INDEX_NAME}", str(error))
+        return {}, ""
+    try:
+        raw = media.read_medium_file(index_path, "medium index", MEDIA_INDEX_MAX_BYTES)
+        doc = SignedDocument.decode(raw, kind=media.INDEX_KIND, max_bytes=MEDIA_INDEX_MAX_BYTES)
+        index = media.decode_index(doc.payload)
+        sender = directory.participant(index.sender)
+        signature = doc.signatures[0] if len(doc.signatures) == 1 else None
+        public = next((k.key for k in sender.signing_keys if signature and key_id(k.key) == signature.keyid), None)
+        if public is None or signature is None:
+            raise IntegrityError("index is not signed by its sender")
+        verify(public, media.INDEX_KIND, doc.payload, signature)
+        return {e.file_name: e for e in index.packages}, index.sender
+    except SecxferError as error:
+        report.fail("invalid", f"{folder.name}/{media.INDEX_NAME}", str(error))
+        return {}, ""
+
+
+def _verify_medium(folder: Path, directory, report: MediaReport) -> None:
+    listed, index_sender = _verified_index(folder, directory, report)
     for leftover in media.leftovers(folder):
         report.fail("leftover", f"{folder.name}/{leftover}")
     seen = set()
     for item in sorted(folder.iterdir()):
-        if item.is_symlink():
-            report.fail("symlink", f"{folder.name}/{item.name}")
+        where = f"{folder.name}/{item.name}"
+        kind = _lstat_kind(item)
+        if kind in ODD_KINDS:  # reported by name, never opened or followed
+            report.fail(kind, where)
             continue
-        if item.suffix != ".age":
+        if kind != "file" or not item.name.endswith(".age"):
             continue
         seen.add(item.name)
         report.packages += 1
         try:
-            statement = verify_outer(item, directory)
-            entry = listed.get(item.name)
-            if listed and (entry is None or not index_entry_agrees(entry, index_sender, statement)):
-                raise IntegrityError("not listed in the medium's index as it is")
-            report.findings.append(MediaFinding("ok", f"{folder.name}/{item.name}", sender=statement.sender,
-                                                recipient=statement.recipient))
+            statement, signed_as = _check_package(item, directory, listed, index_sender)
         except SecxferError as error:
-            report.fail("invalid", f"{folder.name}/{item.name}", str(error))
+            report.fail("invalid", where, str(error))
+            continue
+        if signed_as is not None:
+            seen.add(signed_as)
+            report.renamed += 1
+            report.findings.append(MediaFinding("renamed", where, signed_as, statement.sender, statement.recipient))
+        else:
+            report.findings.append(MediaFinding("ok", where, sender=statement.sender, recipient=statement.recipient))
     for missing in sorted(set(listed) - seen):
         report.fail("missing", f"{folder.name}/{missing}")
+
+
+def _check_package(item: Path, directory, listed: dict[str, media.IndexEntry], index_sender: str):
+    """``(statement, None)`` for a package that verifies under its own name; ``(statement,
+    signed name)`` for one whose bytes are exactly what its sender signed under another
+    name (found by its contents: the signature file beside it, or the index entry with
+    its hash and that name's signature file). Raises for anything else."""
+    size, digest = media.file_sha256(item)
+    signed = _signature_beside(item, directory)
+    if signed is None:  # the .sig kept the old name: look the file up in the signed index by hash
+        entry = next((e for e in listed.values() if e.size == size and hmac.compare_digest(e.sha256, digest)), None)
+        if entry is None or entry.file_name == item.name:
+            verify_outer(item, directory, measured=(size, digest))  # no signature beside it: raises
+            raise NotFoundError(f"no outer signature beside {item.name!r}")
+        signed = _signature_beside(item.with_name(entry.file_name), directory)
+        if signed is None:
+            raise NotFoundError(f"no outer signature beside {item.name!r} or under its signed name "
+                                f"{entry.file_name!r}")
+    if size != signed.size or not hmac.compare_digest(digest, signed.sha256):
+        raise IntegrityError(f"{item.name!r} is not the file its sender signed (truncated, corrupted or altered)")
+    entry = listed.get(signed.file_name)
+    if listed and (entry is None or not index_entry_agrees(entry, index_sender, signed)):
+        raise IntegrityError("not listed in the medium's index as it is")
+    return signed, (None if signed.file_name == item.name else signed.file_name)
+
+
+def _signature_beside(path: Path, directory) -> OuterStatement | None:
+    """The verified outer statement in ``path``'s .sig, or None when there is no such file."""
+    from secxfer.chain.binding import verified_outer_statement
+
+    if _lstat_kind(Path(str(path) + media.SIDECAR_SUFFIX)) == "missing":
+        return None
+    return verified_outer_statement(media.read_sidecar(path), directory)

@@ -89,41 +89,78 @@ class _HashingWriter:
 
 
 def file_sha256(path: Path) -> tuple[int, bytes]:
+    """Size and SHA-256 of a package on a medium (never through a link, only a regular file)."""
     h = hashlib.sha256()
     size = 0
-    with open(path, "rb") as handle:
+    with open_medium_file(path, "package", PACKAGE_MAX_BYTES) as handle:
         while chunk := handle.read(READ_CHUNK):
             h.update(chunk)
             size += len(chunk)
     return size, h.digest()
 
 
+# What a directory entry is, by its mode (lstat: a link is a link, never what it names).
+ENTRY_KINDS = (
+    (stat.S_ISLNK, "symlink"), (stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "pipe"),
+    (stat.S_ISCHR, "device"), (stat.S_ISBLK, "device"), (stat.S_ISSOCK, "socket"),
+)
+ENTRY_WORDS = {"symlink": "a symbolic link", "folder": "a folder", "pipe": "a named pipe", "device": "a device",
+               "socket": "a socket", "other": "not a regular file"}
+
+
+def entry_kind(info: os.stat_result) -> str:
+    """``"file"`` for a regular file, else what the entry is (``symlink``, ``folder``, ``pipe``, …)."""
+    if stat.S_ISREG(info.st_mode):
+        return "file"
+    return next((kind for test, kind in ENTRY_KINDS if test(info.st_mode)), "other")
+
+
 def open_medium_file(path: Path, what: str, max_bytes: int) -> BinaryIO:
     """Open a file found on a medium for reading: never through a symbolic link (a link
     on a medium could point anywhere on this machine), only a regular file, at most
-    ``max_bytes`` long (checked before anything is read)."""
+    ``max_bytes`` long (checked before anything is read).
+
+    The entry is looked at with ``lstat`` first, so a link, pipe, device or folder is
+    refused without being opened (a pipe would block a reader forever). The open itself
+    uses ``O_NOFOLLOW`` where the system has it; where it does not (Windows), the file
+    opened must be the very one ``lstat`` saw (same device and inode), so a link swapped
+    in between is refused too.
+    """
     path = Path(path)
     try:
-        if not hasattr(os, "O_NOFOLLOW") and path.is_symlink():
-            raise OSError(errno.ELOOP, "symbolic link")
-        # O_NONBLOCK: a named pipe must not stall the open; it is refused below
-        fd = os.open(path, binary(os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)))
+        before = os.lstat(path)
+    except FileNotFoundError:
+        raise NotFoundError(f"no {what} at {str(path)!r}") from None
+    kind = entry_kind(before)
+    if kind == "symlink":
+        raise _link_error(what, path)
+    if kind != "file":
+        raise FormatError(f"{what} {path.name!r} is {ENTRY_WORDS[kind]}, not a regular file; it was not opened")
+    flags = binary(os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise NotFoundError(f"no {what} at {str(path)!r}") from None
     except OSError as error:
         if error.errno != errno.ELOOP:
             raise
-        raise IntegrityError(
-            f"{what} {path.name!r} is a symbolic link; links on media are never followed",
-            hint="copy the file itself onto the medium",
-        ) from None
+        raise _link_error(what, path) from None
     handle = os.fdopen(fd, "rb")
     info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+    if not stat.S_ISREG(info.st_mode) or (info.st_dev, info.st_ino) != (before.st_dev, before.st_ino):
         handle.close()
-        problem = "is not a regular file" if not stat.S_ISREG(info.st_mode) else f"is larger than {max_bytes} bytes"
-        raise FormatError(f"{what} {path.name!r} {problem}")
+        raise FormatError(f"{what} {path.name!r} changed while it was being opened; it was not read")
+    if info.st_size > max_bytes:
+        handle.close()
+        raise FormatError(f"{what} {path.name!r} is larger than {max_bytes} bytes")
     return handle
+
+
+def _link_error(what: str, path: Path) -> IntegrityError:
+    return IntegrityError(
+        f"{what} {path.name!r} is a symbolic link; links on media are never followed",
+        hint="copy the file itself onto the medium",
+    )
 
 
 def read_medium_file(path: Path, what: str, max_bytes: int) -> bytes:

@@ -206,8 +206,13 @@ def register(app: typer.Typer) -> None:
         root: CheckRootOption = None,
         home: HomeOption = None,
     ) -> None:
-        """Verify every package on a medium against its index and outer signatures (no secret key)."""
-        from secxfer.chain.inspect import verify_media
+        """Verify every package on a medium against its index and outer signatures (no secret key).
+
+        Exit 0 when every package verifies; 3 on any problem (altered, unsigned, missing,
+        leftover, or an entry that is not a regular file: link, folder, pipe, device);
+        1 when the only finding is packages renamed with their contents intact.
+        """
+        from secxfer.chain.inspect import MediumRenamedError, verify_media
         from secxfer.cli.messages import media_lines
         from secxfer.errors import IntegrityError
 
@@ -216,5 +221,7 @@ def register(app: typer.Typer) -> None:
         with activity(t("progress.media")):
             report = verify_media(path, home=where, directory_file=directory, root_file=root)
         typer.echo("\n".join(media_lines(report)))
-        if not report.ok:
+        if report.failures:
             raise IntegrityError(f"{report.failures} problem(s) on {path}", hint="do not deliver this medium; rewrite it")
+        if report.renamed:
+            raise MediumRenamedError(f"{report.renamed} package(s) on {path} renamed; their contents are intact")

@@ -195,6 +195,8 @@ def media_lines(report) -> list[str]:
     lines = [t(f"media.{finding.kind}", **{k: safe(v) for k, v in finding.values().items()})
              for finding in report.findings]
     lines.append(t("media.summary", packages=report.packages, failures=report.failures))
+    if report.renamed:
+        lines.append(t("media.renamed_summary", renamed=report.renamed))
     return lines
 
 

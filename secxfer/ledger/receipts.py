@@ -15,7 +15,6 @@ verifies, else from unverified claims (``claims_verified`` false).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,17 +174,15 @@ def failure_receipt(
     """The receipt for a package that failed to open or relay; None if its sender is unknown.
 
     Sender, period and package id come from the outer signature file when it verifies,
-    else from that file unverified, else from the package's name.
+    else from that file unverified, else from the package's name. Nothing on the medium
+    is read through a link; ``encrypted_sha256`` is empty for a package that is not a
+    regular file (a link, a pipe).
     """
     path = Path(path)
     claims = _claims(path, directory)
     if claims is None:
         return None
     sender, period, rehearsal, package_id, verified = claims
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
     return Receipt(
         issuer=issuer,
         sender=sender,
@@ -197,9 +194,21 @@ def failure_receipt(
         rehearsal=rehearsal,
         package_id=package_id,
         file_name=path.name,
-        encrypted_sha256=digest.digest(),
+        encrypted_sha256=_received_sha256(path),
         created=now,
     )
+
+
+def _received_sha256(path: Path) -> bytes:
+    """SHA-256 of the package file as it lies on the medium; empty when it is not a regular
+    file there (a link is never followed, so the receipt never signs the hash of whatever
+    it points to; a pipe or folder is never opened)."""
+    from secxfer.chain import media
+
+    try:
+        return media.file_sha256(path)[1]
+    except SecxferError:
+        return b""
 
 
 def _claims(path: Path, directory) -> tuple[str, str, bool, str, bool] | None:
