@@ -229,7 +229,9 @@ def return_receipts(network, *, period: str, returns: Path, now: dt.datetime,
     result = collect(returns, key=network.secrets["agency"], home=network.home("agency"), now=now, operator=OPERATOR)
     refused += result.rejected
     view = status(network.home("agency"), period, now=now)
-    document = view.to_json()
+    from secxfer.safetext import safe_tree
+
+    document = safe_tree(view.to_json())  # as `secxfer status --json` prints it
     (network.workdir / "status.json").write_bytes(msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n")
     (network.workdir / "status.txt").write_text("\n".join(view.lines()) + "\n", encoding="utf-8")
     write_status_page(view, network.workdir / "status.html")

@@ -229,3 +229,15 @@ def test_an_error_line_quoting_evidence_is_escaped(month, fed_home, run_cli):
     _, err = run_cli("reconcile", PERIOD, "--home", fed_home, code=EXIT_INTEGRITY)
     assert "\x1b" not in err and "\u202e" not in err and "\\x1b[2J\\u202e" in err
     assert len(err.splitlines()) == 1
+
+
+def test_a_return_file_with_escape_sequences_in_its_name_is_refused_escaped(month, fed_home, run_cli, tmp_path):
+    from secxfer.errors import EXIT_INTEGRITY
+
+    folder = tmp_path / "returns" / "mun-131024-to-fed-13" / "receipts"
+    folder.mkdir(parents=True)
+    (folder / "\x1b]0;all clear\x07\x1b[2J\u202e.receipt.age").write_bytes(b"not an age file")
+    out, _ = run_cli("receipts", "collect", tmp_path / "returns", "--key", month.key_path("fed-13"),
+                     "--home", fed_home, code=EXIT_INTEGRITY)
+    assert "1 refused" in out and "\\x1b]0;all clear\\x07\\x1b[2J\\u202e.receipt.age" in out
+    assert not any(mark in out for mark in RAW_MARKS)

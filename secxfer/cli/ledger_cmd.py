@@ -105,8 +105,10 @@ def register(app: typer.Typer) -> None:
                          notify=warn)
         typer.echo(t("receipts.collected", files=result.files, stored=result.stored, already=result.already,
                      refused=len(result.rejected) + len(result.checkpoints.rejected)))
-        for line in result.rejected + result.checkpoints.rejected:
-            typer.echo(t("receipts.refused_line", line=line))
+        from secxfer.safetext import safe
+
+        for line in result.rejected + result.checkpoints.rejected:  # names on the medium, reasons quoting them
+            typer.echo(t("receipts.refused_line", line=safe(line)))
         _checkpoint_findings(result)
 
     @receipts_app.command("forward")
@@ -130,15 +132,17 @@ def register(app: typer.Typer) -> None:
         from secxfer.errors import EXIT_UNPROVEN, IntegrityError
         from secxfer.ledger.errors import LogForkError
 
-        found = result.checkpoints
+        from secxfer.safetext import safe
+
+        found = result.checkpoints  # lines quote what others signed: escaped
         for line in found.notes:
-            typer.echo(t("receipts.checkpoint_line", line=line))
+            typer.echo(t("receipts.checkpoint_line", line=safe(line)))
         for line in found.restarts:
-            warn(t("receipts.log_restarted", line=line))
+            warn(t("receipts.log_restarted", line=safe(line)))
         for line in found.forks:
-            typer.echo(t("receipts.fork_line", line=line))
+            typer.echo(t("receipts.fork_line", line=safe(line)))
         for line in found.unproven:
-            warn(t("receipts.unproven_line", line=line))
+            warn(t("receipts.unproven_line", line=safe(line)))
         if found.forks:
             raise LogForkError(f"{len(found.forks)} checkpoint(s) carried up show a log with two histories: "
                                f"{found.forks[0]}")

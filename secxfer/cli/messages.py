@@ -95,8 +95,8 @@ def open_banner(result) -> list[str]:
 
 
 def verify_line(name: str, statement) -> str:
-    return t("verify.ok", name=name, sender=statement.sender, recipient=statement.recipient,
-             period=statement.period, rehearsal=t("verify.rehearsal") if statement.rehearsal else "",
+    return t("verify.ok", name=safe(name), sender=safe(statement.sender), recipient=safe(statement.recipient),
+             period=safe(statement.period), rehearsal=t("verify.rehearsal") if statement.rehearsal else "",
              size=statement.size)
 
 

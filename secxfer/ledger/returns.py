@@ -78,10 +78,12 @@ def find_returns(path: Path, me: str) -> list[Path]:
 
 
 def open_sealed(path: Path, key) -> bytes:
-    """Decrypt a return file with ``key`` (only after the whole file authenticated)."""
-    from secxfer.age import decrypt_bytes
+    """Decrypt a return file with ``key`` (only after the whole file authenticated).
 
-    size = path.stat().st_size
-    if size > AGGREGATE_MAX_BYTES + AGE_OVERHEAD_MAX:
-        raise FormatError(f"{path.name!r} is larger than any receipt or aggregate may be")
-    return decrypt_bytes(list(key.encryption_identities), path.read_bytes())
+    Read by the media rules (secxfer.chain.media): never through a link, only a regular
+    file, no larger than any receipt or aggregate may be."""
+    from secxfer.age import decrypt_bytes
+    from secxfer.chain.media import read_medium_file
+
+    data = read_medium_file(path, "return file", AGGREGATE_MAX_BYTES + AGE_OVERHEAD_MAX)
+    return decrypt_bytes(list(key.encryption_identities), data)
