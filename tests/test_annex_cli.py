@@ -47,7 +47,9 @@ def test_json_report(tmp_path, capsys):
     assert report["insurer_counts"] == {"131016": 1, "141003": 1}
     errors = [p for p in report["problems"] if p["severity"] == "error"]
     assert errors == [{"source": bad, "line": 2, "column": 6, "code": "outside-period",
-                       "message": errors[0]["message"], "severity": "error"}]
+                       "message": errors[0]["message"], "severity": "error",
+                       "facts": {"date": "2026-11-05", "period": "2026-10", "column_label": "入国年月日(上陸年月日)",
+                                 "annex": "1"}}]
     assert [f["source"] for f in report["files"]] == [good, bad]
 
 

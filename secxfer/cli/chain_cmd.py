@@ -103,9 +103,10 @@ def register(app: typer.Typer) -> None:
                     profile=profile, again=again, operator=operator, notify=warn, **context,
                 )
         except SealRejectedError as rejected:
+            from secxfer.cli.messages import problem_line
+
             for problem in rejected.problems:  # the whole report, one line each, before the error line
-                note(f"{problem.source}:{problem.line}:{problem.column}: {problem.severity}: "
-                     f"{problem.message} [{problem.code}]")
+                note(problem_line(problem))
             raise
         if rehearsal:
             note(banner([t("rehearsal.banner")]))

@@ -50,10 +50,11 @@ def register(app: typer.Typer) -> None:
         if json_output:
             typer.echo(msgspec.json.format(msgspec.json.encode(report), indent=2).decode())
         else:
+            from secxfer.cli.messages import problem_line
+
             for problem in report.problems:
                 if notes or problem.severity == "error":
-                    typer.echo(f"{problem.source}:{problem.line}:{problem.column}: {problem.severity}: "
-                               f"{problem.message} [{problem.code}]")
+                    typer.echo(problem_line(problem))
             typer.echo("\n".join(validate_summary(report, top=top)))
         report.raise_if_rejected()
 

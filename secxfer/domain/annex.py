@@ -12,6 +12,8 @@ import re
 from datetime import date
 from typing import Literal
 
+import msgspec
+
 from secxfer.domain.dates import halfwidth
 from secxfer.domain.profiles import Sex
 from secxfer.errors import UsageError
@@ -145,6 +147,9 @@ class Problem(Model, kw_only=True):
     code: str  # stable slug, e.g. "bad-check-digit" (see secxfer.domain.validate.PROBLEM_CODES)
     message: str
     severity: Literal["error", "note"] = "error"  # an error rejects the row (or the file); a note informs
+    # The message's particulars (values as read, counts, limits, the column's label), so a
+    # front end can word the finding in another language; ``message`` is the English one.
+    facts: dict[str, str] = msgspec.field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.source}:{self.line}:{self.column}: {self.message}"

@@ -45,7 +45,14 @@ from secxfer.domain.errors import (
 )
 from secxfer.domain.formula import describe as describe_formula
 from secxfer.domain.formula import formula_start
-from secxfer.domain.municipalities import TOKYO_WARD_AREA, BodyKind, Resolution, resolve_insurer
+from secxfer.domain.municipalities import (
+    TOKYO_WARD_AREA,
+    BodyKind,
+    Resolution,
+    check_digit,
+    resolve_insurer,
+    successors_of,
+)
 from secxfer.domain.period import Period, parse_period, tokyo_today
 from secxfer.domain.profiles import UTF8_BOM, BomRule, HeaderRule, NewlineRule, Profile, Quoting, get_profile
 from secxfer.errors import InputRejectedError, NotFoundError, UsageError
@@ -223,7 +230,8 @@ class ValidationReport(Model, kw_only=True):
         message = f"{self.rejected} of {self.rows} rows rejected in {len(self.files)} file(s), {self.errors} error(s)"
         if first is not None:
             message += f"; first: {first}"
-        raise AnnexRejectedError(message)
+        raise AnnexRejectedError(message, facts={"rejected": str(self.rejected), "rows": str(self.rows),
+                                                 "files": str(len(self.files)), "errors": str(self.errors)})
 
 
 def validate_files(
@@ -429,7 +437,7 @@ class _Reader:
 
     # problems
 
-    def _add(self, line: int, column: int, code: str, message: str, severity: str = "error") -> None:
+    def _add(self, line: int, column: int, code: str, message: str, severity: str = "error", **facts: object) -> None:
         if severity == "error":
             self.errors += 1
             self._row_failed = True
@@ -439,10 +447,19 @@ class _Reader:
             listed = self.notes <= ANNEX_MAX_NOTES
         if listed:
             self.problems.append(
-                Problem(source=self.source, line=line, column=column, code=code, message=message, severity=severity)
+                Problem(source=self.source, line=line, column=column, code=code, message=message, severity=severity,
+                        facts=self._facts(column, facts))
             )
         else:
             self.unlisted += 1
+
+    def _facts(self, column: int, facts: dict[str, object]) -> dict[str, str]:
+        """A finding's facts as text, with the label of the column it is about."""
+        found = {name: str(value) for name, value in facts.items()}
+        if 1 <= column <= COLUMN_COUNT:
+            found.setdefault("column_label", self.annex.columns[column - 1].label)
+        found.setdefault("annex", str(self.annex.number))
+        return found
 
     # the pass
 
@@ -468,7 +485,8 @@ class _Reader:
                 quiet = self._quiet_terminators()
             if overlong:
                 self._add(line_no, 1, "line-too-long",
-                          f"line is longer than {self.profile.max_line_bytes} bytes; not read")
+                          f"line is longer than {self.profile.max_line_bytes} bytes; not read",
+                          limit=self.profile.max_line_bytes)
                 self._count_row()
                 continue
             text = body.decode(encoding, "surrogateescape")
@@ -480,18 +498,21 @@ class _Reader:
                     continue
                 self._row_failed = failed_before  # a missing header rejects the file, not this row
             if self.rows_read >= CSV_MAX_ROWS:
-                self._add(line_no, 1, "too-many-rows", f"more than {CSV_MAX_ROWS} rows; reading stopped here")
+                self._add(line_no, 1, "too-many-rows", f"more than {CSV_MAX_ROWS} rows; reading stopped here",
+                          limit=CSV_MAX_ROWS)
                 break
             self._row(line_no, body, text, fields, trouble, encoding)
         if line_no == 0 and self.profile.header is HeaderRule.REQUIRED:
             self._add(1, 1, "missing-header", "the file is empty: expected the header row of "
-                      f"{self.annex.title}")
+                      f"{self.annex.title}", title=self.annex.title)
         self._closing_notes()
         if self.unlisted:
             self.problems.append(
                 Problem(source=self.source, line=max(line_no, 1), column=1, code="problems-truncated",
                         message=f"{self.unlisted} further problem(s) not listed (limit per file: "
-                        f"{ANNEX_MAX_ERRORS} errors, {ANNEX_MAX_NOTES} notes)", severity="note")
+                        f"{ANNEX_MAX_ERRORS} errors, {ANNEX_MAX_NOTES} notes)", severity="note",
+                        facts={"count": str(self.unlisted), "errors": str(ANNEX_MAX_ERRORS),
+                               "notes": str(ANNEX_MAX_NOTES)})
             )
         default_newline = b"\n" if self.profile.newline is NewlineRule.LF else b"\r\n"
         return AnnexReading(
@@ -524,10 +545,11 @@ class _Reader:
         if body.startswith(UTF8_BOM):
             if self.profile.bom is BomRule.FORBIDDEN:
                 self._add(1, 1, "unexpected-bom", f"a UTF-8 byte-order mark, which profile "
-                          f"{self.profile.name!r} does not allow")
+                          f"{self.profile.name!r} does not allow", profile=self.profile.name)
             return body[len(UTF8_BOM):], UTF8_BOM, "utf-8", False
         if self.profile.bom is BomRule.REQUIRED:
-            self._add(1, 1, "missing-bom", f"profile {self.profile.name!r} requires a UTF-8 byte-order mark")
+            self._add(1, 1, "missing-bom", f"profile {self.profile.name!r} requires a UTF-8 byte-order mark",
+                      profile=self.profile.name)
         return body, b"", self.profile.encoding, False
 
     def _quiet_terminators(self) -> frozenset[bytes]:
@@ -543,10 +565,12 @@ class _Reader:
         rule = self.profile.newline
         if (rule is NewlineRule.CRLF and terminator != b"\r\n") or (rule is NewlineRule.LF and terminator != b"\n"):
             self._add(line_no, 1, "wrong-newline", f"line ends in {_NEWLINE_NAMES[terminator]}; profile "
-                      f"{self.profile.name!r} requires {rule.value.upper()}")
+                      f"{self.profile.name!r} requires {rule.value.upper()}",
+                      found=_NEWLINE_NAMES[terminator], required=rule.value.upper(), profile=self.profile.name)
         elif self.newline is not None and terminator != self.newline:
             self._add(line_no, 1, "mixed-newlines", f"line ends in {_NEWLINE_NAMES[terminator]} but the file's "
-                      f"lines end in {_NEWLINE_NAMES[self.newline]}")
+                      f"lines end in {_NEWLINE_NAMES[self.newline]}",
+                      found=_NEWLINE_NAMES[terminator], first=_NEWLINE_NAMES[self.newline])
         if self.newline is None:
             self.newline = terminator
 
@@ -559,7 +583,7 @@ class _Reader:
         if rule is HeaderRule.ABSENT:
             if looks_like_header(fields):
                 self._add(1, 1, "unexpected-header",
-                          f"line 1 is a header row, but profile {self.profile.name!r} has none")
+                          f"line 1 is a header row, but profile {self.profile.name!r} has none", profile=self.profile.name)
                 return True, None
             return False, None
         if check.matches:
@@ -568,11 +592,13 @@ class _Reader:
             return True, body
         if check.other_annex is not None:
             self._add(1, COLUMN_COUNT, "wrong-annex", f"the header names {_show(fields[5])}, the event of "
-                      f"別紙{check.other_annex}, but this is being read as 別紙{self.annex.number}")
+                      f"別紙{check.other_annex}, but this is being read as 別紙{self.annex.number}",
+                      other_annex=check.other_annex)
             return True, body
         if rule is HeaderRule.OPTIONAL or _looks_like_record(fields):
             if rule is HeaderRule.REQUIRED:
-                self._add(1, 1, "missing-header", f"line 1 is a record, not the header row of {self.annex.title}")
+                self._add(1, 1, "missing-header", f"line 1 is a record, not the header row of {self.annex.title}",
+                          title=self.annex.title)
             return False, None
         column = check.column
         found = fields[column - 1] if column <= len(fields) else None
@@ -585,7 +611,8 @@ class _Reader:
             message = f"header column {column} is {_show(found)}, expected {expected!r}"
         if encoding == "cp932" and _header_if_utf8(body, self.annex.number):
             message += "; the file looks like UTF-8 without a byte-order mark (try --profile utf-8)"
-        self._add(1, column, "wrong-header", message)
+        self._add(1, column, "wrong-header", message, number=column, expected=expected or "",
+                  found=_show(found) if found is not None else "", count=len(fields))
         return True, body
 
     def _count_row(self) -> None:
@@ -607,7 +634,8 @@ class _Reader:
         if len(fields) != COLUMN_COUNT:
             column = COLUMN_COUNT + 1 if len(fields) > COLUMN_COUNT else len(fields) + 1
             self._add(line_no, column, "wrong-column-count",
-                      f"{len(fields)} field(s); rows of 別紙{self.annex.number} have {COLUMN_COUNT}")
+                      f"{len(fields)} field(s); rows of 別紙{self.annex.number} have {COLUMN_COUNT}",
+                      count=len(fields), expected=COLUMN_COUNT)
         else:
             keys = self._typed(line_no, fields)
         if not self._row_failed and keys is not None:
@@ -634,7 +662,8 @@ class _Reader:
         limit = self.profile.max_field_chars
         for column, value in enumerate(fields, start=1):
             if len(value) > limit:
-                self._add(line_no, column, "field-too-long", f"cell has {len(value)} characters; the limit is {limit}")
+                self._add(line_no, column, "field-too-long", f"cell has {len(value)} characters; the limit is {limit}",
+                          length=len(value), limit=limit)
             flagged = formula_start(value)
             if flagged is not None:
                 self._add(line_no, column, "formula-injection", describe_formula(*flagged))
@@ -644,16 +673,18 @@ class _Reader:
                 message = f"bytes that are not valid {encoding.upper()}"
                 if encoding == "cp932" and _utf8_field(value):
                     message += " (they look like UTF-8; the file may need --profile utf-8)"
-                self._add(line_no, column, "undecodable-bytes", message)
+                self._add(line_no, column, "undecodable-bytes", message, encoding=encoding.upper())
                 continue
             control = _CONTROL.search(value)
             if control:
                 self._add(line_no, column, "control-character", f"control or invisible character "
-                          f"U+{ord(control.group()):04X} at position {control.start() + 1}")
+                          f"U+{ord(control.group()):04X} at position {control.start() + 1}",
+                          codepoint=f"U+{ord(control.group()):04X}", position=control.start() + 1)
             private = _PRIVATE_USE.search(value)
             if private and column == 3:
                 self._add(line_no, column, "private-use-character", f"private-use character (外字) "
-                          f"U+{ord(private.group()):04X}; other systems cannot display it", severity="note")
+                          f"U+{ord(private.group()):04X}; other systems cannot display it", severity="note",
+                          codepoint=f"U+{ord(private.group()):04X}")
 
     def _typed(self, line_no: int, fields: list[str]) -> tuple[str, str, date] | None:
         """Column checks; returns the row's keys (residence, insurer, event date) when all are readable."""
@@ -665,18 +696,20 @@ class _Reader:
             bad = self.name_bad.search(name)
             where = f"{bad.group()!r} at position {bad.start() + 1}" if bad else "no Latin letter"
             self._add(line_no, 1, "bad-name-character", f"name has a character outside Latin letters and "
-                      f"{profile.name_punctuation!r}: {where}")
+                      f"{profile.name_punctuation!r}: {where}",
+                      character=repr(bad.group()) if bad else "", position=bad.start() + 1 if bad else "")
         if not address:
             self._add(line_no, 3, "empty-field", "address is empty")
         if not sex:
             self._add(line_no, 4, "empty-field", "sex is empty")
         elif (halfwidth(sex) if profile.full_width else sex) not in profile.sex_codes:
-            self._add(line_no, 4, "bad-sex", f"sex {_show(sex)} is not one of {', '.join(profile.sex_codes)}")
+            self._add(line_no, 4, "bad-sex", f"sex {_show(sex)} is not one of {', '.join(profile.sex_codes)}",
+                      value=_show(sex), allowed=", ".join(profile.sex_codes))
         birth_date = self._date(line_no, 5, birth)
         event_date = self._date(line_no, 6, event)
         if event_date is not None and self.period is not None and not self.period.contains(event_date):
             self._add(line_no, 6, "outside-period", f"{self.annex.event.english} {event_date.isoformat()} is "
-                      f"outside the period {self.period.label}")
+                      f"outside the period {self.period.label}", date=event_date.isoformat(), period=self.period.label)
         if birth_date is not None:
             self._birth(line_no, birth_date, event_date)
         resolved = self._code(line_no, code, event_date)
@@ -692,7 +725,7 @@ class _Reader:
         try:
             reading = read_date(value, self.formats, full_width=self.profile.full_width)
         except DateError as error:
-            self._add(line_no, column, error.code, f"{label}: {error.message}")
+            self._add(line_no, column, error.code, f"{label}: {error.message}", value=_show(value))
             return None
         if reading.format in ERA_FORMATS:
             self._era(line_no, column, value, reading.value)
@@ -706,15 +739,18 @@ class _Reader:
     def _birth(self, line_no: int, birth: date, event: date | None) -> None:
         if event is not None and birth > event:
             self._add(line_no, 5, "birth-after-event", f"date of birth {birth.isoformat()} is after the "
-                      f"{self.annex.event.english} {event.isoformat()}")
+                      f"{self.annex.event.english} {event.isoformat()}", birth=birth.isoformat(),
+                      event=event.isoformat(), event_label=self.annex.event.label)
         elif birth > self.today:
-            self._add(line_no, 5, "birth-in-future", f"date of birth {birth.isoformat()} is in the future")
+            self._add(line_no, 5, "birth-in-future", f"date of birth {birth.isoformat()} is in the future",
+                      birth=birth.isoformat())
         else:
             reference = event or self.today
             age = reference.year - birth.year - ((reference.month, reference.day) < (birth.month, birth.day))
             if age > MAX_AGE_YEARS:
                 self._add(line_no, 5, "implausible-birth-date", f"date of birth {birth.isoformat()} makes the "
-                          f"person {age} years old on {reference.isoformat()}")
+                          f"person {age} years old on {reference.isoformat()}", birth=birth.isoformat(), age=age,
+                          on=reference.isoformat())
 
     def _code(self, line_no: int, raw: str, event: date | None) -> tuple[str, str] | None:
         if not raw:
@@ -723,7 +759,7 @@ class _Reader:
         code = halfwidth(raw) if self.profile.full_width else raw
         if not (5 <= len(code) <= 6 and code.isascii() and code.isdigit()):
             self._add(line_no, 2, "bad-code", f"residence code {_show(raw)} is not 6 digits (or 5 without the "
-                      "check digit)")
+                      "check digit)", value=_show(raw))
             return None
         on = event or (self.period.last_day if self.period else self.today)
         try:
@@ -731,10 +767,10 @@ class _Reader:
         except (RetiredCodeError, NotYetValidCodeError) as error:
             if event is None:
                 return None  # without an event date the code's validity cannot be judged
-            self._add(line_no, 2, _code_slug(error), f"residence code: {error.message}")
+            self._add(line_no, 2, _code_slug(error), f"residence code: {error.message}", **_code_facts(raw, error))
             return None
         except CodeError as error:
-            self._add(line_no, 2, _code_slug(error), f"residence code: {error.message}")
+            self._add(line_no, 2, _code_slug(error), f"residence code: {error.message}", **_code_facts(raw, error))
             return None
         return self._route(line_no, code, resolution)
 
@@ -761,11 +797,14 @@ class _Reader:
             rows = f"{count} row(s) with this code, the first on this line"
             if body.valid_to is None:
                 self._add(line_no, 2, "ward-code", f"ward code {body.code} ({body.name}) routes to its city, "
-                          f"insurer {insurer.code} {insurer.name}: {rows}", severity="note")
+                          f"insurer {insurer.code} {insurer.name}: {rows}", severity="note", ward=body.code,
+                          name=body.name, insurer=insurer.code, insurer_name=insurer.name, count=count)
             else:
                 self._add(line_no, 2, "retired-code-accepted", f"retired ward code {body.code} ({body.name}, in "
                           f"force until {body.valid_to.isoformat()}) accepted on rows dated up to then; routes "
-                          f"to {insurer.code} {insurer.name}: {rows}", severity="note")
+                          f"to {insurer.code} {insurer.name}: {rows}", severity="note", ward=body.code,
+                          name=body.name, valid_to=body.valid_to.isoformat(), insurer=insurer.code,
+                          insurer_name=insurer.name, count=count)
         if self.first_five_digit is not None:
             line_no, given, code = self.first_five_digit
             message = (f"{self.five_digit_count} residence code(s) given with 5 digits; each was read as "
@@ -774,11 +813,13 @@ class _Reader:
                 message += (f"; {self.lost_zero_count} of them lost their leading zero (prefectures 01-09), "
                             "as happens when a spreadsheet such as Excel saves codes as numbers: "
                             "export the code column as text")
-            self._add(line_no, 2, "five-digit-code", message, severity="note")
+            self._add(line_no, 2, "five-digit-code", message, severity="note", count=self.five_digit_count,
+                      given=given, read_as=code, lost=self.lost_zero_count)
         if self.first_era is not None:
             line_no, column, given, value = self.first_era
             self._add(line_no, column, "era-date", f"{self.era_count} date(s) in Japanese-era form, read as Gregorian "
-                      f"dates for checking (first: {given!r} as {value.isoformat()})", severity="note")
+                      f"dates for checking (first: {given!r} as {value.isoformat()})", severity="note",
+                      count=self.era_count, given=given, date=value.isoformat())
 
 
 _BINARY_MAGIC = (
@@ -894,6 +935,17 @@ def _utf8_field(value: str) -> bool:
     except (UnicodeDecodeError, UnicodeEncodeError):
         return False
     return True
+
+
+def _code_facts(raw: str, error: CodeError) -> dict[str, str]:
+    """The code as given and, for a wrong check digit, the one it should have."""
+    facts = {"value": _show(raw)}
+    text = getattr(error, "code", None)
+    if isinstance(error, CheckDigitError) and isinstance(text, str) and len(text) == 6:
+        facts["expected"] = check_digit(text[:5])
+    if isinstance(error, RetiredCodeError) and isinstance(text, str):
+        facts["successors"] = ", ".join(f"{body.code} {body.name}" for body in successors_of(text)) or "-"
+    return facts
 
 
 def _code_slug(error: CodeError) -> str:
