@@ -235,3 +235,14 @@ def test_media_verify_in_japanese_names_odd_entries_and_renames(chain, tmp_path,
     os.mkfifo(medium / "pipe.age")
     out, _ = run_cli("--lang", "ja", "media", "verify", medium, "--home", home, code=EXIT_INTEGRITY)
     assert "名前付きパイプ(開かない)" in out
+
+
+def test_a_windows_junction_or_any_reparse_point_counts_as_a_link():
+    """lstat reports a junction as a folder with a reparse tag; it must never be walked into."""
+    import stat
+    from types import SimpleNamespace
+
+    junction = SimpleNamespace(st_mode=stat.S_IFDIR | 0o755, st_reparse_tag=0xA0000003)  # IO_REPARSE_TAG_MOUNT_POINT
+    assert media.entry_kind(junction) == "symlink"
+    assert media.entry_kind(SimpleNamespace(st_mode=stat.S_IFDIR | 0o755, st_reparse_tag=0)) == "folder"
+    assert media.entry_kind(SimpleNamespace(st_mode=stat.S_IFREG | 0o644)) == "file"

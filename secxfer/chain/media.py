@@ -109,7 +109,13 @@ ENTRY_WORDS = {"symlink": "a symbolic link", "folder": "a folder", "pipe": "a na
 
 
 def entry_kind(info: os.stat_result) -> str:
-    """``"file"`` for a regular file, else what the entry is (``symlink``, ``folder``, ``pipe``, …)."""
+    """``"file"`` for a regular file, else what the entry is (``symlink``, ``folder``, ``pipe``, …).
+
+    On Windows a junction is a directory to ``lstat`` but carries a reparse tag, as does
+    every kind of link there: any reparse point counts as a link and is never followed.
+    """
+    if getattr(info, "st_reparse_tag", 0):
+        return "symlink"
     if stat.S_ISREG(info.st_mode):
         return "file"
     return next((kind for test, kind in ENTRY_KINDS if test(info.st_mode)), "other")
