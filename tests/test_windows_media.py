@@ -346,3 +346,22 @@ def test_opened_files_reach_their_folder_when_a_scanner_holds_one_for_a_moment(m
     assert sorted(p.name for p in out.iterdir()) == ["annex1.csv", "annex2.csv"] and len(sleeps) == 2
     assert (out / "annex1.csv").read_bytes() == b"a,b\r\n"
     assert sorted(p.name for p in out.parent.iterdir()) == ["2026-10"]  # no staging folder left
+
+
+def test_output_to_a_cp932_file_never_ends_in_an_encoding_error(monkeypatch, tmp_path):
+    import io
+
+    from secxfer.cli import main
+    from secxfer.domain.sample import generate_sample
+
+    sample = generate_sample(tmp_path / "in", period="2026-10", rows=8, seed=3)
+    annex1 = next(f for f in map(Path, sample.files) if "1" in f.name)
+    for lang in ("en", "ja"):
+        raw = io.BytesIO()
+        stdout = io.TextIOWrapper(raw, encoding="cp932", write_through=True)  # `> result.txt` on Japanese Windows
+        monkeypatch.setattr(sys, "stdout", stdout)
+        with pytest.raises(SystemExit) as done:
+            main(["--lang", lang, "validate", "--annex", "1", "--period", "2026-10", str(annex1)])
+        assert done.value.code == 0
+        text = raw.getvalue().decode("cp932")
+        assert " ? " in text and ("rows" in text or "行" in text), text  # '·' became '?'

@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     if argv is None and shell_leaves_wildcards():
         args = expand_wildcards(args)
+    tolerate_unencodable_output()
     if args in (["--version"], ["-V"]):
         # Answered before importing typer so that version checks stay instant.
         from secxfer import __version__
@@ -21,6 +22,21 @@ def main(argv: list[str] | None = None) -> None:
         print(f"secxfer {__version__}")
         return
     sys.exit(run(args))
+
+
+def tolerate_unencodable_output() -> None:
+    """Print ``?`` for a character the output encoding lacks instead of failing.
+
+    Japanese Windows writes cp932 when output goes to a file or a pipe
+    (``secxfer validate … > result.txt``), and cp932 has no ``·``, ``—`` or ``–``: the
+    summary line would end the command with an internal error after the work was done.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):  # a stream that cannot change any more: leave it
+                pass
 
 
 def shell_leaves_wildcards() -> bool:
