@@ -57,7 +57,7 @@ DATED = [
 
 
 def test_every_finding_code_has_a_japanese_sentence():
-    missing = [code for code in PROBLEM_CODES if f"problem.{code}" not in catalog()]
+    missing = [code for code in PROBLEM_CODES if f"finding.{code}" not in catalog()]
     assert missing == []
 
 
@@ -69,7 +69,7 @@ def test_each_finding_renders_whole_in_japanese(case, english_afterwards):
     for problem in reading.problems:
         line = problem_line(problem)
         assert problem.message not in line, f"English fallback for {problem.code}: {line}"
-        assert t(f"problem.severity.{problem.severity}") in line
+        assert t(f"finding.severity.{problem.severity}") in line
         # no English sentence: at most ids, codes, values, paths (no three English words in a row)
         text = line.split(": ", 3)[-1]
         assert not re.search(r"[A-Za-z]{3,} [a-z]{2,} [a-z]{2,}", text), line

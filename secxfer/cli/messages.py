@@ -214,15 +214,15 @@ def body_name(code: str) -> str:
 def problem_line(problem) -> str:
     """One finding as ``FILE:LINE:COLUMN: severity: message [code]`` in the current language.
 
-    Japanese words the finding from its facts (secxfer/cli/catalog/problems.toml); a
+    Japanese words the finding from its facts (secxfer/cli/catalog/findings.toml); a
     finding whose facts do not fill the sentence keeps the library's English message.
     """
     from secxfer.cli.i18n import has, language
 
     severity, message = problem.severity, problem.message
     if language() != "en":
-        severity = t(f"problem.severity.{problem.severity}")
-        key = f"problem.{problem.code}"
+        severity = t(f"finding.severity.{problem.severity}")
+        key = f"finding.{problem.code}"
         if has(key):
             try:
                 message = t(key, **problem.facts)
