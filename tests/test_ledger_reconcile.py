@@ -293,3 +293,10 @@ def test_problem_wording_in_the_catalog_is_the_librarys():
         assert entry["en"] == english, kind
         fields = {name for name in english.replace("}", "{").split("{")[1::2]}
         assert all("{" + name + "}" in entry["ja"] for name in fields), kind
+
+
+def test_the_same_report_signed_again_later_is_no_conflict():
+    """A relay rerun after a crash between its report and its receipt signs the same account again."""
+    again = msgspec.structs.replace(report("fed-13", TO_FED13, [TO_16, TO_24]), created=T0 + dt.timedelta(minutes=7))
+    rec, states, problems = both_orders(world(), extra_reports=[again])
+    assert rec.ok and problems == set() and set(states.values()) == {"confirmed"}

@@ -15,6 +15,7 @@ and the result never depends on the order in which they arrived.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 import msgspec
@@ -122,6 +123,7 @@ class Trace:
                                     package=short(output.package_id)))
             else:
                 own.append(candidate)
+        own = _one_per_account(own)
         if len(own) > 1:
             self.add(Problem.of("error", "conflicting-reports", output.recipient, author=output.recipient,
                                 count=len(own), package=short(output.package_id)))
@@ -233,3 +235,17 @@ class Trace:
                 found.append(f"rows {tuple(theirs[0].rows)} (leaf {theirs[0].leaf_sha256.hex()[:12]}) differ from the "
                              f"agency's {tuple(leaf.rows)} (leaf {leaf.leaf_sha256.hex()[:12]})")
         return found
+
+
+def _one_per_account(reports: list[HopReport]) -> list[HopReport]:
+    """The same account signed again at another time (a relay rerun after a crash between
+    its report and its receipt) is one report, the earliest: only differing accounts conflict."""
+    earliest: dict[bytes, HopReport] = {}
+    for report in reports:
+        account = msgspec.json.encode(msgspec.structs.replace(report, created=_EPOCH))
+        if account not in earliest or report.created < earliest[account].created:
+            earliest[account] = report
+    return sorted(earliest.values(), key=msgspec.json.encode)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
