@@ -59,6 +59,7 @@ class Trace:
             self.receipts[(receipt.issuer, receipt.package_id)].append(receipt)
         # package id -> (the report that sent it, its output): what the trace has walked
         self.sent: dict[str, tuple[HopReport, ReportOutput]] = {}
+        self._below: dict[tuple[int, str], list[HopReport]] = {}
 
     def problem(self, severity: str, kind: str, where: str, message: str) -> None:
         """Record a problem worded by its caller (shown as its message)."""
@@ -97,8 +98,6 @@ class Trace:
             below = self.reports_below(report, output)
             if not below:
                 return self.stalled(pid, output, report)
-            for candidate in below:
-                self.check_link(report, output, candidate)
             if len(below) > 1:  # contradicting reports: the furthest either shows, whatever their order
                 branches = [self.locate(pid, candidate) for candidate in below]
                 return min(branches, key=lambda s: RANK.index(s.state) if s.state in RANK else len(RANK))
@@ -110,8 +109,18 @@ class Trace:
         return is_below(pid, output.recipient) and (code is None or code in output.codes)
 
     def reports_below(self, report: HopReport, output: ReportOutput) -> list[HopReport]:
-        """The reports of the relay ``output`` was addressed to for that package; any other
-        author's report naming it is shown and ignored; two by the addressee are a conflict."""
+        """The reports of the relay ``output`` was addressed to for that package, each checked
+        against ``output`` once (a national month passes central's link 1,741 times)."""
+        key = (id(report), output.package_id)
+        if key not in self._below:
+            self._below[key] = self._find_below(report, output)
+            for candidate in self._below[key]:
+                self.check_link(report, output, candidate)
+        return self._below[key]
+
+    def _find_below(self, report: HopReport, output: ReportOutput) -> list[HopReport]:
+        """Any other author's report naming the package is shown and ignored; two different
+        ones by the addressee are a conflict."""
         own = []
         for candidate in self.by_input.get(output.package_id, ()):
             author = candidate.reporter
