@@ -100,6 +100,8 @@ class Country:
         script = (step.text.replace("/media/usb", str(self.media)).replace("/media/outgoing", str(self.media))
                   .replace("/media/return", str(self.returns)))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SECXFER_", "LC_", "LANG"))}
+        if guide.parent.name == "ja":  # an officer's PC runs in a Japanese locale
+            env["LANG"] = "ja_JP.UTF-8"
         env.update(SECXFER_HOME=str(self.home(step.pc)), SECXFER_OPERATOR=f"guide {step.pc}",
                    PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
         return subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=self.pc(step.pc), env=env,
