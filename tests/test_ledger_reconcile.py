@@ -300,3 +300,9 @@ def test_the_same_report_signed_again_later_is_no_conflict():
     again = msgspec.structs.replace(report("fed-13", TO_FED13, [TO_16, TO_24]), created=T0 + dt.timedelta(minutes=7))
     rec, states, problems = both_orders(world(), extra_reports=[again])
     assert rec.ok and problems == set() and set(states.values()) == {"confirmed"}
+
+
+def test_a_report_for_a_package_nobody_sent_is_shown():
+    nowhere = report("fed-13", output("fed-13", "p-unknown", ["131016"]), [])
+    rec, states, problems = both_orders(world(), extra_reports=[nowhere])
+    assert ("warning", "unmatched-report", "fed-13") in problems and set(states.values()) == {"confirmed"}

@@ -21,6 +21,7 @@ PROBLEM_ENGLISH = {
     "nothing-received": "no package for {period} opened here",
     "superseded": "delivery {delivery} of {day} was superseded",
     "unmatched-receipt": "receipt from {issuer} for package {package}, which no report of this delivery lists",
+    "unmatched-report": "hop report from {author} for package {package}, which no report of this delivery sends",
     "dropped": "{reporter} received the rows for {recipient} but its report sends them nowhere",
     "not-relayed": "{relay} acknowledged package {package} but no report of its relay has arrived",
     "file-differs": "{reporter} relayed a package {package} that differs from what {sender} sent",

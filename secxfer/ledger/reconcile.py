@@ -148,6 +148,7 @@ def reconcile(evidence: Evidence, *, period: str, viewer: str, directory) -> Rec
         if pid.startswith("mun-") and standing.rows is None:
             standing.rows = tuple(walk.leaves[pid[4:]].rows)  # type: ignore[assignment]
     problems += _stray_receipts(evidence, walk, standings, viewer)
+    problems += _stray_reports(evidence, walk, root, viewer)
     problems += delivery_problems(evidence.receipts)
     return Reconciliation(period, viewer, root.delivery_id, standings, problems + list(walk.problems.values()))
 
@@ -167,6 +168,16 @@ def _stray_receipts(evidence: Evidence, walk: Trace, standings: dict[str, Standi
         elif sent is None and not walk.by_input.get(package_id):
             problems.append(Problem.of("warning", "unmatched-receipt", issuer, issuer=issuer, package=package_id[:8]))
     return problems
+
+
+def _stray_reports(evidence: Evidence, walk: Trace, root: HopReport, viewer: str) -> list[Problem]:
+    """Reports of this delivery for a package no report the trace followed sent: never
+    dropped silently (a report for a package that was sent is judged on the way)."""
+    return [Problem.of("warning", "unmatched-report", report.reporter, author=report.reporter,
+                       package=short(report.input.package_id))
+            for report in sorted(evidence.reports, key=lambda r: (r.reporter, r.created))
+            if report.input is not None and report.reporter != viewer and report.delivery_id == root.delivery_id
+            and report.input.package_id not in walk.sent]
 
 
 def _own_view(evidence: Evidence, period: str, me: str, problems: list[Problem]) -> Reconciliation:
