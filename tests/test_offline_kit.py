@@ -165,6 +165,18 @@ def test_install_sh_installs_nothing_from_a_tampered_kit(tmp_path):
     assert not venv.exists()
 
 
+def test_windows_scripts_check_every_hash_before_running_anything_from_the_kit():
+    # No PowerShell here: the order of the steps is what can be checked.
+    ps1 = (TOOLS / "offline_kit" / "install.ps1").read_text()
+    assert ps1.index("Get-FileHash") < ps1.index('Join-Path $kit "install.py"')
+    assert ps1.index("exit 3") < ps1.index('Join-Path $kit "install.py"')
+    for version in ("3.13", "3.12", "3.11"):
+        assert f'"py", "-{version}"' in ps1
+    cmd = (TOOLS / "offline_kit" / "install.cmd").read_text()
+    assert 'powershell.exe -NoProfile -ExecutionPolicy Bypass -File "%~dp0install.ps1" %*' in cmd
+    assert "exit /b %rc%" in cmd
+
+
 def test_install_py_refuses_a_python_or_machine_the_kit_has_no_wheels_for(tmp_path):
     kit = small_kit(tmp_path)
     assert installer.requirements_for(kit, "manylinux_x86_64", (3, 12)).name == "manylinux_x86_64-cp312.txt"

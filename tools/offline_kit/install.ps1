@@ -7,8 +7,13 @@ $ErrorActionPreference = "Continue"
 $kit = $PSScriptRoot
 
 # 1. Every file against SHA256SUMS before anything from the kit runs (install.py checks again).
+$sums = Join-Path $kit "SHA256SUMS"
+if (-not (Test-Path -LiteralPath $sums -PathType Leaf)) {
+    Write-Host "secxfer kit: ERROR: SHA256SUMS is missing; nothing was installed"
+    exit 3
+}
 $bad = 0
-foreach ($line in Get-Content -LiteralPath (Join-Path $kit "SHA256SUMS") -Encoding UTF8) {
+foreach ($line in Get-Content -LiteralPath $sums -Encoding UTF8) {
     if ($line.Trim() -eq "") { continue }
     $expected, $name = $line -split "  ", 2
     $path = Join-Path $kit ($name.TrimStart("*") -replace "/", "\")
