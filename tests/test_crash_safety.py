@@ -52,6 +52,7 @@ KILLS_AT_EVENTS, KILLS_AT_TIMES = 6, 2
 CHILD = r"""
 import os, signal, sys
 root, at, count = os.environ["KILL_ROOT"], int(os.environ.get("KILL_AT", "0")), 0
+rename_to = os.environ.get("KILL_BEFORE_RENAME_TO")  # else: kill before the rename onto this path
 WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 def hook(event, args):
     global count
@@ -62,6 +63,8 @@ def hook(event, args):
         return
     if not os.path.abspath(os.fspath(args[0])).startswith(root):
         return
+    if rename_to and event == "os.rename" and os.path.abspath(os.fspath(args[1])) == os.path.abspath(rename_to):
+        os.kill(os.getpid(), signal.SIGKILL)
     count += 1
     if count == at:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -95,8 +98,10 @@ class Stage:
         shutil.copytree(self.folder, to, symlinks=True)
         return to
 
-    def run(self, where: Path, *, kill_at: int = 0, kill_after: float | None = None) -> subprocess.CompletedProcess:
-        env = {**os.environ, "KILL_ROOT": str(where), "KILL_AT": str(kill_at)}
+    def run(self, where: Path, *, kill_at: int = 0, kill_after: float | None = None,
+            kill_before_rename_to: str = "") -> subprocess.CompletedProcess:
+        env = {**os.environ, "KILL_ROOT": str(where), "KILL_AT": str(kill_at),
+               "KILL_BEFORE_RENAME_TO": kill_before_rename_to}
         proc = subprocess.Popen([sys.executable, "-c", CHILD, *self.args], cwd=where, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if kill_after is not None:
@@ -330,3 +335,28 @@ def test_a_torn_last_line_in_the_replay_record_does_not_swallow_the_next(tmp_pat
         handle.write(b'{"package_id": "bbbb')  # what a power loss mid-append leaves
     home.remember({"package_id": "c" * 32})
     assert home.seen("a" * 32) and home.seen("c" * 32) and not home.seen("bbbb")
+
+
+@pytest.mark.parametrize("then", ["purge", "open-elsewhere"])
+def test_open_killed_just_before_its_final_rename_leaves_no_plaintext_after_the_next_run(world, tmp_path, then):
+    """The staging folder then holds every decrypted annex under a hidden name; the next
+    open in the home (to another folder) or purge finds it through the home and removes it."""
+    stage, _ = world["open"]
+    where = stage.copy(tmp_path / then)
+    killed = stage.run(where, kill_before_rename_to=str(where / "received" / "2026-10"))
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    holder = where / "received" / f"{TEMP_PREFIX}open-2026-10"
+    (staging,) = holder.iterdir()
+    assert sorted(p.name for p in staging.iterdir()) == ["annex1.csv", "annex2.csv", "annex3.csv"]
+    if then == "purge":
+        args = ["purge", "2026-10", "--home", "homes/mun-141003", "--yes"]
+    else:
+        args = [*stage.args[:stage.args.index("--out")], "--out", "received/elsewhere"]
+    rerun = Stage(where, args).run(where)
+    assert rerun.returncode == 0, rerun.stderr
+    reported = rerun.stdout + rerun.stderr
+    assert f"removed 3 plaintext file(s) an interrupted open left in {staging.resolve()}" in reported
+    assert not holder.exists()
+    left = sorted(str(p.relative_to(where)) for p in where.rglob("annex*.csv"))
+    assert left == ([] if then == "purge" else [f"received/elsewhere/annex{a}.csv" for a in (1, 2, 3)])
+    _log_ok(where / "homes" / "mun-141003")

@@ -80,19 +80,19 @@ def test_a_month_through_the_cli(month, cli, tmp_path):
     assert out.startswith("NOT RECONCILED") and "not complete yet" in err
 
     # fed-13 may not purge its copies: mun-131024 never confirmed
-    _, err = cli("purge", PERIOD, "--home", homes / "fed-13", code=EXIT_OPERATIONAL)
+    _, err = cli("purge", PERIOD, "--home", homes / "fed-13", "--yes", code=EXIT_OPERATIONAL)
     assert "no accepted receipt from mun-131024" in err and package.exists()
     # mun-131016 may purge its opened files: its receipt went back on a medium
-    out, _ = cli("purge", PERIOD, "--home", homes / "mun-131016")
+    out, _ = cli("purge", PERIOD, "--home", homes / "mun-131016", "--yes")
     assert "4 file(s)" in out and not (tmp_path / "opened").exists()  # 3 CSVs + the workbook
     # once mun-131024's receipt arrives, fed-13's copies may go too
     (late,) = (media / "fed-13-to-mun-131024").glob("*.age")
     cli("open", late, *as_("mun-131024"), "--out", tmp_path / "opened-late")
     cli("receipts", "forward", PERIOD, *as_("mun-131024"), "--out", returns)
     cli("receipts", "collect", returns, *as_("fed-13"))
-    out, _ = cli("purge", PERIOD, "--home", homes / "fed-13")
+    out, _ = cli("purge", PERIOD, "--home", homes / "fed-13", "--yes")
     assert "4 file(s)" in out and not package.exists() and not late.exists()  # two packages and their .sig files
-    cli("purge", PERIOD, "--home", homes / "fed-13", code=2)  # nothing left to purge
+    cli("purge", PERIOD, "--home", homes / "fed-13", "--yes", code=2)  # nothing left to purge
 
     # the operations log: who did what, verifiable, checkpointed
     log = (homes / "agency" / "ledger" / "oplog.jsonl").read_text().splitlines()
@@ -102,7 +102,8 @@ def test_a_month_through_the_cli(month, cli, tmp_path):
     out, _ = cli("log", "verify", "--home", homes / "mun-131016")
     assert out.startswith("OK: ") and "checkpoint(s) agree" in out
     ops = [json.loads(x)["op"] for x in (homes / "mun-131016" / "ledger" / "oplog.jsonl").read_text().splitlines()]
-    assert ops == ["opened", "receipt-made", "receipt-sent", "checkpoint-exported", "output-deleted"]
+    assert ops == ["opened", "receipt-made", *["output-written"] * 4, "receipt-sent", "checkpoint-exported",
+                   "purge-started", "output-deleted"]
     deleted = json.loads((homes / "mun-131016" / "ledger" / "oplog.jsonl").read_text().splitlines()[-1])["facts"]
     assert deleted["kind"] == "opened" and deleted["files"] == 4 and len(deleted["content_sha256"]) == 64
 

@@ -40,10 +40,11 @@ def test_the_parent_is_never_listed(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "listdir", lambda p=".": listed.append(str(p)) or real_listdir(p))
     monkeypatch.setattr(os, "scandir", lambda p=".": listed.append(str(p)) or real_scandir(p))
     assert _prepare_out(out, OUTPUTS) is False
-    _write_staged(out, OUTPUTS)
+    _write_staged(out, OUTPUTS, tmp_path / "home")
     assert str(tmp_path) not in listed
     assert {p.name: p.read_bytes() for p in out.iterdir()} == OUTPUTS
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mun-131016"]  # no staging holder left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "mun-131016"]  # no staging holder left
+    assert not list((tmp_path / "home" / "chain" / "staging").iterdir())  # nor its note in the home
     assert _prepare_out(out, OUTPUTS) is True  # a rerun finds the same outputs in place
 
 
@@ -56,21 +57,20 @@ def test_a_link_planted_as_the_holder_is_removed_not_followed(tmp_path):
     _staging_holder(out).symlink_to(elsewhere, target_is_directory=True)
     assert _prepare_out(out, OUTPUTS) is False
     assert not _staging_holder(out).exists() and (elsewhere / "precious").read_bytes() == b"keep"
-    _write_staged(out, OUTPUTS)
+    _write_staged(out, OUTPUTS, tmp_path / "home")
     assert sorted(p.name for p in elsewhere.iterdir()) == ["precious"]
 
 
 def test_a_failed_write_leaves_no_output_and_no_plaintext(tmp_path, monkeypatch):
     out = tmp_path / "mun-131016"
-    calls = []
 
     def failing_fsync(fd):
-        calls.append(fd)
-        if len(calls) == 2:
+        if list(_staging_holder(out).glob("*/annex2.csv")):  # the second file fails to sync
             raise OSError(5, "I/O error")
 
     monkeypatch.setattr(chain_open.os, "fsync", failing_fsync)
     with pytest.raises(OSError):
-        _write_staged(out, OUTPUTS)
+        _write_staged(out, OUTPUTS, tmp_path / "home")
     assert not out.exists()
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["home"]
+    assert not list((tmp_path / "home" / "chain" / "staging").iterdir())

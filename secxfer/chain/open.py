@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import secrets
 import shutil
@@ -21,7 +22,8 @@ from secxfer.chain.home import ChainHome
 from secxfer.chain.package import ReceivedPackage, receive
 from secxfer.chain.verify import ANNEX_FILES
 from secxfer.errors import NotFoundError, OutputExistsError, UsageError
-from secxfer.fsutil import TEMP_PREFIX, binary, fsync_dir, rename_into_place
+from secxfer.chain.staging import HOLDER_PREFIX, noted
+from secxfer.fsutil import binary, fsync_dir, rename_into_place
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class OpenResult:
     directory_version: int
     origin_package_id: str = ""  # the delivery: the agency's package id (hop 0), as the replay record keys it
     delivery_id: str = ""  # the agency's commitment's delivery id
+    sha256: tuple[bytes, ...] = ()  # of each file in ``files``, as written (recorded for purge)
 
 
 def _to_utf8(data: bytes) -> bytes:
@@ -54,7 +57,7 @@ def _staging_holder(out: Path) -> Path:
     looking at one path, not by listing ``out``'s parent (which may hold every
     municipality's output); each run still stages under its own random name inside it.
     """
-    return out.parent / f"{TEMP_PREFIX}open-{out.name}"
+    return out.parent / f"{HOLDER_PREFIX}{out.name}"
 
 
 def _prepare_out(out: Path, outputs: dict[str, bytes]) -> bool:
@@ -83,16 +86,23 @@ def _prepare_out(out: Path, outputs: dict[str, bytes]) -> bool:
     return False
 
 
-def _write_staged(out: Path, outputs: dict[str, bytes]) -> None:
+def _write_staged(out: Path, outputs: dict[str, bytes], home: Path) -> None:
     """Write ``outputs`` into a private staging folder, then rename it to ``out`` in one step.
 
     No file in the staging folder is ever under a final name, so each is written in
     place and fsynced, and the folder is fsynced once before the rename (not once per
-    file): ``out`` appears only with every file complete and durable.
+    file): ``out`` appears only with every file complete and durable. The staging
+    folder is noted in ``home`` meanwhile, so a killed run's leftover is found and
+    removed by the next run (secxfer.chain.staging).
     """
     holder = _staging_holder(out)
     holder.mkdir(mode=0o700, exist_ok=True)
     staging = holder / secrets.token_hex(6)
+    with noted(home, staging):
+        _fill_and_rename(staging, out, outputs, holder)
+
+
+def _fill_and_rename(staging: Path, out: Path, outputs: dict[str, bytes], holder: Path) -> None:
     staging.mkdir(mode=0o700)
     try:
         for name, data in outputs.items():
@@ -186,7 +196,7 @@ def open_package(
             outputs.update(_officer_workbook(pkg, me))
         written = [out / name for name in outputs]
         if not _prepare_out(out, outputs):
-            _write_staged(out, outputs)
+            _write_staged(out, outputs, Path(home))
         manifest = pkg.manifest
         ChainHome(home).remember_processed(
             package_id=manifest.package_id, origin=pkg.chain.origin.package_id,
@@ -207,4 +217,5 @@ def open_package(
             directory_version=pkg.directory.version,
             origin_package_id=pkg.chain.origin.package_id,
             delivery_id=pkg.chain.commitment.delivery_id,
+            sha256=tuple(hashlib.sha256(data).digest() for data in outputs.values()),
         )

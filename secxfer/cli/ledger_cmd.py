@@ -240,11 +240,68 @@ def register(app: typer.Typer) -> None:
         period: Annotated[str, typer.Argument(help="YYYY-MM or YYYY-MM..YYYY-MM.")],
         home: HomeOption = None,
         operator: OperatorOption = None,
+        yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking (for scheduled jobs).")] = False,
+        force: Annotated[
+            bool, typer.Option("--force", help="Purge although reconciliation reports contradictions (logged).")
+        ] = False,
     ) -> None:
         """Remove the period's packages and opened files once receipts confirm delivery (else remove nothing)."""
-        from secxfer.ledger.purge import purge
+        from secxfer.ledger.purge import purge, require_nothing_kept
 
-        result = purge(period, home=resolve_home(home), operator=operator)
-        for line in result.removed:
-            typer.echo(t("purge.removed", line=line))
-        typer.echo(t("purge.summary", files=result.files, bytes=result.bytes))
+        def confirm(plan) -> bool:
+            for line in purge_plan_lines(plan):
+                typer.echo(line)
+            return yes or _ask(t("purge.confirm"))
+
+        result = purge(period, home=resolve_home(home), operator=operator, force=force, confirm=confirm)
+        for line in purge_result_lines(result):
+            typer.echo(line)
+        require_nothing_kept(result)
+
+
+def _ask(question: str) -> bool:
+    """A y/N answer from standard input; no input at all refuses (PurgeNeedsConfirmationError)."""
+    import sys
+
+    from secxfer.ledger.errors import PurgeNeedsConfirmationError
+
+    print(question, end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline() if sys.stdin is not None else ""
+    except (OSError, ValueError):
+        answer = ""
+    if not answer:
+        print(file=sys.stderr)
+        raise PurgeNeedsConfirmationError("purge deletes files and asks first, but there is no input to answer")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def purge_plan_lines(plan) -> list[str]:
+    """What purge is about to remove: one line per folder (counts only, no personal data)."""
+    from secxfer.cli.i18n import t
+
+    lines = [t("purge.plan", participant=plan.participant, name=plan.name, period=plan.period,
+               files=plan.files, folders=len(plan.folders))]
+    for folder in plan.folders:
+        key = "purge.plan_opened" if folder.kind == "opened" else "purge.plan_package"
+        line = t(key, folder=folder.folder, files=folder.files, package=folder.package_id[:8])
+        lines.append(line + (t("purge.plan_interrupted") if folder.interrupted else ""))
+    lines += [t("purge.plan_staging", folder=folder) for folder in plan.leftovers]
+    if plan.forced:
+        lines.append(t("purge.forced", count=len(plan.forced), first=plan.forced[0]))
+    return lines
+
+
+def purge_result_lines(result) -> list[str]:
+    """Each folder emptied and what was removed; each file kept and why; the totals."""
+    from secxfer.cli.i18n import t
+
+    lines = []
+    for folder in result.folders:
+        key = "purge.partly" if folder.kept else "purge.emptied"
+        lines.append(t(key, folder=folder.folder, removed=folder.removed, absent=folder.absent, kept=len(folder.kept)))
+        lines += [t("purge.kept", name=name, why=t(f"purge.why.{why}")) for name, why in folder.kept]
+    for swept in result.staging:
+        lines.append(t("purge.staging", folder=swept.folder, files=swept.files))
+    lines.append(t("purge.summary", period=result.period, files=result.files, bytes=result.bytes))
+    return lines

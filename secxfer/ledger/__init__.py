@@ -14,7 +14,8 @@ it). One module per concept; formats are specified in docs/ledger.md.
 * :mod:`~secxfer.ledger.status` — ``status``: the same with the deadline, as a table or JSON;
 * :mod:`~secxfer.ledger.oplog`, :mod:`~secxfer.ledger.tlog`, :mod:`~secxfer.ledger.checkpoint`
   — the tamper-evident operations log, its Merkle tree and signed checkpoints;
-* :mod:`~secxfer.ledger.purge` — ``purge``: remove a period's outputs once confirmed;
+* :mod:`~secxfer.ledger.purge`, :mod:`~secxfer.ledger.outputs` — ``purge``: remove a period's
+  outputs once confirmed, only as the signed log records them (hash compared, no link followed);
 * :mod:`~secxfer.ledger.store`, :mod:`~secxfer.ledger.returns`, :mod:`~secxfer.ledger.evidence`
   — the home's ledger files, return media, signed-document plumbing.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from secxfer.errors import IntegrityError, OperationalError
+from secxfer.errors import IntegrityError, OperationalError, UsageError
 
 
 class LedgerWarning(UserWarning):
@@ -58,3 +58,42 @@ class PurgeRefusedError(OperationalError):
     """Outputs cannot be removed yet: onward delivery is not confirmed."""
 
     default_hint = "collect the missing receipts first (secxfer receipts collect), then purge again"
+
+
+class PurgeRecordsError(IntegrityError):
+    """The record of what this home wrote cannot be trusted, so purge deletes nothing."""
+
+    default_hint = (
+        "keep the operations log and its checkpoints as they are ('secxfer log verify' names the problem), "
+        "delete nothing by hand, and report the incident"
+    )
+
+
+class PurgeBlockedError(IntegrityError):
+    """The period's reconciliation reports contradictions: the outputs may be evidence."""
+
+    default_hint = (
+        "find out what the contradiction is first (secxfer reconcile PERIOD; docs/operations.md, 'The monthly "
+        "close'); to purge anyway pass --force, which is logged"
+    )
+
+
+class PurgeKeptError(OperationalError):
+    """Purge left files that are not what secxfer wrote there (changed, replaced, behind a link)."""
+
+    default_hint = (
+        "check the named files: secxfer deletes only what it wrote; delete them under your office's rules "
+        "if they hold this period's data"
+    )
+
+
+class PurgeCancelledError(OperationalError):
+    """The operator did not confirm the deletion."""
+
+    default_hint = "nothing was removed; run purge again and answer y, or pass --yes"
+
+
+class PurgeNeedsConfirmationError(UsageError):
+    """Purge asks before deleting, and there is no one to answer (no terminal input)."""
+
+    default_hint = "pass --yes to confirm the deletion in advance (for example in a scheduled job)"

@@ -40,6 +40,7 @@ OPERATIONS = frozenset({
     "key-generated", "directory-imported", "sealed", "relayed", "opened", "seal-failed", "relay-failed",
     "open-failed", "report-written", "receipt-made", "receipt-sent", "receipts-collected", "receipts-forwarded",
     "output-deleted", "log-recovered", "log-restarted", "checkpoint-exported",
+    "output-written", "purge-started", "staging-removed",  # purge's record (secxfer.ledger.outputs)
 })
 RESTART_OP = "log-restarted"
 OPERATOR_ENV = "SECXFER_OPERATOR"

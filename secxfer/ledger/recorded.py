@@ -11,7 +11,10 @@ of the same name and then, around it:
 * a relay or open that fails authentication signs a receipt whose disposition names
   the failure (``replayed``, ``not-for-us``, …), logs ``…-failed``, and re-raises.
 
-Reports and receipts are kept in the home's evidence; with ``receipts_out`` the
+Every file purge may later remove is logged as ``output-written`` with its hash
+(secxfer.ledger.outputs), and relay and open first sweep plaintext staging folders an
+interrupted open left in this home (secxfer.chain.staging). Reports and receipts are
+kept in the home's evidence; with ``receipts_out`` the
 receipt is also sealed to the sender onto that return medium (``receipt-sent``).
 Every call first checks the operations log against every checkpoint kept
 (secxfer.ledger.logcheck): a log that was rewritten, cut off or restored from a backup
@@ -33,6 +36,7 @@ from secxfer.errors import IntegrityError, ReplayError, SecxferError
 from secxfer.ledger import oplog
 from secxfer.ledger.errors import warn
 from secxfer.ledger.evidence import RECEIPT_KIND, REPORT_KIND, sign_model
+from secxfer.ledger.outputs import STAGING_REMOVED, WRITTEN, kept_package_facts, opened_facts
 from secxfer.ledger.receipts import (
     PackageFacts,
     Receipt,
@@ -81,6 +85,23 @@ class _Trail:
         if self._entries:
             entries, self._entries = self._entries, []
             oplog.append_many(self.home, entries, who=self.who, now=self.now)
+
+    def outputs(self, facts: list[dict]) -> None:
+        """Queue one ``output-written`` entry per file purge may later remove (secxfer.ledger.outputs)."""
+        for one in facts:
+            self.log(WRITTEN, **one)
+
+    def sweep_staging(self) -> None:
+        """Remove plaintext staging folders interrupted opens in this home left; say so and log it."""
+        from secxfer.chain.staging import sweep
+
+        swept = sweep(self.home)
+        for one in swept:
+            kept = f"; kept {', '.join(one.kept)}" if one.kept else ""
+            self.notify(f"removed {one.files} plaintext file(s) an interrupted open left in {one.folder}{kept}")
+            self.log(STAGING_REMOVED, folder=one.folder, files=one.files, kept=len(one.kept))
+        if swept:
+            self.flush()
 
     def keep(self, kind: str, document: HopReport | Receipt) -> tuple[str, bytes]:
         """Sign, verify against the directory, store; return the SHA-256 (hex) and the signed bytes."""
@@ -190,14 +211,12 @@ def seal(*, key, home: Path, operator: str | None = None, notify: Notify | None 
         raise
     package = result.package
     with trail.recording():
-        trail.ledger.note_output({"type": "package", "period": result.period, "path": str(package.path),
-                                  "recipient": package.recipient, "package_id": package.package_id,
-                                  "sha256": package.sha256.hex()})
         trail.log("sealed", period=result.period, package_id=package.package_id, sha256=package.sha256.hex(),
                   rows_read=list(result.rows_read), rows_sealed=list(result.rows_sealed),
                   rows_withheld=result.withheld_rows, covered=result.covered, rehearsal=result.rehearsal)
         digest, _ = trail.keep(REPORT_KIND, seal_report(result, reporter=trail.me, now=trail.now))
         trail.log("report-written", period=result.period, report_sha256=digest)
+        trail.outputs(kept_package_facts(package, result.period))
     trail.checkpoint()
     return result
 
@@ -208,6 +227,7 @@ def relay(package: Path, *, key, home: Path, operator: str | None = None, receip
     from secxfer.chain.relay import relay as chain_relay
 
     trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
+    trail.sweep_staging()
     seen: list[PackageFacts] = []
     try:
         try:
@@ -223,16 +243,14 @@ def relay(package: Path, *, key, home: Path, operator: str | None = None, receip
         raise
     facts = seen[0]
     with trail.recording():
-        for written in result.outputs:
-            trail.ledger.note_output({"type": "package", "period": facts.period, "path": str(written.path),
-                                      "recipient": written.recipient, "package_id": written.package_id,
-                                      "sha256": written.sha256.hex()})
         trail.log("relayed", period=facts.period, package_id=facts.package_id, sha256=facts.encrypted_sha256.hex(),
                   rows_in=list(result.rows_in), rows_out=list(result.rows_out), outputs=len(result.outputs),
                   rows_withheld=sum(sum(r) for r in result.withheld.values()))
         digest, _ = trail.keep(REPORT_KIND, relay_report(result, facts, reporter=trail.me, now=trail.now))
         trail.log("report-written", period=facts.period, report_sha256=digest)
         trail.receipt(accepted_receipt(facts, issuer=trail.me, action="relay", now=trail.now), receipts_out)
+        for written in result.outputs:
+            trail.outputs(kept_package_facts(written, facts.period))
     trail.checkpoint()
     return result
 
@@ -243,6 +261,7 @@ def open_package(package: Path, *, key, home: Path, out: Path, operator: str | N
     from secxfer.chain.open import open_package as chain_open
 
     trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
+    trail.sweep_staging()
     seen: list[PackageFacts] = []
     try:
         try:
@@ -258,10 +277,9 @@ def open_package(package: Path, *, key, home: Path, out: Path, operator: str | N
         raise
     facts = seen[0]
     with trail.recording():
-        trail.ledger.note_output({"type": "opened", "period": facts.period, "path": str(Path(out)),
-                                  "package_id": facts.package_id, "files": [p.name for p in result.files]})
         trail.log("opened", period=facts.period, package_id=facts.package_id, sha256=facts.encrypted_sha256.hex(),
                   rows=list(result.rows), files=len(result.files))
         trail.receipt(accepted_receipt(facts, issuer=trail.me, action="open", now=trail.now), receipts_out)
+        trail.outputs(opened_facts(result, facts.period, facts.package_id))
     trail.checkpoint()
     return result

@@ -7,8 +7,6 @@
     ledger/held/<child>/           checkpoints of a child's log held here (secxfer.ledger.forks)
     ledger/evidence/<period>.jsonl verified signed receipts and hop reports, own and
                                    collected: one envelope per line, each kept once
-    ledger/outputs.jsonl           outputs written here (packages, opened folders) and
-                                   receipts sent, for ``secxfer purge``
 
 Collecting the same receipt twice stores it once (documents are compared by hash).
 Nothing here holds personal data: ids, codes, counts, hashes and file names only.
@@ -17,7 +15,6 @@ Nothing here holds personal data: ids, codes, counts, hashes and file names only
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -54,33 +51,12 @@ def _cut_torn_tail(path: Path) -> None:
             os.fsync(handle.fileno())
 
 
-def append_line(path: Path, record: dict) -> None:
-    """Append one JSON line and fsync it."""
-    _append(path, json.dumps(record, sort_keys=True, ensure_ascii=True).encode() + b"\n")
-
-
-def read_lines(path: Path) -> list[dict]:
-    """Records of a JSON-lines file; a torn last line (crash) is skipped, never trusted."""
-    if not path.is_file():
-        return []
-    records = []
-    for line in path.read_bytes().split(b"\n"):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            records.append(record)
-    return records
-
-
 class LedgerHome:
     def __init__(self, home: Path) -> None:
         self.home = Path(home)
         self.root = self.home / "ledger"
         self.log_path = self.root / "oplog.jsonl"
         self.checkpoints = self.root / "checkpoints"
-        self.outputs_path = self.root / "outputs.jsonl"
 
     def ensure(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -145,11 +121,3 @@ class LedgerHome:
             if created:
                 fsync_dir(path.parent)
         return len(new)
-
-    # -- outputs written here (for purge) ---------------------------------------------
-
-    def note_output(self, record: dict) -> None:
-        append_line(self.outputs_path, record)
-
-    def outputs(self) -> list[dict]:
-        return read_lines(self.outputs_path)
