@@ -347,7 +347,8 @@ def test_open_killed_just_before_its_final_rename_leaves_no_plaintext_after_the_
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     holder = where / "received" / f"{TEMP_PREFIX}open-2026-10"
     (staging,) = holder.iterdir()
-    assert sorted(p.name for p in staging.iterdir()) == ["annex1.csv", "annex2.csv", "annex3.csv"]
+    plaintext = sorted(p.name for p in staging.iterdir())
+    assert plaintext[1:] == ["annex1.csv", "annex2.csv", "annex3.csv"] and plaintext[0].endswith(".xlsx")
     if then == "purge":
         args = ["purge", "2026-10", "--home", "homes/mun-141003", "--yes"]
     else:
@@ -355,8 +356,8 @@ def test_open_killed_just_before_its_final_rename_leaves_no_plaintext_after_the_
     rerun = Stage(where, args).run(where)
     assert rerun.returncode == 0, rerun.stderr
     reported = rerun.stdout + rerun.stderr
-    assert f"removed 3 plaintext file(s) an interrupted open left in {staging.resolve()}" in reported
+    assert f"removed 4 plaintext file(s) an interrupted open left in {staging.resolve()}" in reported
     assert not holder.exists()
-    left = sorted(str(p.relative_to(where)) for p in where.rglob("annex*.csv"))
-    assert left == ([] if then == "purge" else [f"received/elsewhere/annex{a}.csv" for a in (1, 2, 3)])
+    left = sorted(str(p.relative_to(where)) for p in [*where.rglob("annex*.csv"), *where.rglob("*.xlsx")])
+    assert left == ([] if then == "purge" else sorted(f"received/elsewhere/{name}" for name in plaintext))
     _log_ok(where / "homes" / "mun-141003")

@@ -31,6 +31,8 @@ MUN = "mun-131016"
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 MONTHS = ["2026-08", "2026-09", "2026-10"]
 QUIET = dict(notify=lambda message: None)
+CSVS = ["annex1.csv", "annex2.csv", "annex3.csv"]
+FILES = 4  # the three annex CSVs and the officer's workbook
 
 
 class Office:
@@ -81,16 +83,16 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 def test_a_municipality_opening_into_one_folder_purges_it_every_month(office):
     for month in MONTHS:
         opened = office.deliver(month)
-        assert sorted(p.name for p in office.out.iterdir()) == ["annex1.csv", "annex2.csv", "annex3.csv"]
+        assert sorted(p.name for p in office.out.iterdir()) == [f"{month}_{MUN}_千代田区_特定技能.xlsx", *CSVS]
         result = purge(month, home=office.home(), now=NOW)
         (emptied,) = result.folders
-        assert (emptied.removed, emptied.absent, emptied.kept, emptied.folder_removed) == (3, 0, [], True)
+        assert (emptied.removed, emptied.absent, emptied.kept, emptied.folder_removed) == (FILES, 0, [], True)
         assert emptied.folder == os.path.realpath(office.out) and emptied.package_id == opened.package_id
         assert not office.out.exists()
         with pytest.raises(UsageError, match=f"nothing recorded here for {month} is left"):
             purge(month, home=office.home(), now=NOW)
     deleted = [e["facts"] for e in office.ops() if e["op"] == "output-deleted"]
-    assert [d["period"] for d in deleted] == MONTHS and all(d["files"] == 3 for d in deleted)
+    assert [d["period"] for d in deleted] == MONTHS and all(d["files"] == FILES for d in deleted)
     assert oplog.verify_log(office.home()).ok
 
 
@@ -102,11 +104,12 @@ def test_last_months_record_never_deletes_this_months_data(office):
     november = _snapshot(office.out)
     result = purge("2026-09", home=office.home(), now=NOW)
     (folder,) = result.folders
-    assert folder.removed == 0 and sorted(why for _, why in folder.kept) == ["differs"] * 3
-    assert _snapshot(office.out) == november  # the hashes differ: kept, reported
+    assert folder.kept == [(name, "differs") for name in CSVS]  # the same names, other hashes: kept, reported
+    assert folder.removed == 0 and folder.absent == 1  # September's workbook (named by month) went with the move
+    assert _snapshot(office.out) == november
     with pytest.raises(PurgeKeptError, match="3 file"):
         require_nothing_kept(result)
-    assert purge("2026-10", home=office.home(), now=NOW).files == 3 and not office.out.exists()
+    assert purge("2026-10", home=office.home(), now=NOW).files == FILES and not office.out.exists()
 
 
 # -- 1: a symbolic link on the recorded path is never followed --------------------------
@@ -127,9 +130,9 @@ def test_a_linked_output_folder_is_not_followed_and_the_purge_is_still_recorded(
     before = _snapshot(victim)
     result = purge("2026-10", home=office.home(), now=NOW)
     assert _snapshot(victim) == before
-    assert [why for _, why in result.folders[0].kept] == ["linked"] * 3
+    assert [why for _, why in result.folders[0].kept] == ["linked"] * FILES
     assert [e["op"] for e in office.ops()][-2:] == ["purge-started", "output-deleted"]  # recorded all the same
-    assert office.ops()[-1]["facts"]["kept"] == 3
+    assert office.ops()[-1]["facts"]["kept"] == FILES
     with pytest.raises(PurgeKeptError):
         require_nothing_kept(result)
 
@@ -162,7 +165,7 @@ def test_an_edited_record_entry_is_refused(office):
     log.write_bytes(b"\n".join(lines))
     with pytest.raises(PurgeRecordsError, match="does not verify"):
         purge("2026-10", home=office.home(), now=NOW)
-    assert len(list(office.out.iterdir())) == 3
+    assert len(list(office.out.iterdir())) == FILES
 
 
 def test_the_old_unprotected_record_file_is_not_read(office):
@@ -173,7 +176,7 @@ def test_the_old_unprotected_record_file_is_not_read(office):
     legacy = office.home() / "ledger" / "outputs.jsonl"
     legacy.write_text(json.dumps({"type": "opened", "period": "2026-10", "path": str(victim),
                                   "package_id": "0" * 32, "files": ["annex1.csv"]}) + "\n")
-    assert purge("2026-10", home=office.home(), now=NOW).files == 3
+    assert purge("2026-10", home=office.home(), now=NOW).files == FILES
     assert (victim / "annex1.csv").exists()
 
 
@@ -181,7 +184,7 @@ def test_a_changed_file_is_kept_and_reported(office):
     office.deliver("2026-10")
     (office.out / "annex2.csv").write_bytes(b"edited in a spreadsheet")
     result = purge("2026-10", home=office.home(), now=NOW)
-    assert result.folders[0].removed == 2 and result.folders[0].kept == [("annex2.csv", "differs")]
+    assert result.folders[0].removed == FILES - 1 and result.folders[0].kept == [("annex2.csv", "differs")]
     assert sorted(p.name for p in office.out.iterdir()) == ["annex2.csv"]
     # still due: the next purge reports it again rather than calling the period done
     again = purge("2026-10", home=office.home(), now=NOW)
@@ -204,7 +207,7 @@ def test_a_purge_cut_short_is_completed_by_the_next_run(office, monkeypatch):
     assert not office.out.exists()  # files and folder went; the log does not say so yet
     seen = []
     result = purge("2026-10", home=office.home(), now=NOW, confirm=lambda plan: seen.append(plan) or True)
-    assert seen[0].folders[0].interrupted and result.folders[0].absent == 3
+    assert seen[0].folders[0].interrupted and result.folders[0].absent == FILES
     assert [e["op"] for e in office.ops()][-3:] == ["purge-started", "purge-started", "output-deleted"]
     with pytest.raises(UsageError, match="nothing recorded"):
         purge("2026-10", home=office.home(), now=NOW)
@@ -225,9 +228,9 @@ def test_contradictions_block_purge_unless_forced_and_forcing_is_logged(office):
     _contradict(office, "2026-10")
     with pytest.raises(PurgeBlockedError, match="contradiction"):
         purge("2026-10", home=office.home(), now=NOW)
-    assert len(list(office.out.iterdir())) == 3
+    assert len(list(office.out.iterdir())) == FILES
     result = purge("2026-10", home=office.home(), now=NOW, force=True)
-    assert result.files == 3 and result.forced
+    assert result.files == FILES and result.forced
     started = [e for e in office.ops() if e["op"] == "purge-started"][-1]["facts"]
     assert started["forced"] is True and started["contradictions"] >= 1
 
@@ -236,7 +239,7 @@ def test_declining_the_confirmation_removes_nothing(office):
     office.deliver("2026-10")
     with pytest.raises(PurgeCancelledError):
         purge("2026-10", home=office.home(), now=NOW, confirm=lambda plan: False)
-    assert len(list(office.out.iterdir())) == 3
+    assert len(list(office.out.iterdir())) == FILES
     assert "purge-started" not in [e["op"] for e in office.ops()]
 
 
@@ -251,7 +254,7 @@ def _leave_staging(office: Office) -> Path:
     note = noted(office.home(), staging)
     note.__enter__()
     staging.mkdir()
-    for name in ("annex1.csv", "annex2.csv", "annex3.csv"):
+    for name in (*CSVS, f"2026-10_{MUN}_千代田区_特定技能.xlsx"):
         (staging / name).write_bytes(b"personal data")
     note.gen.close()  # the process dies: the note stays, its lock goes with the process
     return holder
@@ -269,8 +272,8 @@ def test_the_next_open_removes_a_killed_opens_staging_and_says_so(office):
     recorded.open_package(to_mun, key=k[MUN], home=office.home(), out=office.root / "other", now=NOW,
                           notify=messages.append)
     assert not holder.exists()
-    assert messages == [f"removed 3 plaintext file(s) an interrupted open left in {os.path.realpath(holder)}/0123456789ab"]
-    assert [e["facts"]["files"] for e in office.ops() if e["op"] == "staging-removed"] == [3]
+    assert messages == [f"removed {FILES} plaintext file(s) an interrupted open left in {os.path.realpath(holder)}/0123456789ab"]
+    assert [e["facts"]["files"] for e in office.ops() if e["op"] == "staging-removed"] == [FILES]
 
 
 def test_purge_removes_a_killed_opens_staging_even_with_nothing_else_to_purge(office):
@@ -280,7 +283,7 @@ def test_purge_removes_a_killed_opens_staging_even_with_nothing_else_to_purge(of
     seen = []
     result = purge("2026-10", home=office.home(), now=NOW, confirm=lambda plan: seen.append(plan) or True)
     assert seen[0].leftovers and not seen[0].folders
-    assert [s.files for s in result.staging] == [3] and not holder.exists()
+    assert [s.files for s in result.staging] == [FILES] and not holder.exists()
 
 
 def test_a_forged_staging_note_is_never_acted_on(office):
@@ -313,20 +316,20 @@ def test_cli_asks_names_each_folder_and_refuses_without_an_answer(office, cli):
     office.deliver("2026-10")
     home = office.home()
     out, err = cli("purge", "2026-10", "--home", home, code=EXIT_USAGE)  # pytest's stdin: nothing to read
-    assert "no input to answer" in err and "--yes" in err and len(list(office.out.iterdir())) == 3
+    assert "no input to answer" in err and "--yes" in err and len(list(office.out.iterdir())) == FILES
     out, err = cli("purge", "2026-10", "--home", home, code=EXIT_OPERATIONAL, stdin="n\n")
     assert "Delete these files? [y/N]" in err and "cancelled: nothing was removed" in err
-    assert f"  {os.path.realpath(office.out)}: 3 opened CSV file(s) of package" in out
+    assert f"  {os.path.realpath(office.out)}: {FILES} opened file(s) (CSV, workbook) of package" in out
     out, _ = cli("purge", "2026-10", "--home", home, stdin="y\n")
-    assert f"emptied {os.path.realpath(office.out)}: 3 file(s) removed, 0 already gone" in out
-    assert "2026-10: 3 file(s)" in out and not office.out.exists()
+    assert f"emptied {os.path.realpath(office.out)}: {FILES} file(s) removed, 0 already gone" in out
+    assert f"2026-10: {FILES} file(s)" in out and not office.out.exists()
 
 
 def test_cli_three_months_into_one_folder(office, cli):
     for month in MONTHS:
         office.deliver(month)
         out, _ = cli("purge", month, "--home", office.home(), "--yes")
-        assert "3 file(s) removed" in out and not office.out.exists()
+        assert f"{FILES} file(s) removed" in out and not office.out.exists()
     _, err = cli("purge", MONTHS[0], "--home", office.home(), "--yes", code=EXIT_USAGE)
     assert "nothing recorded here for 2026-08 is left to purge" in err
 
@@ -342,7 +345,7 @@ def test_cli_link_crafted_record_and_contradiction(office, cli):
     out, err = cli("purge", "2026-10", "--home", office.home(), "--yes", "--force", code=EXIT_OPERATIONAL)
     assert "--force: purging although reconciliation reports" in out
     assert "kept annex1.csv: a symbolic link (or junction) lies on its path" in out
-    assert "3 file(s) kept, not what secxfer wrote there" in err and len(list(victim.iterdir())) == 3
+    assert f"{FILES} file(s) kept, not what secxfer wrote there" in err and len(list(victim.iterdir())) == FILES
     oplog.append(office.home(), op="output-written", who="mallory", facts={
         "period": "2026-10", "package_id": "0" * 32, "kind": "opened", "folder": str(victim), "name": "annex1.csv",
         "sha256": "00" * 32, "bytes": 1})
