@@ -164,7 +164,8 @@ def test_recovery_is_explicit_logged_and_checkpoints_resume(world):
     # operations run again and are checkpointed in the new epoch
     recorded.open_package(world.packages["mun2"], key=key, home=home, out=world.tmp / "opened2", now=NOW)
     check = verify_log(home)
-    assert check.ok and check.entries == 3 and (LedgerHome(home).checkpoints / "00000003.txt").is_file()
+    # restarted, opened, receipt-made and an output-written per file (3 CSVs, the workbook)
+    assert check.ok and check.entries == 7 and (LedgerHome(home).checkpoints / "00000007.txt").is_file()
 
 
 # -- a home restored from a backup: caught against what the medium carried up ---------------

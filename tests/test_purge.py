@@ -23,6 +23,7 @@ from secxfer.ledger.errors import (
     PurgeKeptError,
     PurgeRecordsError,
 )
+from secxfer.ledger.logcheck import verify_log
 from secxfer.ledger.purge import purge, require_nothing_kept
 from secxfer.network import build_network
 
@@ -93,7 +94,7 @@ def test_a_municipality_opening_into_one_folder_purges_it_every_month(office):
             purge(month, home=office.home(), now=NOW)
     deleted = [e["facts"] for e in office.ops() if e["op"] == "output-deleted"]
     assert [d["period"] for d in deleted] == MONTHS and all(d["files"] == FILES for d in deleted)
-    assert oplog.verify_log(office.home()).ok
+    assert verify_log(office.home()).ok
 
 
 def test_last_months_record_never_deletes_this_months_data(office):
