@@ -75,7 +75,7 @@ def vector_commitment():
     from secxfer.chain.verify import verify_chain
 
     envelopes = [good_entries()[f"manifest-{i}"] for i in range(3)]
-    return verify_chain(envelopes, vector_directory(), "mun-131016").commitment
+    return verify_chain(envelopes, vector_directory(), "mun-131016", now=NOW).commitment
 
 
 @functools.cache

@@ -26,7 +26,7 @@ def receipt(data: bytes) -> None:
     from secxfer.ledger.evidence import RECEIPT_KIND
 
     directory = fixtures.ledger_world()["directory"]
-    each(lambda: receipts.verify_receipt(data, directory),
+    each(lambda: receipts.verify_receipt(data, directory, now=fixtures.NOW),
           lambda: _payload_checks(data, receipts._decoder, RECEIPT_KIND))
 
 
@@ -37,7 +37,7 @@ def report(data: bytes) -> None:
     from secxfer.ledger.evidence import REPORT_KIND
 
     directory = fixtures.ledger_world()["directory"]
-    each(lambda: reports.verify_report(data, directory),
+    each(lambda: reports.verify_report(data, directory, now=fixtures.NOW),
           lambda: _payload_checks(data, reports._decoder, REPORT_KIND, reports.balance_problems))
 
 
@@ -52,8 +52,8 @@ def aggregate(data: bytes) -> None:
     world = fixtures.ledger_world()
     central = world["net"].secrets["central"]
     path = scratch_file("return.age", data)
-    each(lambda: agg.verify_aggregate(data, world["directory"], me="central"),
-          lambda: verify_item(open_sealed(path, central), world["directory"]),
+    each(lambda: agg.verify_aggregate(data, world["directory"], me="central", now=fixtures.NOW),
+          lambda: verify_item(open_sealed(path, central), world["directory"], now=fixtures.NOW),
           lambda: _payload_checks(data, agg._decoder, AGGREGATE_KIND))
 
 
@@ -63,7 +63,7 @@ def checkpoint(data: bytes) -> None:
     from secxfer.ledger import checkpoint as cp
 
     directory = fixtures.ledger_world()["directory"]
-    each(lambda: cp.parse_checkpoint(data), lambda: cp.verify_checkpoint(data, directory), lambda: cp.parse_proof(data))
+    each(lambda: cp.parse_checkpoint(data), lambda: cp.verify_checkpoint(data, directory, now=fixtures.NOW), lambda: cp.parse_proof(data))
 
 
 @target("oplog", max_len=32 * KIB)

@@ -53,7 +53,7 @@ def manifest(data: bytes) -> None:
     from secxfer.chain.manifest import decode_manifest
     from secxfer.chain.verify import verify_manifest
 
-    each(lambda: decode_manifest(data), lambda: verify_manifest(data, fixtures.vector_directory()))
+    each(lambda: decode_manifest(data), lambda: verify_manifest(data, fixtures.vector_directory(), now=fixtures.NOW))
 
 
 @target("outer")
@@ -66,7 +66,7 @@ def outer(data: bytes) -> None:
     if not package.exists():
         package.write_bytes((fixtures.VECTORS / fixtures.GOOD_VECTOR).read_bytes())
     scratch_file(fixtures.GOOD_VECTOR + ".sig", data)
-    each(lambda: decode_outer(data), lambda: verify_outer(package, fixtures.vector_directory()))
+    each(lambda: decode_outer(data), lambda: verify_outer(package, fixtures.vector_directory(), now=fixtures.NOW))
 
 
 @target("media-index", max_len=16 * KIB)

@@ -128,8 +128,36 @@ class RevokedKeyError(IntegrityError):
     default_hint = "the key was revoked; ask the sender to re-seal with its current key"
 
 
+class CompromisedKeyError(RevokedKeyError):
+    """A signature by a key revoked for compromise that this installation had not already
+    accepted: refused whatever date it claims (docs/keys.md, revocation classes)."""
+
+    default_hint = (
+        "the sender's key was revoked as stolen or lost; do not use this file, and ask the "
+        "sender for a new package signed with its current key"
+    )
+
+
+class FutureDatedError(IntegrityError):
+    """A document dated later than this computer's clock plus the allowed skew."""
+
+    default_hint = "check this computer's clock; if it is right, ask the sender to check theirs and send again"
+
+
 class ProvenanceError(IntegrityError):
     """Rows that do not match what the agency committed to."""
+
+
+class TimeOrderError(ProvenanceError):
+    """A relay's manifest dated before the manifest it continues (beyond the allowed skew)."""
+
+    default_hint = "a hop's date is impossible; do not use this package and ask the sender which computer's clock is wrong"
+
+
+class BeforeListingError(SignatureError):
+    """A signature dated before the key directory version that first listed its key."""
+
+    default_hint = "the document claims a date before its key was published; do not use it and ask the sender"
 
 
 class ConsentError(IntegrityError):

@@ -35,3 +35,8 @@ HOPS_MAX = 8
 PROOF_MAX_DEPTH = 32
 RECEIPT_MAX_BYTES = 64 * KIB
 KEY_FILE_MAX_BYTES = 64 * KIB
+
+# clocks: how far two honest computers' clocks may disagree (seconds). A hop may be
+# dated this much before the hop it continues, a document this much after the
+# verifier's own clock, a signature this much before its key was listed.
+CLOCK_SKEW_SECONDS = 15 * 60

@@ -179,7 +179,7 @@ def check_no_partial_file(net, where: Path, directory) -> None:
                 entries = container.parse(decrypt_bytes([_identity(net, item.name)], item.read_bytes()))
                 assert {"trust", "leaves", "annex1.csv"} <= set(entries), item
                 if Path(str(item) + media.SIDECAR_SUFFIX).exists():
-                    verify_outer(item, directory)
+                    verify_outer(item, directory, now=NOW)
             elif item.name == media.INDEX_NAME:
                 index = media.decode_index(SignedDocument.decode(item.read_bytes()).payload)
                 for entry in index.packages:

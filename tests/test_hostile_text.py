@@ -98,7 +98,7 @@ def _fed_report(network, home: Path):
     from secxfer.ledger.evidence import trusted_directory
     from secxfer.ledger.reconcile import load_evidence
 
-    evidence = load_evidence(home, PERIOD, trusted_directory(home, NOW))
+    evidence = load_evidence(home, PERIOD, trusted_directory(home, NOW), now=NOW)
     (report,) = [r for r in evidence.reports if r.reporter == "fed-13"]
     return report
 
@@ -178,7 +178,7 @@ def test_an_overlong_detail_is_refused_when_the_receipt_is_verified(month, fed_h
 
     raw = _signed_receipt(month, fed_home, "A" * 20_119)
     with pytest.raises(FormatError, match=f"detail has 20119 characters; the limit is {DETAIL_MAX_CHARS}"):
-        verify_receipt(raw, trusted_directory(fed_home, NOW))
+        verify_receipt(raw, trusted_directory(fed_home, NOW), now=NOW)
     _store_raw(fed_home, raw)
     out, _ = run_cli("status", PERIOD, "--home", fed_home, code=EXIT_INTEGRITY)
     assert "invalid-evidence" in out and "detail has 20119 characters" in out and "A" * 400 not in out
@@ -209,7 +209,7 @@ def test_hop_report_fields_are_checked_when_verified(month, fed_home, run_cli, c
     forged = msgspec.structs.replace(report, created=NOW + dt.timedelta(seconds=1), **changes)
     raw = sign_model(REPORT_KIND, forged, month.secrets["fed-13"])
     with pytest.raises(ProvenanceError, match=message):
-        verify_report(raw, trusted_directory(fed_home, NOW))
+        verify_report(raw, trusted_directory(fed_home, NOW), now=NOW)
     _store_raw(fed_home, raw)
     out, _ = run_cli("status", PERIOD, "--home", fed_home, code=EXIT_INTEGRITY)
     assert "invalid-evidence" in out and not any(mark in out for mark in RAW_MARKS)

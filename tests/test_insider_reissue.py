@@ -137,7 +137,7 @@ def test_the_refused_reissue_leaves_a_receipt_naming_the_delivery(world, tmp_pat
     with pytest.raises(ReplayError):
         recorded.open_package(reissued, key=network.secrets[MUN], home=home, out=tmp_path / "second", now=NOW,
                               notify=lambda _: None)
-    receipts = load_evidence(home, "2026-10", trusted_directory(home, NOW)).receipts
+    receipts = load_evidence(home, "2026-10", trusted_directory(home, NOW), now=NOW).receipts
     refused = [r for r in receipts if not r.accepted]
     assert [r.disposition for r in refused] == ["replayed"]
     assert refused[0].origin_package_id == sealed.package.package_id

@@ -130,7 +130,7 @@ def test_a_federation_withholds_and_the_withdrawn_municipality_gets_no_package(b
     assert fed.withheld == {WITHDRAWN: world.sealed.per_insurer[WITHDRAWN]}
     assert world.open_all(fed.outputs) == {f"mun-{c}": world.sealed.per_insurer[c] for c in OTHERS}
     _no_package_for_the_withdrawn(world)
-    reports = load_evidence(world.home("fed-13"), "2026-10", trusted_directory(world.home("fed-13"), NOW)).reports
+    reports = load_evidence(world.home("fed-13"), "2026-10", trusted_directory(world.home("fed-13"), NOW), now=NOW).reports
     (report,) = [r for r in reports if r.reporter == "fed-13"]
     assert [(w.code, w.reason, w.rows) for w in report.withheld] == [
         (WITHDRAWN, "consent-withdrawn", world.sealed.per_insurer[WITHDRAWN])]

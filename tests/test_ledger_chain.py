@@ -95,7 +95,7 @@ class World:
     def own_receipt(self, pid: str) -> Receipt:
         from secxfer.ledger.reconcile import load_evidence
 
-        evidence = load_evidence(self.home(pid), PERIOD, trusted_directory(self.home(pid), NOW))
+        evidence = load_evidence(self.home(pid), PERIOD, trusted_directory(self.home(pid), NOW), now=NOW)
         (receipt,) = [r for r in evidence.receipts if r.issuer == pid]
         return receipt
 
@@ -139,12 +139,12 @@ def test_hop_reports_add_up(base, tmp_path):
     from secxfer.ledger.reports import balance_problems
 
     world = World(base, tmp_path)
-    evidence = load_evidence(world.home("agency"), PERIOD, world.network_directory())
+    evidence = load_evidence(world.home("agency"), PERIOD, world.network_directory(), now=NOW)
     (report,) = evidence.reports
     assert report.action == "seal" and balance_problems(report) == []
     assert [w.code for w in report.withheld] == NO_CONSENT and [x.code for x in report.leaves] == sorted(COVERED)
     assert sum(report.rows_in) == sum(report.outputs[0].rows) + sum(sum(w.rows) for w in report.withheld)
-    evidence = load_evidence(world.home("central"), PERIOD, world.network_directory())
+    evidence = load_evidence(world.home("central"), PERIOD, world.network_directory(), now=NOW)
     (report,) = evidence.reports
     assert len(report.outputs) == 47 and balance_problems(report) == []
     assert report.input.package_id == world.sealed.package.package_id
@@ -212,7 +212,7 @@ def test_package_opened_twice_is_caught(base, tmp_path):
     # The same package opened again in a second installation (a copy of the pristine home):
     second = tmp_path / "second-home"
     shutil.copytree(world.base_root / "pristine" / "mun-131016", second)
-    later = NOW + dt.timedelta(hours=2)
+    later = NOW + dt.timedelta(minutes=10)  # within the clock skew of the reconciliation below
     recorded.open_package(package, key=world.key("mun-131016"), home=second, out=tmp_path / "copy", now=later,
                           receipts_out=world.returns)
     # ...and offered again in the first one, which refuses it as a replay and says so.
@@ -299,14 +299,14 @@ def test_report_that_does_not_add_up(base, tmp_path):
     from secxfer.ledger.reconcile import load_evidence
 
     world = World(base, tmp_path)
-    (report,) = load_evidence(world.home("fed-13"), PERIOD, world.network_directory()).reports
+    (report,) = load_evidence(world.home("fed-13"), PERIOD, world.network_directory(), now=NOW).reports
     padded = msgspec.structs.replace(report, rows_in=(report.rows_in[0] + 5, *report.rows_in[1:]),
                                      created=NOW + dt.timedelta(seconds=1))
     raw = sign_model(REPORT_KIND, padded, world.key("fed-13"))
     from secxfer.ledger.collect import verify_item
     from secxfer.ledger.store import LedgerHome
 
-    LedgerHome(world.home("agency")).keep([verify_item(raw, world.network_directory())], PERIOD)
+    LedgerHome(world.home("agency")).keep([verify_item(raw, world.network_directory(), now=NOW)], PERIOD)
     world.collect_up()
     rec = reconcile_home(world.home("agency"), PERIOD, now=NOW)
     (problem,) = problems_of(rec, "unbalanced")
@@ -338,7 +338,7 @@ def test_damaged_package_gets_a_failure_receipt(base, tmp_path):
     assert (copy.severity, copy.where) == ("warning", "mun-271004") and "integrity-failed" in copy.message
     from secxfer.ledger.reconcile import load_evidence
 
-    evidence = load_evidence(world.home("agency"), PERIOD, world.network_directory())
+    evidence = load_evidence(world.home("agency"), PERIOD, world.network_directory(), now=NOW)
     (failure,) = [r for r in evidence.receipts if r.issuer == "mun-271004" and not r.accepted]
     # the outer signature no longer matches the damaged file: its claims are marked unverified
     assert failure.disposition == "integrity-failed" and not failure.claims_verified and failure.sender == "fed-27"

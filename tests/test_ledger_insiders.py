@@ -33,7 +33,7 @@ class Insider(World):
     """A World with helpers to sign documents as a dishonest participant."""
 
     def genuine_report(self, reporter: str) -> HopReport:
-        (report,) = load_evidence(self.home(reporter), PERIOD, self.network_directory()).reports
+        (report,) = load_evidence(self.home(reporter), PERIOD, self.network_directory(), now=NOW).reports
         return report
 
     def signed(self, kind: str, document, signer: str) -> Verified:
@@ -134,7 +134,7 @@ def test_a_municipality_cannot_sign_a_relay_report(base, tmp_path):
     raw = sign_model(REPORT_KIND, forged, world.key("mun-131016"))
     # 1. refused on verification, so at every collection
     with pytest.raises(ProvenanceError, match="a relay report by 'mun-131016', a municipality"):
-        verify_item(raw, world.network_directory())
+        verify_item(raw, world.network_directory(), now=NOW)
     world.keep("fed-13", Verified(kind=REPORT_KIND, signer="mun-131016", document=forged, raw=raw))
     from secxfer.ledger.aggregate import forward
 
@@ -143,7 +143,7 @@ def test_a_municipality_cannot_sign_a_relay_report(base, tmp_path):
     assert any("a relay report by 'mun-131016'" in r for r in refused)
     # 2. a ledger that holds it anyway (written by a modified client): shown, not followed
     world.collect_up()
-    evidence = load_evidence(world.home("agency"), PERIOD, world.network_directory())
+    evidence = load_evidence(world.home("agency"), PERIOD, world.network_directory(), now=NOW)
     evidence.reports.insert(0, forged)
     rec = reconcile(evidence, period=PERIOD, viewer="agency", directory=world.network_directory())
     assert ("error", "foreign-report", "mun-131016") in kinds(rec)
@@ -263,7 +263,7 @@ def test_consent_withdrawn_is_believed_only_as_the_directory_shows_it(base, tmp_
     with pytest.raises(ReconciliationError):
         require_reconciled(rec)
     # 2. the directory shows it withdrawn two days ago: withheld, and the month is complete
-    evidence = load_evidence(world.home("agency"), PERIOD, world.network_directory())
+    evidence = load_evidence(world.home("agency"), PERIOD, world.network_directory(), now=NOW)
     past = WithdrawnDirectory(world.network_directory(), "131024", NOW.date() - dt.timedelta(days=2))
     rec = reconcile(evidence, period=PERIOD, viewer="agency", directory=past)
     assert states(rec)["mun-131024"] == "withheld" and rec.problems == [] and rec.ok
@@ -289,7 +289,7 @@ def reissued_receipt(world: Insider):
     genuine = world.own_receipt("mun-131016")
     return genuine, msgspec.structs.replace(genuine, package_id="f" * 32, encrypted_sha256=bytes(32),
                                             file_name=genuine.file_name.replace(genuine.package_id[:8], "ffffffff"),
-                                            created=genuine.created + dt.timedelta(hours=1))
+                                            created=genuine.created + dt.timedelta(minutes=10))  # within the clock skew
 
 
 def test_a_delivery_opened_twice_under_two_package_ids(base, tmp_path):
@@ -436,7 +436,7 @@ def test_a_real_withdrawal_is_withheld_with_the_directory_that_records_it(withdr
     out, _ = run_cli("reconcile", PERIOD, "--home", home)
     assert out.startswith("RECONCILED") and "withheld 1" in out
     # judged with a directory from before the withdrawal (central's v1), the same report is a drop
-    evidence = load_evidence(home, PERIOD, trusted_directory(home, now))
+    evidence = load_evidence(home, PERIOD, trusted_directory(home, now), now=now)
     stale = reconcile(evidence, period=PERIOD, viewer="fed-13",
                       directory=trusted_directory(network.home("central"), now))
     assert states(stale)["mun-131016"] == "missing" and ("error", "withheld-in-force", "fed-13") in kinds(stale)

@@ -197,7 +197,7 @@ def test_checkpoint_is_a_c2sp_note(net, directory):
     origin, size, root, blank, signature, end = text.split("\n")
     assert (origin, size, blank, end) == ("secxfer/oplog/fed-13", "7", "", "")
     assert signature.startswith(f"{DASH} fed-13 ")
-    checkpoint = verify_checkpoint(note, directory)
+    checkpoint = verify_checkpoint(note, directory, now=NOW)
     assert (checkpoint.size, checkpoint.root) == (7, bytes(range(32)))
 
 
@@ -218,13 +218,13 @@ def test_any_change_to_a_checkpoint_fails(net, directory, mutate):
 
     note = sign_checkpoint(net.secrets["fed-13"], 7, bytes(range(32)))
     with pytest.raises((IntegrityError, Usage)):
-        verify_checkpoint(mutate(note), directory)
+        verify_checkpoint(mutate(note), directory, now=NOW)
 
 
 def test_a_checkpoint_signed_by_someone_else_fails(net, directory):
     forged = sign_checkpoint(net.secrets["fed-14"], 3, bytes(32)).replace(b"fed-14", b"fed-13")
     with pytest.raises(SignatureError):
-        verify_checkpoint(forged, directory)
+        verify_checkpoint(forged, directory, now=NOW)
 
 
 def export(home: Path, key, out: Path, *, since: Path | None = None):
@@ -243,12 +243,12 @@ def test_consistent_checkpoints_compare_with_a_proof(tmp_path, net, directory):
     fill(tmp_path, 4, start=5)
     second, (proof,) = export(tmp_path, key, tmp_path / "media2", since=first)
     assert proof.name == "fed-13-oplog-00000006-00000011.proof"
-    message = compare_files(first, second, directory=directory, proof=proof)
+    message = compare_files(first, second, directory=directory, now=NOW, proof=proof)
     assert message == "secxfer/oplog/fed-13: 11 entries extend the 6 entries checkpointed before"
     # where the log itself is, no proof file is needed
-    assert compare_files(second, first, directory=directory, home=tmp_path) == message
+    assert compare_files(second, first, directory=directory, now=NOW, home=tmp_path) == message
     with pytest.raises(FormatError, match="consistency proof from 6 to 11 entries is needed"):
-        compare_files(first, second, directory=directory)
+        compare_files(first, second, directory=directory, now=NOW)
 
 
 def test_a_checkpoint_from_a_forked_log_is_caught(tmp_path, net, directory):
@@ -264,7 +264,7 @@ def test_a_checkpoint_from_a_forked_log_is_caught(tmp_path, net, directory):
     a, _ = export(one, key, tmp_path / "a")
     b, _ = export(two, key, tmp_path / "b")
     with pytest.raises(LogForkError, match="same 7 entries have different root hashes: the log shows two histories"):
-        compare_files(a, b, directory=directory)
+        compare_files(a, b, directory=directory, now=NOW)
     # a longer forked log cannot carry a checkpoint past the one carried up before
     fill(two, 3, start=7)
     with pytest.raises(LogRewrittenError, match="fed-13-oplog-00000007.checkpoint \\(--since\\) \\(root [0-9a-f]{16}…\\) "
@@ -277,7 +277,7 @@ def test_a_checkpoint_from_a_forked_log_is_caught(tmp_path, net, directory):
     check = oplog.check_lines(*oplog.read_entries(two))
     forged_proof = prove(check.leaf_hashes, "secxfer/oplog/fed-13", 7)
     with pytest.raises(LogForkError, match="does not extend"):
-        compare(verify_checkpoint(a.read_bytes(), directory), verify_checkpoint(c.read_bytes(), directory), forged_proof)
+        compare(verify_checkpoint(a.read_bytes(), directory, now=NOW), verify_checkpoint(c.read_bytes(), directory, now=NOW), forged_proof)
 
 
 def test_checkpoint_parse_rejects_oversize_and_non_utf8():
@@ -342,9 +342,9 @@ def test_any_byte_change_to_a_signed_receipt_is_refused(net, directory, data):
                       file_name="2026-10_fed-13_to_mun-131016_abababab.age", encrypted_sha256=bytes(32),
                       rows=(1, 0, 2), created=NOW)
     raw = sign_model(RECEIPT_KIND, receipt, net.secrets["mun-131016"])
-    assert verify_receipt(raw, directory).document == receipt
+    assert verify_receipt(raw, directory, now=NOW).document == receipt
     mutated = bytearray(raw)
     position = data.draw(st.integers(0, len(raw) - 1))
     mutated[position] = data.draw(st.integers(0, 255).filter(lambda v: v != raw[position]))
     with pytest.raises(SecxferError):
-        verify_receipt(bytes(mutated), directory)
+        verify_receipt(bytes(mutated), directory, now=NOW)

@@ -73,7 +73,7 @@ def test_documents_given_by_path_are_read_only_up_to_their_limit(tmp_path):
     with pytest.raises(FormatError, match="larger than 2 bytes"):
         read_bounded(tmp_path / "small", 2, "thing")
     with pytest.raises(FormatError, match="checkpoint"):
-        compare_files(big, big, directory=None)
+        compare_files(big, big, directory=None, now=None)
     with pytest.raises(FormatError, match="larger than"):
         parse_proof(b"secxfer-consistency-v1\n" + b"A" * PROOF_MAX_BYTES)
     with pytest.raises(FormatError, match="key directory file"):

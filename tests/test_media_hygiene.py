@@ -98,7 +98,7 @@ def test_open_of_a_linked_package_through_the_cli_records_no_target_hash(chain, 
     _, err = run_cli("open", link, "--key", net.key_path(ME), "--home", home, "--out", tmp_path / "out",
                      code=EXIT_INTEGRITY)
     assert "symbolic link" in err and not (tmp_path / "out").exists()
-    (receipt,) = load_evidence(home, "2026-10", trusted_directory(home, NOW)).receipts
+    (receipt,) = load_evidence(home, "2026-10", trusted_directory(home, NOW), now=NOW).receipts
     assert receipt.disposition == "integrity-failed" and receipt.encrypted_sha256 == b""
 
 

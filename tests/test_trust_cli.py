@@ -83,7 +83,7 @@ def test_whole_ceremony(cli, tmp_path):
     cli("directory", "bump", "dir.json", "--out", "dir2.json")
     recipient, _ = cli("keys", "age-recipient", "keys/mun-131016.card")
     out, _ = cli("directory", "revoke", "dir2.json", "mun-131016", "--key", recipient.strip(), "--reason", "medium lost", "--at", "2025-03-02T10:00")
-    assert "encryption key revoked from 2025-03-02T10:00:00+09:00 (medium lost)" in out
+    assert "encryption key revoked from 2025-03-02T10:00:00+09:00, compromise (medium lost)" in out
     for holder in ("root-1", "root-2"):
         cli("directory", "sign", "dir2.json", "--key", f"keys/{holder}.key")
     cli("directory", "combine", "dir2.json", "dir2.json.root-1.sig", "dir2.json.root-2.sig")

@@ -23,7 +23,15 @@ from test_trust_support import (
     small_root,
 )
 
-from secxfer.errors import ExpiredError, FormatError, RevokedKeyError, RollbackError, SignatureError, UsageError
+from secxfer.errors import (
+    CompromisedKeyError,
+    ExpiredError,
+    FormatError,
+    RevokedKeyError,
+    RollbackError,
+    SignatureError,
+    UsageError,
+)
 from secxfer.trust import (
     Role,
     add_participant,
@@ -95,23 +103,41 @@ def test_encryption_recipients_are_age_recipients(example):
         example.encryption_recipients("mun-131016", T0 - timedelta(seconds=1))
 
 
-def test_revoked_key_is_refused_from_its_revocation_time():
+def test_retired_key_is_refused_from_its_revocation_time():
     directory = small_directory()
     key = example_key("agency")
     revoked_at = NOW
-    directory = revoke_key(directory, "agency", key.signing_public_key, at=revoked_at, reason="medium lost")
-    directory.require_signing_key("agency", key.signing_public_key, revoked_at - timedelta(seconds=1))
+    directory = revoke_key(directory, "agency", key.signing_public_key, at=revoked_at, reason="rotated",
+                           revocation_class="retired")
+    later = NOW + timedelta(days=40)
+    directory.require_signing_key("agency", key.signing_public_key, revoked_at - timedelta(seconds=1), now=later)
     for at in (revoked_at, revoked_at + timedelta(days=30)):
-        with pytest.raises(RevokedKeyError, match="medium lost"):
-            directory.require_signing_key("agency", key.signing_public_key, at)
+        with pytest.raises(RevokedKeyError, match="rotated"):
+            directory.require_signing_key("agency", key.signing_public_key, at, now=later)
     with pytest.raises(SignatureError, match="not a signing key"):
-        directory.require_signing_key("agency", example_key("central").signing_public_key, NOW)
+        directory.require_signing_key("agency", example_key("central").signing_public_key, NOW, now=NOW)
     with pytest.raises(ExpiredError):
-        directory.require_signing_key("agency", key.signing_public_key, T0 - timedelta(days=1))
-    # the revocation survives signing and verification
+        directory.require_signing_key("agency", key.signing_public_key, T0 - timedelta(days=1), now=NOW)
+    # the revocation and its class survive signing and verification
     verified = verify_directory(signed_small(directory), ROOT, now=NOW)
     with pytest.raises(RevokedKeyError):
-        verified.require_signing_key("agency", key.signing_public_key, NOW)
+        verified.require_signing_key("agency", key.signing_public_key, NOW, now=NOW)
+    verified.require_signing_key("agency", key.signing_public_key, NOW - timedelta(hours=1), now=NOW)
+
+
+def test_compromised_key_is_refused_whatever_date_the_signature_claims():
+    directory = small_directory()
+    key = example_key("agency")
+    directory = revoke_key(directory, "agency", key.signing_public_key, at=NOW, reason="medium stolen")
+    verified = verify_directory(signed_small(directory), ROOT, now=NOW)
+    for claimed in (NOW - timedelta(days=3), NOW - timedelta(seconds=1), NOW):
+        with pytest.raises(CompromisedKeyError, match="revoked for compromise.*medium stolen"):
+            verified.require_signing_key("agency", key.signing_public_key, claimed, now=NOW + timedelta(minutes=1))
+    # what this installation accepted before it learnt of the revocation stands (to be flagged)
+    verified.require_signing_key("agency", key.signing_public_key, NOW - timedelta(days=3), now=NOW, held=True)
+    # before the revocation takes effect on the verifier's clock, the key still signs
+    verified.require_signing_key("agency", key.signing_public_key, NOW - timedelta(days=1),
+                                 now=NOW - timedelta(hours=1))
 
 
 def test_revoked_encryption_key_leaves_the_recipients_and_backup_stays():
@@ -289,4 +315,4 @@ def test_naive_times_are_refused():
     with pytest.raises(UsageError, match="aware"):
         small_directory().encryption_recipients("mun-131016", naive)
     with pytest.raises(UsageError, match="aware"):
-        small_directory().require_signing_key("agency", example_key("agency").signing_public_key, naive)
+        small_directory().require_signing_key("agency", example_key("agency").signing_public_key, naive, now=NOW)

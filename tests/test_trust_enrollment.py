@@ -19,7 +19,7 @@ from test_trust_support import (
     small_root,
 )
 
-from secxfer.errors import ExpiredError, FormatError, SignatureError, UsageError
+from secxfer.errors import CompromisedKeyError, ExpiredError, FormatError, SignatureError, UsageError
 from secxfer.trust import (
     add_enrollment,
     add_participant,
@@ -150,7 +150,7 @@ def test_enrollment_by_a_revoked_federation_key():
     fields = json.loads(encode(repaired))
     old = enroll(example_key("fed-13"), example_card("mun-131016"), filed_on=date(2020, 4, 1), now=T0)
     fields["enrollments"].insert(0, b64encode(old).decode())
-    with pytest.raises(SignatureError, match="revoked key"):
+    with pytest.raises(CompromisedKeyError, match="revoked for compromise"):
         verify_directory(signed_anyway(fields), ROOT, now=NOW + timedelta(days=1))
 
 

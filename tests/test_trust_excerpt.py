@@ -63,7 +63,7 @@ def test_an_excerpt_verifies_and_answers_for_its_entries():
     assert [p.id for p in directory.municipalities_of("fed-13")] == ["mun-131016"]
     assert [p.id for p in directory.covered_municipalities(date(2025, 6, 1))] == ["mun-131016"]
     assert directory.encryption_recipients("mun-131016", NOW)
-    directory.require_signing_key("central", example_key("central").signing_public_key, NOW)
+    directory.require_signing_key("central", example_key("central").signing_public_key, NOW, now=NOW)
     assert directory.signer_of(example_key("fed-13").signing_keyid).id == "fed-13"
     with pytest.raises(UnknownParticipantError, match="excerpt of key directory v1"):
         directory.participant("mun-141003")

@@ -11,6 +11,7 @@ rows, a file key wrapped to one more recipient than the manifest names.
 from __future__ import annotations
 
 import hmac
+from datetime import datetime
 from pathlib import Path
 
 from secxfer.chain import media
@@ -40,17 +41,19 @@ def expected_file_name(manifest: Manifest) -> str:
 
 
 def verify_outer(
-    path: Path, directory, *, measured: tuple[int, bytes] | None = None, manifest: Manifest | None = None
+    path: Path, directory, *, now: datetime, measured: tuple[int, bytes] | None = None,
+    manifest: Manifest | None = None,
 ) -> OuterStatement:
     """Check a package's outer signature and that the file on the medium is what it signs.
 
     Needs no secret key: anyone holding the directory can check a medium. ``measured``
     is the (size, SHA-256) of the file as already read (by ``receive``, which saves
     reading it twice and checks the very bytes it decrypted). With ``manifest`` (the
-    package's last, verified), every field of the statement must equal it.
+    package's last, verified), every field of the statement must equal it. ``now``:
+    this computer's clock, for the one signature rule (secxfer.trust.validity).
     """
     path = Path(path)
-    statement = verified_outer_statement(media.read_sidecar(path), directory)
+    statement = verified_outer_statement(media.read_sidecar(path), directory, now=now)
     if manifest is not None:
         claimed = (statement.package_id, statement.sender, statement.recipient, statement.period,
                    statement.rehearsal, statement.created, statement.file_name)
@@ -72,7 +75,7 @@ def verify_outer(
     return statement
 
 
-def verified_outer_statement(raw: bytes, directory) -> OuterStatement:
+def verified_outer_statement(raw: bytes, directory, *, now: datetime) -> OuterStatement:
     """The outer statement in a ``.sig`` file's bytes, once its one signature verifies by a
     key its sender held when it signed. No file is compared (see :func:`verify_outer`):
     ``media verify`` uses this to recognise a renamed package by its contents."""
@@ -81,7 +84,7 @@ def verified_outer_statement(raw: bytes, directory) -> OuterStatement:
     statement = decode_outer(doc.payload)
     if statement.sender != signer.id:
         raise SignatureError(f"outer statement names sender {statement.sender!r} but is signed by {signer.id!r}")
-    directory.require_signing_key(signer.id, public, statement.created)
+    directory.require_signing_key(signer.id, public, statement.created, now=now)
     return statement
 
 
@@ -95,7 +98,8 @@ def index_entry_agrees(entry: media.IndexEntry, index_sender: str, statement: Ou
 
 
 def verify_index_entry(
-    path: Path, directory, manifest: Manifest, manifest_sha256: bytes, measured: tuple[int, bytes]
+    path: Path, directory, manifest: Manifest, manifest_sha256: bytes, measured: tuple[int, bytes], *,
+    now: datetime,
 ) -> bool:
     """Hold the medium's index entry for ``path`` (if the index beside it lists it) against
     the last manifest; True if an entry was checked, False if there is none to check."""
@@ -112,7 +116,7 @@ def verify_index_entry(
     entry = next((e for e in index.packages if e.file_name == path.name), None)
     if entry is None:
         return False  # a package copied beside another sender's index: nothing binds them
-    directory.require_signing_key(signer.id, public, manifest.created)
+    directory.require_signing_key(signer.id, public, manifest.created, now=now)
     rows = tuple(f.rows for f in sorted(manifest.files, key=lambda f: f.annex))
     listed = (index.sender, entry.size, entry.sha256, entry.package_id, entry.recipient, entry.period,
               entry.rehearsal, tuple(entry.rows), entry.manifest_sha256)

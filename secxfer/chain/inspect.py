@@ -20,7 +20,8 @@ from secxfer.trust.signing import SignedDocument
 
 
 def verify_package(
-    package: Path, *, home: Path, directory_file: Path | None = None, root_file: Path | None = None
+    package: Path, *, home: Path, directory_file: Path | None = None, root_file: Path | None = None,
+    now: dt.datetime | None = None,
 ) -> OuterStatement:
     """Verify ``package`` against its outer signature with the directory only.
 
@@ -35,8 +36,9 @@ def verify_package(
     package = Path(package)
     if _lstat_kind(package) == "missing":
         raise NotFoundError(f"no package file at {str(package)!r}")
-    directory = directory_for_checks(home, directory_file, dt.datetime.now(dt.timezone.utc), root_file=root_file)
-    return verify_outer(package, directory)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    directory = directory_for_checks(home, directory_file, now, root_file=root_file)
+    return verify_outer(package, directory, now=now)
 
 
 def inspect_package(package: Path) -> list[str]:
@@ -164,7 +166,8 @@ def _medium_folders(path: Path, report: MediaReport) -> list[Path]:
 
 
 def verify_media(
-    path: Path, *, home: Path, directory_file: Path | None = None, root_file: Path | None = None
+    path: Path, *, home: Path, directory_file: Path | None = None, root_file: Path | None = None,
+    now: dt.datetime | None = None,
 ) -> MediaReport:
     """Check each medium under ``path``: signed index, every package and its outer signature.
 
@@ -177,14 +180,17 @@ def verify_media(
     path = Path(path)
     if _lstat_kind(path) != "folder":
         raise NotFoundError(f"{str(path)!r} is not a folder")
-    directory = directory_for_checks(home, directory_file, dt.datetime.now(dt.timezone.utc), root_file=root_file)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    directory = directory_for_checks(home, directory_file, now, root_file=root_file)
     report = MediaReport()
     for folder in _medium_folders(path, report):
-        _verify_medium(folder, directory, report)
+        _verify_medium(folder, directory, report, now)
     return report
 
 
-def _verified_index(folder: Path, directory, report: MediaReport) -> tuple[dict[str, media.IndexEntry], str]:
+def _verified_index(
+    folder: Path, directory, report: MediaReport, now: dt.datetime
+) -> tuple[dict[str, media.IndexEntry], str]:
     """The medium's index entries by file name and the index's sender, once it verifies
     (empty, with a finding, when it is missing or does not verify)."""
     from secxfer.trust.fingerprint import key_id
@@ -204,14 +210,15 @@ def _verified_index(folder: Path, directory, report: MediaReport) -> tuple[dict[
         if public is None or signature is None:
             raise IntegrityError("index is not signed by its sender")
         verify(public, media.INDEX_KIND, doc.payload, signature)
+        directory.require_signing_key(index.sender, public, None, now=now)  # undated: any revocation refuses
         return {e.file_name: e for e in index.packages}, index.sender
     except SecxferError as error:
         report.fail("invalid", f"{folder.name}/{media.INDEX_NAME}", str(error))
         return {}, ""
 
 
-def _verify_medium(folder: Path, directory, report: MediaReport) -> None:
-    listed, index_sender = _verified_index(folder, directory, report)
+def _verify_medium(folder: Path, directory, report: MediaReport, now: dt.datetime) -> None:
+    listed, index_sender = _verified_index(folder, directory, report, now)
     for leftover in media.leftovers(folder):
         report.fail("leftover", f"{folder.name}/{leftover}")
     seen = set()
@@ -226,7 +233,7 @@ def _verify_medium(folder: Path, directory, report: MediaReport) -> None:
         seen.add(item.name)
         report.packages += 1
         try:
-            statement, signed_as = _check_package(item, directory, listed, index_sender)
+            statement, signed_as = _check_package(item, directory, listed, index_sender, now)
         except SecxferError as error:
             report.fail("invalid", where, str(error))
             continue
@@ -240,19 +247,19 @@ def _verify_medium(folder: Path, directory, report: MediaReport) -> None:
         report.fail("missing", f"{folder.name}/{missing}")
 
 
-def _check_package(item: Path, directory, listed: dict[str, media.IndexEntry], index_sender: str):
+def _check_package(item: Path, directory, listed: dict[str, media.IndexEntry], index_sender: str, now: dt.datetime):
     """``(statement, None)`` for a package that verifies under its own name; ``(statement,
     signed name)`` for one whose bytes are exactly what its sender signed under another
     name (found by its contents: the signature file beside it, or the index entry with
     its hash and that name's signature file). Raises for anything else."""
     size, digest = media.file_sha256(item)
-    signed = _signature_beside(item, directory)
+    signed = _signature_beside(item, directory, now)
     if signed is None:  # the .sig kept the old name: look the file up in the signed index by hash
         entry = next((e for e in listed.values() if e.size == size and hmac.compare_digest(e.sha256, digest)), None)
         if entry is None or entry.file_name == item.name:
-            verify_outer(item, directory, measured=(size, digest))  # no signature beside it: raises
+            verify_outer(item, directory, now=now, measured=(size, digest))  # no signature beside it: raises
             raise NotFoundError(f"no outer signature beside {item.name!r}")
-        signed = _signature_beside(item.with_name(entry.file_name), directory)
+        signed = _signature_beside(item.with_name(entry.file_name), directory, now)
         if signed is None:
             raise NotFoundError(f"no outer signature beside {item.name!r} or under its signed name "
                                 f"{entry.file_name!r}")
@@ -264,10 +271,10 @@ def _check_package(item: Path, directory, listed: dict[str, media.IndexEntry], i
     return signed, (None if signed.file_name == item.name else signed.file_name)
 
 
-def _signature_beside(path: Path, directory) -> OuterStatement | None:
+def _signature_beside(path: Path, directory, now: dt.datetime) -> OuterStatement | None:
     """The verified outer statement in ``path``'s .sig, or None when there is no such file."""
     from secxfer.chain.binding import verified_outer_statement
 
     if _lstat_kind(Path(str(path) + media.SIDECAR_SUFFIX)) == "missing":
         return None
-    return verified_outer_statement(media.read_sidecar(path), directory)
+    return verified_outer_statement(media.read_sidecar(path), directory, now=now)

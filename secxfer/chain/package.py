@@ -401,7 +401,7 @@ def receive(
         carried = unpack_bundle(bytes(entries["trust"].data))
         directory = load_bundle_into_store(home, carried, now, anchor=anchor)
         envelopes = [bytes(entries[name].data) for name in numbered]
-        chain = verify_chain(envelopes, directory, me.participant_id)
+        chain = verify_chain(envelopes, directory, me.participant_id, now=now)
         manifest = chain.current
         try:
             require_derived_ids(chain)
@@ -422,8 +422,8 @@ def receive(
         measured = (reader.size, reader.hash.digest())
         outer_checked = Path(str(path) + media.SIDECAR_SUFFIX).exists()
         if outer_checked:  # a package copied alone may lack it (docs/format.md §10.2 step 14)
-            verify_outer(Path(path), directory, measured=measured, manifest=manifest)
-        verify_index_entry(Path(path), directory, manifest, chain.payload_hashes[-1], measured)
+            verify_outer(Path(path), directory, now=now, measured=measured, manifest=manifest)
+        verify_index_entry(Path(path), directory, manifest, chain.payload_hashes[-1], measured, now=now)
         if check_replay:
             _require_not_processed(chain_home, chain, me.participant_id, measured[1])
         return ReceivedPackage(

@@ -12,6 +12,7 @@ import datetime as dt
 import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import msgspec
 
@@ -27,10 +28,11 @@ from secxfer.chain.manifest import (
 )
 from secxfer.chain.provenance import CarriedLeaf, rows_digest, verify_inclusion
 from secxfer.chain.rows import group_spans, newline_bytes
-from secxfer.errors import ConsentError, FormatError, NotForUsError, ProvenanceError, SignatureError
+from secxfer.errors import ConsentError, FormatError, NotForUsError, ProvenanceError, SignatureError, TimeOrderError
 from secxfer.limits import HOPS_MAX, MANIFEST_MAX_BYTES
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.signing import SignedDocument, verify
+from secxfer.trust.validity import CLOCK_SKEW, span
 
 class ReissuedPackageError(ProvenanceError):
     """A relayed package whose id does not derive from its parent's and its recipient's."""
@@ -76,8 +78,9 @@ class VerifiedChain:
         return commitment
 
 
-def verify_manifest(envelope: bytes, directory) -> tuple[Manifest, bytes]:
-    """Verify one signed manifest against the directory; return it and its payload hash."""
+def verify_manifest(envelope: bytes, directory, *, now: datetime) -> tuple[Manifest, bytes]:
+    """Verify one signed manifest against the directory at ``now`` (this computer's
+    clock); return it and its payload hash."""
     doc = SignedDocument.decode(envelope, kind=MANIFEST_KIND, max_bytes=MANIFEST_MAX_BYTES)
     if len(doc.signatures) != 1:
         raise SignatureError("a manifest must carry exactly one signature, its sender's")
@@ -91,18 +94,19 @@ def verify_manifest(envelope: bytes, directory) -> tuple[Manifest, bytes]:
         raise SignatureError(
             f"manifest claims sender {manifest.sender!r} but is signed by {signer_id!r}"
         )
-    directory.require_signing_key(signer_id, public, manifest.created)
+    directory.require_signing_key(signer_id, public, manifest.created, now=now)
     return manifest, sha256(doc.payload)
 
 
-def verify_chain(envelopes: Sequence[bytes], directory, me: str) -> VerifiedChain:
-    """Verify the manifest of every hop, their linkage, and that the last names ``me``."""
+def verify_chain(envelopes: Sequence[bytes], directory, me: str, *, now: datetime) -> VerifiedChain:
+    """Verify the manifest of every hop, their linkage, their time order, and that the
+    last names ``me``. ``now`` is this computer's clock (never a time a signer wrote)."""
     if not 1 <= len(envelopes) <= min(HOPS_MAX, len(HOP_ROLES)):
         raise FormatError(f"package carries {len(envelopes)} manifests")
     manifests: list[Manifest] = []
     hashes: list[bytes] = []
     for hop, envelope in enumerate(envelopes):
-        manifest, digest = verify_manifest(envelope, directory)
+        manifest, digest = verify_manifest(envelope, directory, now=now)
         sender_role, recipient_role = HOP_ROLES[hop]
         if manifest.hop != hop:
             raise ProvenanceError(f"manifest {hop} says it is hop {manifest.hop}")
@@ -123,6 +127,7 @@ def verify_chain(envelopes: Sequence[bytes], directory, me: str) -> VerifiedChai
                     f"hop {hop} ({manifest.sender}) does not continue the chain it carries",
                     hint="the package mixes manifests from different deliveries; report it to the sender",
                 )
+            _require_time_order(hop, manifest, prev)
             first = manifests[0]
             if (manifest.period, manifest.rehearsal, manifest.purpose) != (first.period, first.rehearsal, first.purpose):
                 raise ProvenanceError(f"hop {hop} changed the period, purpose or rehearsal flag")
@@ -153,6 +158,16 @@ def require_derived_ids(chain: VerifiedChain) -> None:
                 f"(expected {expected}): the delivery was re-issued under a new id",
                 hint=f"do not use this package; keep the medium and report it: {manifest.sender} signed it",
             )
+
+
+def _require_time_order(hop: int, manifest: Manifest, parent: Manifest) -> None:
+    """A relay cannot have resealed before the hop it continues was sealed (beyond the skew)."""
+    if manifest.created < parent.created - CLOCK_SKEW:
+        raise TimeOrderError(
+            f"hop {hop} ({manifest.sender}) is dated {manifest.created.isoformat()}, "
+            f"{span(parent.created - manifest.created)} before hop {hop - 1} ({parent.sender}, "
+            f"{parent.created.isoformat()}) that it continues (at most {span(CLOCK_SKEW)} is allowed)"
+        )
 
 
 HYBRID_RECIPIENT_PREFIX = "age1pq1"

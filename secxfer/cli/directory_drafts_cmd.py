@@ -169,13 +169,19 @@ def revoke(
     key: Annotated[str, typer.Option("--key", help="The key: age1… recipient, signing key id, or 8+ hex digits of one.")],
     reason: Annotated[str, typer.Option("--reason", help="Why (e.g. 'medium lost 2025-03-02').")],
     at: At = None,
+    revocation_class: Annotated[str, typer.Option(
+        "--class",
+        help="compromise (default: refuse every signature not already accepted, whatever its date), "
+        "retired or superseded (signatures dated before the revocation stay valid).",
+    )] = "compromise",
 ) -> None:
     """Revoke a participant's key from a time on (default: now)."""
     from secxfer.trust.authoring import find_key, revoke_key
 
     old = _editable(file)
     public = find_key(old.participant(participant_id), key)
-    _save(file, old, revoke_key(old, participant_id, public, at=_when(at), reason=reason))
+    _save(file, old, revoke_key(old, participant_id, public, at=_when(at), reason=reason,
+                                revocation_class=revocation_class))
 
 
 @directory_app.command("bump")

@@ -79,7 +79,8 @@ def _revocation(entry) -> str:
 
     if entry.revoked_at is None:
         return ""
-    return t("directory.revoked_note", at=entry.revoked_at.isoformat(), reason=safe(entry.revoked_reason or ""))
+    return t("directory.revoked_note", at=entry.revoked_at.isoformat(), rclass=entry.revocation_class,
+             reason=safe(entry.revoked_reason or ""))
 
 
 def participant_lines(participant, *, at: datetime) -> list[str]:
@@ -149,5 +150,5 @@ def _participant_changes(old, new) -> list[str]:
                 changes.append(t(f"directory.change.{kind}_added", label=entry.label, type=entry.key_type))
             elif previous.revoked_at is None and entry.revoked_at is not None:
                 changes.append(t(f"directory.change.{kind}_revoked", at=entry.revoked_at.isoformat(),
-                                 reason=safe(entry.revoked_reason or "")))
+                                 rclass=entry.revocation_class, reason=safe(entry.revoked_reason or "")))
     return changes

@@ -206,8 +206,9 @@ def register(app: typer.Typer) -> None:
         from secxfer.ledger.logcheck import compare_files
 
         where = resolve_home(home)
-        directory = trusted_directory(where, dt.datetime.now(dt.timezone.utc))
-        typer.echo("OK: " + compare_files(first, second, directory=directory, proof=proof, home=where))
+        now = dt.datetime.now(dt.timezone.utc)
+        directory = trusted_directory(where, now)
+        typer.echo("OK: " + compare_files(first, second, directory=directory, now=now, proof=proof, home=where))
 
     @log_app.command("recover")
     def log_recover_command(

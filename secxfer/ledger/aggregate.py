@@ -77,9 +77,9 @@ def is_below(participant_id: str, ancestor: str) -> bool:
     return False
 
 
-def verify_aggregate(raw: bytes, directory, *, me: str) -> Verified:
-    """Verify an aggregate addressed to ``me`` by a participant directly below ``me``."""
-    verified = verify_signed(raw, _decoder, kind=AGGREGATE_KIND, directory=directory)
+def verify_aggregate(raw: bytes, directory, *, me: str, now: dt.datetime) -> Verified:
+    """Verify an aggregate addressed to ``me`` by a participant directly below ``me`` (at ``now``)."""
+    verified = verify_signed(raw, _decoder, kind=AGGREGATE_KIND, directory=directory, now=now)
     aggregate = verified.document
     assert isinstance(aggregate, Aggregate)
     if aggregate.format != FORMAT:
@@ -128,7 +128,7 @@ def forward(period: str, *, key, home: Path, out: Path, operator: str | None = N
 
         written = []
         for raw in stored:
-            receipt = verify_receipt(raw, directory).document
+            receipt = verify_receipt(raw, directory, now=now, held=True).document
             assert isinstance(receipt, Receipt)
             if receipt.issuer == me:
                 path = write_sealed(

@@ -21,6 +21,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from secxfer.errors import FormatError, SignatureError
@@ -106,9 +107,12 @@ def parse_checkpoint(data: bytes) -> Checkpoint:
                       key_hash=blob[:4], signature=blob[4:], text=bytes(data))
 
 
-def verify_checkpoint(data: bytes, directory) -> Checkpoint:
+def verify_checkpoint(data: bytes, directory, *, now: datetime, held: bool = False) -> Checkpoint:
     """Parse and verify a checkpoint: signed by a signing key the directory lists for the
-    participant its origin names."""
+    participant its origin names, and standing by the one signature rule at ``now``
+    (``secxfer.trust.validity``). A checkpoint is undated, so a key revoked for any
+    reason refuses it unless ``held`` (this home's own kept checkpoint): a stolen key
+    cannot frame its former holder with a forged checkpoint."""
     checkpoint = parse_checkpoint(data)
     participant_id = checkpoint.origin[len(ORIGIN_PREFIX):]
     if checkpoint.signer != participant_id:
@@ -118,6 +122,7 @@ def verify_checkpoint(data: bytes, directory) -> Checkpoint:
         keyid = key_id(entry.key)
         if bytes.fromhex(keyid)[:4] == checkpoint.key_hash:
             verify(entry.key, CHECKPOINT_KIND, checkpoint.body, Signature(keyid=keyid, sig=checkpoint.signature))
+            directory.require_signing_key(participant_id, entry.key, None, now=now, held=held)
             return checkpoint
     raise SignatureError(f"checkpoint is not signed by a key of {participant_id!r}")
 

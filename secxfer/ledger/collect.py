@@ -38,13 +38,15 @@ class CollectResult:
     checkpoints: Findings = field(default_factory=Findings)
 
 
-def verify_item(raw: bytes, directory) -> Verified:
-    """Verify a receipt or hop report by its kind (anything else is refused)."""
+def verify_item(raw: bytes, directory, *, now: dt.datetime, held: bool = False) -> Verified:
+    """Verify a receipt or hop report by its kind (anything else is refused) at ``now``.
+
+    ``held``: read back from this home's own ledger (see evidence.verify_signed)."""
     kind = kind_of(raw)
     if kind == RECEIPT_KIND:
-        return verify_receipt(raw, directory)
+        return verify_receipt(raw, directory, now=now, held=held)
     if kind == REPORT_KIND:
-        return verify_report(raw, directory)
+        return verify_report(raw, directory, now=now, held=held)
     raise FormatError(f"a {kind!r} document is neither a receipt nor a hop report")
 
 
@@ -86,9 +88,9 @@ def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt
             raw = open_sealed(file, key)
             kind = kind_of(raw)
             if kind == AGGREGATE_KIND:
-                _take_aggregate(raw, file, directory, me, pending, result)
+                _take_aggregate(raw, file, directory, me, pending, result, now)
                 continue
-            verified = verify_item(raw, directory)
+            verified = verify_item(raw, directory, now=now)
             if verified.kind != RECEIPT_KIND or verified.document.sender != me:  # type: ignore[attr-defined]
                 raise SignatureError("a single file on a return medium must be a receipt addressed to you")
             _keep(pending, verified)
@@ -100,7 +102,7 @@ def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt
         result.already += len(documents) - new
         if new:
             result.periods.add(period)
-    result.checkpoints = check_carried(path, me=me, home=home, directory=directory)
+    result.checkpoints = check_carried(path, me=me, home=home, directory=directory, now=now)
     oplog.append(home, op="receipts-collected", who=who, now=now, facts={
         "files": result.files, "stored": result.stored, "already": result.already, "rejected": len(result.rejected),
         "periods": ",".join(sorted(result.periods)), **result.checkpoints.facts()})
@@ -109,13 +111,13 @@ def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt
 
 
 def _take_aggregate(raw: bytes, file: Path, directory, me: str, pending: dict[str, list[Verified]],
-                    result: CollectResult) -> None:
-    aggregate = verify_aggregate(raw, directory, me=me).document
+                    result: CollectResult, now: dt.datetime) -> None:
+    aggregate = verify_aggregate(raw, directory, me=me, now=now).document
     assert isinstance(aggregate, Aggregate)
     for number, item in enumerate(aggregate.items):
         where = f"{file.name} item {number}"
         try:
-            verified = verify_item(item, directory)
+            verified = verify_item(item, directory, now=now)
             if verified.signer != aggregate.forwarder and not is_below(verified.signer, aggregate.forwarder):
                 raise SignatureError(f"{verified.signer!r} is not below {aggregate.forwarder!r}, who forwarded it")
             if _period(verified) != aggregate.period:

@@ -9,6 +9,7 @@ check that the author named inside holds the signing key at the time it states.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
@@ -68,11 +69,17 @@ def sign_model(kind: str, model: Model, key) -> bytes:
     return sign_document(kind, encode(model), [key])
 
 
-def verify_signed(raw: bytes, decoder: msgspec.json.Decoder, *, kind: str, directory) -> Verified:
+def verify_signed(
+    raw: bytes, decoder: msgspec.json.Decoder, *, kind: str, directory, now: dt.datetime, held: bool = False
+) -> Verified:
     """Verify a ledger document and decode it; the payload's author must be the signer.
 
     The payload must have an ``author`` property (the participant it speaks for) and a
-    ``created`` time: the signing key must be that author's and usable then.
+    ``created`` time: the signature must stand by the one signature rule
+    (``secxfer.trust.validity``) at ``now``, this computer's clock. ``held`` is True
+    only for a document read back from this home's own ledger (it was verified when
+    it was kept): a key revoked for compromise since then leaves it standing, to be
+    flagged (``secxfer.ledger.compromised``), not lost.
     Raises SignatureError, FormatError or UnknownParticipantError (all exit 3).
     """
     doc = SignedDocument.decode(raw, kind=kind, max_bytes=MAX_BYTES[kind])
@@ -89,7 +96,7 @@ def verify_signed(raw: bytes, decoder: msgspec.json.Decoder, *, kind: str, direc
             f"{kind} claims to be by {author!r} but is signed by {signer.id!r}",
             hint="this document is forged or mislabelled; keep it and report it",
         )
-    directory.require_signing_key(signer.id, public, model.created)  # type: ignore[attr-defined]
+    directory.require_signing_key(signer.id, public, model.created, now=now, held=held)  # type: ignore[attr-defined]
     return Verified(kind=kind, signer=signer.id, document=model, raw=bytes(raw))
 
 

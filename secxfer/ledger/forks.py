@@ -24,6 +24,7 @@ proof); nothing unproven becomes a baseline.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
@@ -136,7 +137,7 @@ def _sender(file: Path) -> str | None:
     return folder.split("-to-")[0] if "-to-" in folder else None
 
 
-def check_carried(path: Path, *, me: str, home: Path, directory) -> Findings:
+def check_carried(path: Path, *, me: str, home: Path, directory, now: dt.datetime) -> Findings:
     """Check every checkpoint carried up under ``path`` against those held; hold the ones that pass."""
     from secxfer.ledger.aggregate import parent_of
 
@@ -147,7 +148,7 @@ def check_carried(path: Path, *, me: str, home: Path, directory) -> Findings:
     for file in find_carried(path, me):
         try:
             if file.suffix == ".checkpoint":
-                checkpoint = verify_checkpoint(read_bounded(file, CHECKPOINT_MAX_BYTES, "checkpoint"), directory)
+                checkpoint = verify_checkpoint(read_bounded(file, CHECKPOINT_MAX_BYTES, "checkpoint"), directory, now=now)
                 child = checkpoint.origin[len(ORIGIN_PREFIX):]
                 try:
                     below = parent_of(child) == me

@@ -63,13 +63,18 @@ def mismatches(check: oplog.LogCheck, checkpoints: Iterable[Labelled]) -> list[s
     return problems
 
 
-def kept(home: Path, *, directory=None) -> tuple[list[Labelled], list[str]]:
-    """The checkpoints kept in the home (verified when a directory is given) and the files that fail."""
+def kept(home: Path, *, directory=None, now: dt.datetime | None = None) -> tuple[list[Labelled], list[str]]:
+    """The checkpoints kept in the home (verified when a directory is given) and the files that fail.
+
+    Kept checkpoints are this home's own record, so they are held (secxfer.trust.validity):
+    a later compromise of the key leaves them standing."""
     found, problems = [], []
+    now = now or dt.datetime.now(dt.timezone.utc)
     for path in kept_checkpoints(home):
         try:
             data = read_bounded(path, CHECKPOINT_MAX_BYTES, "checkpoint")
-            checkpoint = verify_checkpoint(data, directory) if directory is not None else parse_checkpoint(data)
+            checkpoint = (verify_checkpoint(data, directory, now=now, held=True) if directory is not None
+                          else parse_checkpoint(data))
         except SecxferError as error:
             problems.append(f"checkpoint {path.name}: {error}")
             continue
@@ -77,7 +82,7 @@ def kept(home: Path, *, directory=None) -> tuple[list[Labelled], list[str]]:
     return found, problems
 
 
-def verify_log(home: Path, *, directory=None) -> oplog.LogCheck:
+def verify_log(home: Path, *, directory=None, now: dt.datetime | None = None) -> oplog.LogCheck:
     """Verify the log's chain and every checkpoint kept in the home against it.
 
     With a ``directory``, each checkpoint's signature is verified too. A torn last
@@ -85,7 +90,7 @@ def verify_log(home: Path, *, directory=None) -> oplog.LogCheck:
     """
     lines, torn = oplog.read_entries(home)
     check = oplog.check_lines(lines, torn)
-    checkpoints, problems = kept(home, directory=directory)
+    checkpoints, problems = kept(home, directory=directory, now=now)
     check.checkpoints = len(checkpoints) + len(problems)
     check.problems += problems + mismatches(check, checkpoints)
     return check
@@ -100,11 +105,12 @@ def require_log(home: Path) -> oplog.LogCheck:
 
     if not LedgerHome(home).log_path.exists():
         raise UsageError(f"no operations log in {str(home)!r}", hint="check --home")
+    now = dt.datetime.now(dt.timezone.utc)
     try:
-        directory = trusted_directory(home, dt.datetime.now(dt.timezone.utc))
+        directory = trusted_directory(home, now)
     except SecxferError:
         directory = None
-    check = verify_log(home, directory=directory)
+    check = verify_log(home, directory=directory, now=now)
     if not check.ok:
         raise LogTamperedError(f"the operations log does not verify: {'; '.join(check.problems)}")
     return check
@@ -151,15 +157,22 @@ def checkpoint_after(home: Path, key, notify) -> None:
         notify(str(error))
 
 
-def compare_files(first: Path, second: Path, *, directory, proof: Path | None = None, home: Path | None = None) -> str:
+def compare_files(first: Path, second: Path, *, directory, now: dt.datetime, proof: Path | None = None,
+                  home: Path | None = None) -> str:
     """Verify two checkpoint files and compare them (``secxfer log compare``).
 
     Without ``proof``, a home whose own log has their origin proves consistency itself.
+    A checkpoint whose exact bytes this home kept itself is held (accepted here before
+    any revocation); any other by a revoked key is refused (secxfer.trust.validity), so
+    a stolen key cannot frame its former holder with a forged fork.
     """
     from secxfer.ledger.checkpoint import origin_of
 
-    a = verify_checkpoint(read_bounded(first, CHECKPOINT_MAX_BYTES, "checkpoint"), directory)
-    b = verify_checkpoint(read_bounded(second, CHECKPOINT_MAX_BYTES, "checkpoint"), directory)
+    own = {path.read_bytes() for path in kept_checkpoints(home)} if home is not None else set()
+    data_a = read_bounded(first, CHECKPOINT_MAX_BYTES, "checkpoint")
+    data_b = read_bounded(second, CHECKPOINT_MAX_BYTES, "checkpoint")
+    a = verify_checkpoint(data_a, directory, now=now, held=data_a in own)
+    b = verify_checkpoint(data_b, directory, now=now, held=data_b in own)
     proof_bytes = read_bounded(proof, PROOF_MAX_BYTES, "consistency proof") if proof is not None else None
     if proof_bytes is None and home is not None and a.size != b.size and a.origin == b.origin:
         ledger = LedgerHome(home)
@@ -172,10 +185,12 @@ def compare_files(first: Path, second: Path, *, directory, proof: Path | None = 
     return compare(a, b, proof_bytes)
 
 
-def read_own_checkpoint(path: Path, origin: str, directory=None) -> Checkpoint:
-    """A checkpoint file that must be of ``origin`` (verified when a directory is given)."""
+def read_own_checkpoint(path: Path, origin: str, directory=None, *, now: dt.datetime | None = None) -> Checkpoint:
+    """A checkpoint file that must be of ``origin`` (verified when a directory is given;
+    this home's own, so held) and is then held against this home's own log."""
     data = read_bounded(path, CHECKPOINT_MAX_BYTES, "checkpoint")
-    checkpoint = verify_checkpoint(data, directory) if directory is not None else parse_checkpoint(data)
+    checkpoint = (verify_checkpoint(data, directory, now=now or dt.datetime.now(dt.timezone.utc), held=True)
+                  if directory is not None else parse_checkpoint(data))
     if checkpoint.origin != origin:
         raise FormatError(f"{str(path)!r} is a checkpoint of {checkpoint.origin}, not of this log ({origin})")
     return checkpoint

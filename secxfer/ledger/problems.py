@@ -56,6 +56,17 @@ PROBLEM_ENGLISH = {
     "withheld-in-force": "{reporter} withheld {recipient} as {reason}, but the key directory shows its 委任状 "
                          "in force on {day} (the hop's day): its rows were dropped; ask {reporter} to deliver them "
                          "(if a newer key directory records the withdrawal, import it and reconcile again)",
+    # held from a key revoked for compromise (secxfer.ledger.compromised, docs/keys.md §6.1)
+    "compromised-opened": "package {package} opened here at {accepted} was signed by {signer}'s key {keyid}…, "
+                          "revoked for compromise at {revoked}: treat its rows as untrusted and ask {signer} "
+                          "to confirm or send them again",
+    "compromised-relayed": "package {package} relayed here at {accepted} was signed by {signer}'s key {keyid}…, "
+                           "revoked for compromise at {revoked}: tell the recipients it went to, and ask "
+                           "{signer} to confirm or send it again",
+    "compromised-receipt": "a receipt kept here ({place}) was signed by {signer}'s key {keyid}…, revoked for "
+                           "compromise at {revoked}: do not rely on it; ask {signer} to confirm it",
+    "compromised-report": "a hop report kept here ({place}) was signed by {signer}'s key {keyid}…, revoked for "
+                          "compromise at {revoked}: do not rely on it; ask {signer} to confirm it",
 }
 
 

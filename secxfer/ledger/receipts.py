@@ -124,6 +124,7 @@ class PackageFacts:
     merkle_root: bytes
     rows: tuple[int, int, int]
     leaves: tuple[LeafFacts, ...]
+    signers: tuple[str, ...] = ()  # signing key id of every hop's manifest, agency's first
 
 
 def package_facts(pkg) -> PackageFacts:
@@ -142,6 +143,7 @@ def package_facts(pkg) -> PackageFacts:
         merkle_root=commitment.merkle_root,
         rows=tuple(f.rows for f in sorted(manifest.files, key=lambda f: f.annex)),  # type: ignore[arg-type]
         leaves=tuple(LeafFacts(code=c.leaf.code, rows=c.leaf.rows, leaf_sha256=c.leaf.digest()) for c in pkg.leaves),
+        signers=tuple(m.sender_keyid for m in pkg.chain.manifests),
     )
 
 
@@ -179,7 +181,7 @@ def failure_receipt(
     regular file (a link, a pipe).
     """
     path = Path(path)
-    claims = _claims(path, directory)
+    claims = _claims(path, directory, now)
     if claims is None:
         return None
     sender, period, rehearsal, package_id, verified = claims
@@ -211,14 +213,14 @@ def _received_sha256(path: Path) -> bytes:
         return b""
 
 
-def _claims(path: Path, directory) -> tuple[str, str, bool, str, bool] | None:
+def _claims(path: Path, directory, now: dt.datetime) -> tuple[str, str, bool, str, bool] | None:
     from secxfer.chain import media
     from secxfer.chain.manifest import decode_outer
     from secxfer.chain.package import verify_outer
     from secxfer.trust.signing import SignedDocument
 
     try:
-        s = verify_outer(path, directory)
+        s = verify_outer(path, directory, now=now)
         return s.sender, s.period, s.rehearsal, s.package_id, True
     except SecxferError:
         pass
@@ -234,9 +236,11 @@ def _claims(path: Path, directory) -> tuple[str, str, bool, str, bool] | None:
     return sender, slug.replace("_", ".."), bool(rehearsal), "", False
 
 
-def verify_receipt(raw: bytes, directory) -> Verified:
-    """Verify a signed receipt (by its issuer's key) and decode it strictly."""
-    verified = verify_signed(raw, _decoder, kind=RECEIPT_KIND, directory=directory)
+def verify_receipt(raw: bytes, directory, *, now: dt.datetime, held: bool = False) -> Verified:
+    """Verify a signed receipt (by its issuer's key, at ``now``) and decode it strictly.
+
+    ``held``: this home's own ledger holds the receipt (accepted before); see verify_signed."""
+    verified = verify_signed(raw, _decoder, kind=RECEIPT_KIND, directory=directory, now=now, held=held)
     receipt = verified.document
     assert isinstance(receipt, Receipt)
     if receipt.format != FORMAT or receipt.disposition not in (ACCEPTED, *FAILURES):

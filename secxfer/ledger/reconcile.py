@@ -78,15 +78,18 @@ class Reconciliation:
         )
 
 
-def load_evidence(home: Path, period: str, directory) -> Evidence:
-    """Every stored receipt and report of ``period``, each verified again before use."""
+def load_evidence(home: Path, period: str, directory, *, now: dt.datetime | None = None) -> Evidence:
+    """Every stored receipt and report of ``period``, each verified again before use
+    (as held here: a key revoked for compromise since is flagged, see ledger.compromised;
+    ``now`` defaults to this computer's clock)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
     from secxfer.ledger.collect import verify_item
     from secxfer.ledger.store import LedgerHome
 
     evidence = Evidence()
     for where, raw in LedgerHome(home).evidence(period):
         try:
-            verified = verify_item(raw, directory)
+            verified = verify_item(raw, directory, now=now, held=True)
         except SecxferError as error:
             evidence.invalid.append(f"{where}: {error}")
             continue
@@ -113,7 +116,11 @@ def reconcile_home(
         raise UsageError(f"{str(home)!r} has not sealed, relayed or opened anything yet",
                          hint="pass --as ID or the right --home")
     directory = trusted_directory(home, now)
-    return reconcile(load_evidence(home, period, directory), period=period, viewer=viewer, directory=directory)
+    from secxfer.ledger.compromised import compromised_problems
+
+    rec = reconcile(load_evidence(home, period, directory, now=now), period=period, viewer=viewer, directory=directory)
+    rec.problems.extend(compromised_problems(home, period, directory, now=now))  # accepted before a compromise was known
+    return rec
 
 
 def _below(viewer: str, root: HopReport, directory) -> list[str]:

@@ -108,7 +108,7 @@ class _Trail:
         from secxfer.ledger.collect import verify_item
 
         raw = sign_model(kind, document, self.key)
-        verified = verify_item(raw, self.directory())
+        verified = verify_item(raw, self.directory(), now=self.now)
         self.ledger.keep([verified], document.period)
         return verified.sha256.hex(), raw
 
@@ -245,7 +245,7 @@ def relay(package: Path, *, key, home: Path, operator: str | None = None, receip
     with trail.recording():
         trail.log("relayed", period=facts.period, package_id=facts.package_id, sha256=facts.encrypted_sha256.hex(),
                   rows_in=list(result.rows_in), rows_out=list(result.rows_out), outputs=len(result.outputs),
-                  rows_withheld=sum(sum(r) for r in result.withheld.values()))
+                  rows_withheld=sum(sum(r) for r in result.withheld.values()), signers=",".join(facts.signers))
         digest, _ = trail.keep(REPORT_KIND, relay_report(result, facts, reporter=trail.me, now=trail.now))
         trail.log("report-written", period=facts.period, report_sha256=digest)
         trail.receipt(accepted_receipt(facts, issuer=trail.me, action="relay", now=trail.now), receipts_out)
@@ -278,7 +278,7 @@ def open_package(package: Path, *, key, home: Path, out: Path, operator: str | N
     facts = seen[0]
     with trail.recording():
         trail.log("opened", period=facts.period, package_id=facts.package_id, sha256=facts.encrypted_sha256.hex(),
-                  rows=list(result.rows), files=len(result.files))
+                  rows=list(result.rows), files=len(result.files), signers=",".join(facts.signers))
         trail.receipt(accepted_receipt(facts, issuer=trail.me, action="open", now=trail.now), receipts_out)
         trail.outputs(opened_facts(result, facts.period, facts.package_id))
     trail.checkpoint()

@@ -184,9 +184,11 @@ def balance_problems(report: HopReport) -> list[str]:
     return problems
 
 
-def verify_report(raw: bytes, directory) -> Verified:
-    """Verify a signed hop report (by its reporter's key) and decode it strictly."""
-    verified = verify_signed(raw, _decoder, kind=REPORT_KIND, directory=directory)
+def verify_report(raw: bytes, directory, *, now: dt.datetime, held: bool = False) -> Verified:
+    """Verify a signed hop report (by its reporter's key, at ``now``) and decode it strictly.
+
+    ``held``: this home's own ledger holds the report (accepted before); see verify_signed."""
+    verified = verify_signed(raw, _decoder, kind=REPORT_KIND, directory=directory, now=now, held=held)
     report = verified.document
     assert isinstance(report, HopReport)
     if report.format != FORMAT or report.action not in ("seal", "relay"):

@@ -97,7 +97,8 @@ def next_version(directory: Directory, *, issued: datetime, expires: datetime, r
 
 
 def _merge_card(
-    table: dict[str, Participant], card: KeyCard, *, name: str | None, parent: str | None, label: Label
+    table: dict[str, Participant], card: KeyCard, *, name: str | None, parent: str | None, label: Label,
+    listed: tuple[int, datetime],
 ) -> None:
     if card.role is Role.MUNICIPALITY:
         default_name(card.id)  # refuses ids that are not one of the 1,741 insurers
@@ -107,10 +108,13 @@ def _merge_card(
     elif parent is not None:
         raise UsageError(f"only municipalities have a parent; {card.id} is a {card.role}")
     enc = [
-        KeyEntry(key=key, type=msgspec.UNSET if key_type == X25519 else key_type, label=label, valid_from=card.created)
+        KeyEntry(key=key, type=msgspec.UNSET if key_type == X25519 else key_type, label=label, valid_from=card.created,
+                 listed_in=listed[0], listed_at=listed[1])
         for key_type, key in card.encryption_public_keys
     ]
-    sig = KeyEntry(key=card.signing_key, label=label, valid_from=card.created)
+    # The version that lists a key is part of its entry: a signature dated before it
+    # is refused (secxfer.trust.validity), whatever window the card asked for.
+    sig = KeyEntry(key=card.signing_key, label=label, valid_from=card.created, listed_in=listed[0], listed_at=listed[1])
     old = table.get(card.id)
     if old is None:
         table[card.id] = Participant(
@@ -126,6 +130,11 @@ def _merge_card(
     )
 
 
+def _listing(directory: Directory) -> tuple[int, datetime]:
+    """The version and issue time a key added to ``directory`` is first listed in."""
+    return directory.version, directory.issued
+
+
 def _add_keys(entries: tuple[KeyEntry, ...], new: list[KeyEntry]) -> tuple[KeyEntry, ...]:
     known = {e.key for e in entries}
     return (*entries, *(e for e in new if e.key not in known))
@@ -139,7 +148,7 @@ def add_participants(directory: Directory, cards: Iterable[bytes], *, label: Lab
     """
     table = dict(directory._by_id)
     for card_bytes in cards:
-        _merge_card(table, verify_card(card_bytes), name=None, parent=None, label=label)
+        _merge_card(table, verify_card(card_bytes), name=None, parent=None, label=label, listed=_listing(directory))
     return replaced(directory, table)
 
 
@@ -152,7 +161,7 @@ def add_participant(
     compare the card's fingerprint out of band (phone, paper form) before adding it.
     """
     table = dict(directory._by_id)
-    _merge_card(table, verify_card(card_bytes), name=name, parent=parent, label=label)
+    _merge_card(table, verify_card(card_bytes), name=name, parent=parent, label=label, listed=_listing(directory))
     return replaced(directory, table)
 
 
@@ -175,7 +184,7 @@ def add_enrollments(directory: Directory, enrollments: Iterable[bytes]) -> Direc
         if federation is None:
             raise UnknownParticipantError(f"{unverified.federation} must be in the directory before it enrolls anyone")
         record, card = verify_enrollment(raw, federation, revoked_by=directory.issued)
-        _merge_card(table, card, name=None, parent=None, label="main")
+        _merge_card(table, card, name=None, parent=None, label="main", listed=_listing(directory))
         if card.id not in heads or record.signed_at >= heads[card.id][0]:
             heads[card.id] = (record.signed_at, record.card)
             table[card.id] = msgspec.structs.replace(table[card.id], consent=record.consent)

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
+import msgspec
+
 from secxfer.errors import FormatError, SignatureError
 from secxfer.limits import DIRECTORY_MAX_PARTICIPANTS
 from secxfer.trust import agekeys
@@ -46,6 +48,7 @@ def check_directory(directory: Directory) -> None:
             raise FormatError(f"key directory lists {participant.id!r} twice")
         by_id[participant.id] = participant
         _check_participant(participant)
+        _check_listing(directory, participant)
     if directory.is_excerpt:
         missing = [pid for pid in EXCERPT_ALWAYS if pid not in by_id]
         if missing:
@@ -78,8 +81,23 @@ def _check_participant(p: Participant) -> None:
             raise FormatError(f"{p.id}: a key's validity ends before it starts")
         if (entry.revoked_at is None) != (entry.revoked_reason is None):
             raise FormatError(f"{p.id}: a revocation needs both a time and a reason")
+        if entry.revoked_at is None and entry.revoked_class is not msgspec.UNSET:
+            raise FormatError(f"{p.id}: a revocation class on a key that is not revoked")
+        if (entry.listed_in is msgspec.UNSET) != (entry.listed_at is msgspec.UNSET):
+            raise FormatError(f"{p.id}: a key's listing needs both its directory version and issue time")
     if p.consent is not None and p.role is not Role.MUNICIPALITY:
         raise FormatError(f"{p.id}: only municipalities carry a consent record")
+
+
+def _check_listing(directory: Directory, p: Participant) -> None:
+    """A key cannot have been first listed by a later version than the one listing it now."""
+    for entry in (*p.encryption_keys, *p.signing_keys):
+        listing = entry.listing
+        if listing is not None and (listing[0] > directory.version or listing[1] > directory.issued):
+            raise FormatError(
+                f"{p.id}: a key says key directory v{listing[0]} ({listing[1].isoformat()}) first listed it, "
+                f"after this v{directory.version} ({directory.issued.isoformat()})"
+            )
 
 
 def _check_parents(by_id: dict[str, Participant]) -> None:

@@ -24,6 +24,7 @@ from secxfer.trust.errors import ParticipantIdError, UnknownParticipantError
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.ids import Role, check_participant_id, federation_id
 from secxfer.trust.policy import DirectoryPolicy, require_hybrid_key
+from secxfer.trust.validity import require_signature_stands
 
 if TYPE_CHECKING:
     from secxfer.age import HybridRecipient, X25519Recipient
@@ -101,16 +102,22 @@ class Directory(Model, kw_only=True, dict=True):
             raise ExpiredError(f"{pid} has no encryption key valid at {at.isoformat()}")
         return [agekeys.recipient(e.key, e.key_type) for e in (hybrid or usable)]
 
-    def require_signing_key(self, pid: str, public_key: bytes, at: datetime) -> None:
-        """Check that ``public_key`` is a signing key of ``pid`` usable at ``at``.
+    def require_signing_key(
+        self, pid: str, public_key: bytes, signed_at: datetime | None, *, now: datetime, held: bool = False
+    ) -> None:
+        """Check that a signature by ``public_key``, dated ``signed_at``, stands for ``pid`` at ``now``.
 
-        Raises SignatureError (not one of its keys), RevokedKeyError (revoked at or
-        before ``at``) or ExpiredError (outside its validity window).
+        Raises SignatureError (not one of its keys) or what the one signature rule
+        raises (``secxfer.trust.validity``: revoked, compromised, dated in the future
+        or before the key was listed, outside the key's window). ``held``: the
+        verifier's own record shows it accepted this document before.
         """
         entry = next((e for e in self.participant(pid).signing_keys if e.key == bytes(public_key)), None)
         if entry is None:
             raise SignatureError(f"key {key_id(bytes(public_key))[:16]}… is not a signing key of {pid}")
-        entry.require_usable(at, f"signing key {key_id(entry.key)[:16]}… of {pid}")
+        require_signature_stands(
+            entry, signed_at, now=now, held=held, what=f"signing key {key_id(entry.key)[:16]}… of {pid}"
+        )
 
     def signer_of(self, keyid: str) -> Participant:
         """The participant holding the signing key with id ``keyid``."""

@@ -27,6 +27,7 @@ from secxfer.trust.ids import Role, federation_of
 from secxfer.trust.kinds import KIND_ENROLLMENT
 from secxfer.trust.secret_keys import ParticipantSecret
 from secxfer.trust.signing import SignedDocument, sign_document, verify
+from secxfer.trust.validity import require_signature_stands
 
 ENROLLMENT_MAX_BYTES = 32 * KIB
 
@@ -104,9 +105,10 @@ def verify_enrollment(
 ) -> tuple[Enrollment, KeyCard]:
     """Verify an enrollment against the federation's directory entry; return it and its card.
 
-    Security: the signature must be by one of ``federation``'s signing keys that was in
-    its validity window when the record was signed and not revoked at or before
-    ``revoked_by`` (a revoked key vouches for nothing, whatever date it claims); the
+    Security: the signature must stand by the one signature rule
+    (``secxfer.trust.validity``) as of ``revoked_by``: a key revoked for compromise at
+    or before it vouches for nothing, whatever date the record claims; a retired key
+    for records dated before its retirement; always within the key's window. The
     card must verify and name a municipality of the federation's prefecture.
     """
     document, record = read_enrollment(enrollment_bytes)
@@ -119,12 +121,9 @@ def verify_enrollment(
     if entry is None:
         raise SignatureError(f"enrollment signed by a key that is not one of {federation.id}'s signing keys")
     verify(entry.key, KIND_ENROLLMENT, document.payload, signature)
-    if entry.revoked_by(revoked_by):
-        raise SignatureError(
-            f"enrollment of a {federation.id} municipality signed with a revoked key",
-            hint="the federation must enroll the municipality again with its current key",
-        )
-    entry.require_usable(record.signed_at, f"{federation.id}'s signing key")
+    require_signature_stands(
+        entry, record.signed_at, now=revoked_by, clock=False, what=f"{federation.id}'s signing key"
+    )
     card = verify_card(record.card)
     _check_scope(federation.id, card)
     try:

@@ -9,6 +9,14 @@ Encryption keys are of one of two types: X25519 (32 bytes; an entry without a
 keep their exact bytes and signatures) or ``mlkem768x25519``, the post-quantum
 hybrid (the 1,184-byte ML-KEM-768 encapsulation key then the 32-byte X25519 key).
 Signing keys are Ed25519 (32 bytes) and carry no type.
+
+A revocation carries a class (``revoked_class``): ``compromise`` (the key may be in
+someone else's hands; also what a revocation without a class means, so directories
+written before the field keep their bytes and read as the strict case), ``retired``
+or ``superseded`` (the key was taken out of use honestly). ``listed_in`` /
+``listed_at`` name the directory version that first listed the key and its issue
+time; entries written before those fields lack them. What each field means for a
+signature is stated once, in ``secxfer.trust.validity``.
 """
 
 from __future__ import annotations
@@ -24,6 +32,11 @@ from secxfer.trust.ids import Role
 
 NAME_MAX_CHARS = 100
 REASON_MAX_CHARS = 200
+COMPROMISE = "compromise"
+RETIRED = "retired"
+SUPERSEDED = "superseded"
+REVOCATION_CLASSES = (COMPROMISE, RETIRED, SUPERSEDED)
+RevocationClass = Literal["compromise", "retired", "superseded"]
 KEYS_PER_PARTICIPANT_MAX = 16
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -69,6 +82,9 @@ class KeyEntry(Model, kw_only=True):
     valid_until: AwareDatetime | None = None
     revoked_at: AwareDatetime | None = None
     revoked_reason: Annotated[str, msgspec.Meta(max_length=REASON_MAX_CHARS)] | None = None
+    revoked_class: RevocationClass | msgspec.UnsetType = msgspec.UNSET
+    listed_in: Annotated[int, msgspec.Meta(ge=1)] | msgspec.UnsetType = msgspec.UNSET
+    listed_at: AwareDatetime | msgspec.UnsetType = msgspec.UNSET
 
     @property
     def key_type(self) -> str:
@@ -78,6 +94,21 @@ class KeyEntry(Model, kw_only=True):
     @property
     def is_hybrid(self) -> bool:
         return self.type == MLKEM768X25519
+
+    @property
+    def revocation_class(self) -> str | None:
+        """``compromise``, ``retired`` or ``superseded`` when revoked (no class written reads
+        ``compromise``, the strict case); None when not revoked."""
+        if self.revoked_at is None:
+            return None
+        return COMPROMISE if self.revoked_class is msgspec.UNSET else self.revoked_class
+
+    @property
+    def listing(self) -> tuple[int, datetime] | None:
+        """(version, issue time) of the directory that first listed the key, when written."""
+        if self.listed_in is msgspec.UNSET or self.listed_at is msgspec.UNSET:
+            return None
+        return self.listed_in, self.listed_at
 
     def revoked_by(self, at: datetime) -> bool:
         """Revoked at or before ``at``."""
@@ -90,7 +121,9 @@ class KeyEntry(Model, kw_only=True):
         return self.in_window(at) and not self.revoked_by(at)
 
     def require_usable(self, at: datetime, what: str) -> None:
-        """Raise RevokedKeyError / ExpiredError unless the key is usable at ``at``."""
+        """Raise RevokedKeyError / ExpiredError unless the key is usable at ``at``: for an
+        encryption key as a recipient. Whether a *signature* stands is decided by
+        ``secxfer.trust.validity`` alone (it does not believe the date a signer wrote)."""
         require_aware(at)
         if self.revoked_by(at):
             raise RevokedKeyError(

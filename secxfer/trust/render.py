@@ -93,7 +93,7 @@ def describe_keys(participant: Participant, *, at: datetime) -> list[str]:
 def _revocation(entry: KeyEntry) -> str:
     if entry.revoked_at is None:
         return ""
-    return f" (revoked {entry.revoked_at.isoformat()}: {safe(entry.revoked_reason or '')})"
+    return f" (revoked {entry.revoked_at.isoformat()}, {entry.revocation_class}: {safe(entry.revoked_reason or '')})"
 
 
 def describe_changes(old: Directory | None, new: Directory) -> list[str]:
@@ -140,5 +140,6 @@ def _participant_changes(old: Participant, new: Participant) -> list[str]:
                 kind_of = f", {entry.key_type}" if kind == "encryption" else ""
                 changes.append(f"{kind} key added ({entry.label}{kind_of})")
             elif previous.revoked_at is None and entry.revoked_at is not None:
-                changes.append(f"{kind} key revoked from {entry.revoked_at.isoformat()} ({safe(entry.revoked_reason or '')})")
+                changes.append(f"{kind} key revoked from {entry.revoked_at.isoformat()}, {entry.revocation_class} "
+                               f"({safe(entry.revoked_reason or '')})")
     return changes

@@ -1,7 +1,10 @@
 """Revoking keys in a directory draft, and naming a key by its text.
 
-A revoked key is refused from its revocation time on: for signatures made at or
-after it, and as a recipient. Revoking a federation's signing key also drops the
+A revocation has a class (docs/keys.md, revocation classes): ``compromise`` (the
+default) refuses every signature by the key that a verifier had not accepted before,
+whatever date it claims; ``retired`` / ``superseded`` keep signatures dated before
+the revocation valid. Either way the key is left out as a recipient from then on;
+``secxfer.trust.validity`` states the rule for signatures. Revoking a federation's signing key also drops the
 enrollments it signed, since a revoked key vouches for nothing.
 """
 
@@ -15,22 +18,30 @@ from secxfer.errors import UsageError
 from secxfer.trust.agekeys import parse_recipient_text
 from secxfer.trust.directory_model import Directory, enrollment_heads, replaced
 from secxfer.trust.enrollment import read_enrollment
-from secxfer.trust.entries import Participant
+from secxfer.trust.entries import COMPROMISE, REVOCATION_CLASSES, Participant
 from secxfer.trust.errors import UnknownParticipantError
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.ids import Role
 
 
-def revoke_key(directory: Directory, pid: str, key: bytes, *, at: datetime, reason: str) -> Directory:
+def revoke_key(
+    directory: Directory, pid: str, key: bytes, *, at: datetime, reason: str, revocation_class: str = COMPROMISE
+) -> Directory:
     """Revoke one of ``pid``'s keys (encryption or signing) from time ``at`` on.
 
-    Security: from ``at`` the key is refused for signatures and left out as a
-    recipient. Revoking a federation's signing key also removes the enrollments it
+    Security: from ``at`` the key is left out as a recipient; for signatures the
+    class decides (``compromise``: refused whatever date they claim; ``retired`` /
+    ``superseded``: refused when dated at or after ``at``). Revoking a federation's signing key also removes the enrollments it
     signed: a revoked key vouches for nothing, so the federation enrolls those
     municipalities again with its new key before the directory can be signed.
     """
     if at.tzinfo is None:
         raise UsageError("the revocation time must be an aware datetime")
+    if revocation_class not in REVOCATION_CLASSES:
+        raise UsageError(
+            f"revocation class {revocation_class!r} is not one of {', '.join(REVOCATION_CLASSES)}",
+            hint="use 'compromise' when the key may be in anyone else's hands",
+        )
     if not reason.strip():
         raise UsageError("a revocation needs a reason")
     participant = directory.participant(pid)
@@ -41,7 +52,9 @@ def revoke_key(directory: Directory, pid: str, key: bytes, *, at: datetime, reas
         raise UnknownParticipantError(f"{pid} has no such key", hint="see 'secxfer directory show FILE --id ID' for its keys")
     if target.revoked_at is not None:
         raise UsageError(f"that key of {pid} was already revoked at {target.revoked_at.isoformat()}")
-    revoked = msgspec.structs.replace(target, revoked_at=at, revoked_reason=reason.strip())
+    revoked = msgspec.structs.replace(
+        target, revoked_at=at, revoked_reason=reason.strip(), revoked_class=revocation_class
+    )
     table = dict(directory._by_id)
     table[pid] = msgspec.structs.replace(
         participant,
