@@ -48,7 +48,10 @@ def test_altered_packed_bytes_are_inflated_afresh_after_a_good_entry_was_cached(
         result = trustlink.unpack_bundle(altered)
     except FormatError:
         return  # refused: a corrupt stream or a wrong checksum
-    assert result != payload  # never the cached value for other bytes
+    # What these very bytes hold, never a cache entry for other bytes. (A flip in the
+    # padding after the last block can leave a stream that still inflates to the same
+    # payload with the same checksum: equal is then the right answer.)
+    assert result == zlib.decompress(altered)
 
 
 def test_a_truncated_large_entry_is_refused_every_time():
