@@ -209,10 +209,10 @@ def test_a_restored_home_is_caught_against_the_medium_then_recovered_and_seen_by
 def _restart_on_medium(world, medium: Path, *, size: int, root: bytes) -> None:
     """A child's restart record as a recovery would carry it: entry 0 and the checkpoint over it."""
     from secxfer.ledger.checkpoint import sign_checkpoint
-    from secxfer.ledger.tlog import entry_hash
+    from secxfer.ledger.tlog import entry_hash, tree_root
     from secxfer.trust.codec import encode
 
-    entry = oplog.LogEntry(seq=0, prev=oplog.tree_root([]), at=NOW, who="Sato", op="log-restarted",
+    entry = oplog.LogEntry(seq=0, prev=tree_root([]), at=NOW, who="Sato", op="log-restarted",
                            facts={"epoch": 2, "reason": "restored", "abandons_size": size,
                                   "abandons_root": root.hex()})
     line = encode(entry)
@@ -319,6 +319,26 @@ def test_case_4_through_the_cli(world, run_cli, monkeypatch):
     rewrite(world.home("mun-131016"), who="Third Person")
     _, err = run_cli("--lang", "ja", "open", world.packages["mun1"], *mun, "--out", world.tmp / "o3", code=EXIT_INTEGRITY)
     assert "操作記録が署名済みのチェックポイントと一致しません" in err and "secxfer log recover --reason" in err
+
+
+def test_a_recovery_below_is_shown_by_the_parent_through_the_cli(world, run_cli):
+    mun, fed, returns = world.args("mun-131016"), world.args("fed-13"), world.tmp / "returns"
+    run_cli("receipts", "forward", PERIOD, *mun, "--out", returns)
+    out, _ = run_cli("receipts", "collect", returns, *fed)
+    assert "checkpoint: mun-131016: first checkpoint held" in out
+    rewrite(world.home("mun-131016"))
+    _, err = run_cli("receipts", "forward", PERIOD, *mun, "--out", returns, code=EXIT_INTEGRITY)
+    assert "no longer matches what was signed over it" in err
+    run_cli("log", "recover", *mun, "--reason", "log file copied back from another PC", "--operator", "Sato")
+    run_cli("receipts", "forward", PERIOD, *mun, "--out", returns)
+    out, err = run_cli("receipts", "collect", returns, *fed)
+    assert "the operations log below you was restarted: mun-131016 restarted its operations log (epoch 2)" in err
+    assert "by Sato: log file copied back from another PC" in err and "checkpoint not proven" not in err
+    # the held copy at the parent is evidence too: damaged, it is refused, not trusted
+    held = sorted((LedgerHome(world.home("fed-13")).root / "held" / "mun-131016").glob("*.txt"))
+    held[-1].write_bytes(held[-1].read_bytes()[:-5] + b"AAAA\n")
+    out, _ = run_cli("receipts", "collect", returns, *fed, code=EXIT_INTEGRITY)
+    assert "REFUSED the checkpoints held here for mun-131016" in out
 
 
 def test_case_10_through_the_cli(world, run_cli):

@@ -348,3 +348,15 @@ def test_any_byte_change_to_a_signed_receipt_is_refused(net, directory, data):
     mutated[position] = data.draw(st.integers(0, 255).filter(lambda v: v != raw[position]))
     with pytest.raises(SecxferError):
         verify_receipt(bytes(mutated), directory, now=NOW)
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=70))
+def test_a_frontier_grown_leaf_by_leaf_has_the_tree_hash_at_every_size(leaves):
+    from secxfer.ledger.tlog import Frontier, prefix_roots, tree_root
+
+    frontier = Frontier()
+    assert frontier.root() == tree_root([])
+    for count, leaf in enumerate(leaves, 1):
+        frontier.add(leaf)
+        assert frontier.size == count and frontier.root() == tree_root(leaves[:count])
+    assert prefix_roots(leaves, set(range(len(leaves) + 2))) == {s: tree_root(leaves[:s]) for s in range(len(leaves) + 1)}

@@ -76,7 +76,7 @@ class Held:
 
     def __init__(self, home: Path, child: str) -> None:
         self.child = child
-        self.folder = LedgerHome(home).root / HELD / child
+        self.folder = held_folder(home, child)
         self.epoch, self.checkpoints, self.earlier = 1, {}, set()
         restart = self.folder / RESTART_FILE
         if restart.is_file():
@@ -170,8 +170,17 @@ def check_carried(path: Path, *, me: str, home: Path, directory, now: dt.datetim
         except SecxferError as error:
             findings.rejected.append(f"{file.name}: {error}")
     for child in sorted(checkpoints):
-        _check_child(Held(home, child), checkpoints[child], proofs, entries.get(child, []), findings)
+        try:
+            held = Held(home, child)
+        except SecxferError as error:  # this home's own copy was damaged or edited: nothing to check against
+            findings.rejected.append(f"the checkpoints held here for {child} ({held_folder(home, child)}): {error}")
+            continue
+        _check_child(held, checkpoints[child], proofs, entries.get(child, []), findings)
     return findings
+
+
+def held_folder(home: Path, child: str) -> Path:
+    return LedgerHome(home).root / HELD / child
 
 
 def _check_child(held: Held, incoming: list[Checkpoint], proofs, entries, findings: Findings) -> None:

@@ -31,7 +31,7 @@ import msgspec
 from secxfer.errors import SecxferError, UsageError
 from secxfer.fsutil import atomic_write, binary, exclusive_lock, fsync_dir
 from secxfer.ledger.store import LedgerHome
-from secxfer.ledger.tlog import entry_hash, tree_root
+from secxfer.ledger.tlog import Frontier, entry_hash
 from secxfer.models import Model
 from secxfer.trust.codec import decode_strict, encode
 from secxfer.trust.entries import AwareDatetime
@@ -128,14 +128,16 @@ def append_many(home: Path, operations: list[tuple[str, Mapping[str, Fact]]], *,
 
 def _write(ledger: LedgerHome, lines: list[bytes], operations: list[tuple[str, dict]], who: str,
            now: dt.datetime) -> list[LogEntry]:
-    hashes = [entry_hash(x) for x in lines]
+    frontier = Frontier()
+    for existing in lines:
+        frontier.add(entry_hash(existing))
     entries, new = [], []
     for op, facts in operations:
-        entry = LogEntry(seq=len(hashes), prev=tree_root(hashes), at=now, who=who, op=op, facts=facts)
+        entry = LogEntry(seq=frontier.size, prev=frontier.root(), at=now, who=who, op=op, facts=facts)
         line = encode(entry)
         if len(line) > ENTRY_MAX_BYTES:
             raise UsageError(f"log entry for {op!r} is too large")
-        hashes.append(entry_hash(line))
+        frontier.add(entry_hash(line))
         entries.append(entry)
         new.append(line)
     fd = os.open(ledger.log_path, binary(os.O_WRONLY | os.O_CREAT | os.O_APPEND), 0o600)
@@ -219,6 +221,7 @@ def check_lines(lines: list[bytes], torn: bytes = b"") -> LogCheck:
     """
     check = LogCheck()
     hashes: list[bytes] = []
+    frontier = Frontier()  # the tree hash before each entry in O(log n), not a tree per entry
     for number, line in enumerate(lines):
         try:
             entry = decode_strict(line, _decoder, what=f"log entry {number}", max_bytes=ENTRY_MAX_BYTES)
@@ -230,14 +233,15 @@ def check_lines(lines: list[bytes], torn: bytes = b"") -> LogCheck:
                 f"line {number + 1} holds entry {entry.seq}, expected {number}: entries were removed or reordered"
             )
             break
-        if entry.prev != tree_root(hashes):
+        if entry.prev != frontier.root():
             what = f"entry {number - 1} was edited or replaced" if number else "the first entry is not a first entry"
             check.problems.append(f"entry {number} does not continue the log before it: {what}")
             break
         hashes.append(entry_hash(line))
+        frontier.add(hashes[-1])
     check.entries = len(hashes)
     check.leaf_hashes = hashes
-    check.root = tree_root(hashes)
+    check.root = frontier.root()
     if torn:
         check.problems.append(
             f"torn last line after entry {len(lines) - 1}: {len(torn)} bytes without a newline "

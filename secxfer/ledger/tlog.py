@@ -42,28 +42,42 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
         ) from None
 
 
-def prefix_roots(leaf_hashes: Sequence[bytes], sizes: set[int]) -> dict[int, bytes]:
-    """Tree hashes of the first ``s`` leaves for every ``s`` in ``sizes`` (up to the log's length).
+class Frontier:
+    """A Merkle tree grown one leaf at a time: the stack of perfect subtrees it is made of.
 
-    One pass over the leaves with the stack of perfect subtrees a Merkle tree of the
-    leaves so far is made of; the tree hash at any size is those subtrees folded from
-    the right (RFC 6962). So checking a log against thousands of kept checkpoints
-    costs one pass, not one tree per checkpoint.
+    The tree hash at any size is those subtrees folded from the right (RFC 6962), so
+    checking a log's links (each entry's ``prev``) and a kept checkpoint at every size
+    costs one pass over the leaves, not one tree per entry.
     """
-    wanted = {s for s in sizes if 0 <= s <= len(leaf_hashes)}
-    roots: dict[int, bytes] = {}
-    if 0 in wanted:
-        roots[0] = tree_root([])
-    stack: list[tuple[int, bytes]] = []  # (subtree size, subtree hash), sizes decreasing
-    for count, leaf in enumerate(leaf_hashes, 1):
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._stack: list[tuple[int, bytes]] = []  # (subtree size, subtree hash), sizes decreasing
+
+    def add(self, leaf: bytes) -> None:
         node = (1, leaf)
-        while stack and stack[-1][0] == node[0]:
-            size, left = stack.pop()
+        while self._stack and self._stack[-1][0] == node[0]:
+            size, left = self._stack.pop()
             node = (size * 2, merkle.node_hash(left, node[1]))
-        stack.append(node)
-        if count in wanted:
-            folded = stack[-1][1]
-            for _, left in reversed(stack[:-1]):
-                folded = merkle.node_hash(left, folded)
-            roots[count] = folded
+        self._stack.append(node)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return tree_root([])
+        folded = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            folded = merkle.node_hash(left, folded)
+        return folded
+
+
+def prefix_roots(leaf_hashes: Sequence[bytes], sizes: set[int]) -> dict[int, bytes]:
+    """Tree hashes of the first ``s`` leaves for every ``s`` in ``sizes`` (up to the log's length), in one pass."""
+    wanted = {s for s in sizes if 0 <= s <= len(leaf_hashes)}
+    frontier = Frontier()
+    roots = {0: frontier.root()} if 0 in wanted else {}
+    for leaf in leaf_hashes:
+        frontier.add(leaf)
+        if frontier.size in wanted:
+            roots[frontier.size] = frontier.root()
     return roots
