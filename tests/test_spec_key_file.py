@@ -76,3 +76,21 @@ def test_parameters_outside_the_documented_bounds_are_refused_before_deriving(tm
     path.write_text(json.dumps(document))
     with pytest.raises(FormatError, match="out of range"):
         load_secret_key(path, passphrase=b"a long enough passphrase")
+
+
+def test_a_card_fingerprint_by_the_documented_formula():
+    """docs/keys.md §8.2: the fingerprint read aloud, recomputed from its description."""
+    from secxfer.trust.cards import card_fingerprint, make_card, verify_card
+
+    secret = generate_participant("mun-131016", "municipality", encryption="both", rng=os.urandom)
+    card = verify_card(make_card(secret))
+
+    def field(value: bytes) -> bytes:
+        return len(value).to_bytes(8, "little") + value
+
+    keys = [secret.encryption_public_key, secret.hybrid_public_key]
+    digest = hashlib.sha256(b"secxfer-fingerprint-v1\0participant\0" + field(b"mun-131016") + field(b"municipality")
+                            + b"".join(field(k) for k in keys) + field(secret.signing_public_key)).digest()
+    crockford = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+    text = base64.b32encode(digest).decode().translate(crockford)[:20]
+    assert card_fingerprint(card) == "-".join(text[i:i + 4] for i in range(0, 20, 4))
