@@ -342,7 +342,7 @@ def test_opened_files_reach_their_folder_when_a_scanner_holds_one_for_a_moment(m
     sleeps = _flaky_replace(monkeypatch, failures=2)
     out = tmp_path / "受領" / "2026-10"
     out.parent.mkdir()
-    _write_staged(out, {"annex1.csv": b"a,b\r\n", "annex2.csv": b"c\r\n"})
+    _write_staged(out, {"annex1.csv": b"a,b\r\n", "annex2.csv": b"c\r\n"}, tmp_path / "home")
     assert sorted(p.name for p in out.iterdir()) == ["annex1.csv", "annex2.csv"] and len(sleeps) == 2
     assert (out / "annex1.csv").read_bytes() == b"a,b\r\n"
     assert sorted(p.name for p in out.parent.iterdir()) == ["2026-10"]  # no staging folder left
