@@ -57,7 +57,10 @@ class IncompleteError(OperationalError):
 class PurgeRefusedError(OperationalError):
     """Outputs cannot be removed yet: onward delivery is not confirmed."""
 
-    default_hint = "collect the missing receipts first (secxfer receipts collect), then purge again"
+    default_hint = (
+        "collect the missing receipts first (secxfer receipts collect); a municipality puts its own receipt "
+        "on a return medium (secxfer receipts forward); then purge again"
+    )
 
 
 class PurgeRecordsError(IntegrityError):
