@@ -57,7 +57,8 @@ def check_free_space(folder: Path, needed: int) -> None:
     free = shutil.disk_usage(folder).free
     if free < needed:
         raise InsufficientSpaceError(
-            f"{str(folder)!r} has {free} bytes free, {needed} needed"
+            f"{str(folder)!r} has {free} bytes free, {needed} needed",
+            facts={"folder": str(folder), "free": str(free), "needed": str(needed)},
         )
 
 
@@ -73,7 +74,7 @@ def atomic_output(
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not overwrite and target.exists():
-        raise OutputExistsError(f"{str(target)!r} already exists")
+        raise OutputExistsError(f"{str(target)!r} already exists", facts={"wording": "exists", "path": str(target)})
     tmp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}-{target.name}"
     fd = os.open(tmp, binary(os.O_WRONLY | os.O_CREAT | os.O_EXCL), mode)
     try:
@@ -82,7 +83,8 @@ def atomic_output(
             handle.flush()
             os.fsync(handle.fileno())
         if not overwrite and target.exists():
-            raise OutputExistsError(f"{str(target)!r} appeared while writing")
+            raise OutputExistsError(f"{str(target)!r} appeared while writing",
+                                    facts={"wording": "appeared", "path": str(target)})
         rename_into_place(tmp, target)
         fsync_dir(folder)
     except BaseException:

@@ -39,12 +39,13 @@ ChunkObserver = Callable[[memoryview], object]
 Sink = Callable[[memoryview], object]
 
 _GENERIC = "payload failed to authenticate: file may be corrupted or tampered with"
+_GENERIC_FACTS = {"wording": "payload"}
 
 
 def chunk_nonce(counter: int, last: bool) -> bytes:
     """The 12-byte AEAD nonce of chunk ``counter``."""
     if counter > MAX_CHUNK_COUNTER:
-        raise AgePayloadError(_GENERIC)  # counter would wrap
+        raise AgePayloadError(_GENERIC, facts=_GENERIC_FACTS)  # counter would wrap
     return counter.to_bytes(COUNTER_SIZE, "big") + (_FINAL if last else _NOT_FINAL)
 
 
@@ -138,7 +139,7 @@ def decrypt(
                 try:
                     aead.decrypt_into(nonce, sealed_view[start : start + size], None, plain_view[out : out + plain_size])
                 except InvalidTag:
-                    raise AgePayloadError(_GENERIC) from None
+                    raise AgePayloadError(_GENERIC, facts=_GENERIC_FACTS) from None
                 if chunk_observer is not None:
                     chunk_observer(plain_view[out : out + plain_size])
                 counter += 1
@@ -163,9 +164,9 @@ def _final_batch_sizes(filled: int, counter: int) -> list[int]:
     if rest:
         sizes.append(rest)
     if not sizes:
-        raise AgePayloadError(_GENERIC)  # no chunk at all
+        raise AgePayloadError(_GENERIC, facts=_GENERIC_FACTS)  # no chunk at all
     if sizes[-1] < TAG_SIZE:
-        raise AgePayloadError(_GENERIC)  # shorter than a tag
+        raise AgePayloadError(_GENERIC, facts=_GENERIC_FACTS)  # shorter than a tag
     if sizes[-1] == TAG_SIZE and counter + len(sizes) > 1:
-        raise AgePayloadError(_GENERIC)  # empty final chunk after data
+        raise AgePayloadError(_GENERIC, facts=_GENERIC_FACTS)  # empty final chunk after data
     return sizes

@@ -69,6 +69,7 @@ def verify_outer(
     if size != statement.size or not hmac.compare_digest(digest, statement.sha256):
         raise IntegrityError(
             f"{path.name!r} is not the file its sender signed (truncated, corrupted or altered)",
+            facts={"wording": "not-signed-bytes", "file": path.name},
         )
     if statement.file_name != path.name:
         raise IntegrityError(f"package was renamed: signed as {statement.file_name!r}")

@@ -258,13 +258,15 @@ def _check_package(item: Path, directory, listed: dict[str, media.IndexEntry], i
         entry = next((e for e in listed.values() if e.size == size and hmac.compare_digest(e.sha256, digest)), None)
         if entry is None or entry.file_name == item.name:
             verify_outer(item, directory, now=now, measured=(size, digest))  # no signature beside it: raises
-            raise NotFoundError(f"no outer signature beside {item.name!r}")
+            raise NotFoundError(f"no outer signature beside {item.name!r}",
+                                facts={"wording": "sig-missing", "file": item.name})
         signed = _signature_beside(item.with_name(entry.file_name), directory, now)
         if signed is None:
             raise NotFoundError(f"no outer signature beside {item.name!r} or under its signed name "
                                 f"{entry.file_name!r}")
     if size != signed.size or not hmac.compare_digest(digest, signed.sha256):
-        raise IntegrityError(f"{item.name!r} is not the file its sender signed (truncated, corrupted or altered)")
+        raise IntegrityError(f"{item.name!r} is not the file its sender signed (truncated, corrupted or altered)",
+                             facts={"wording": "not-signed-bytes", "file": item.name})
     entry = listed.get(signed.file_name)
     if listed and (entry is None or not index_entry_agrees(entry, index_sender, signed)):
         raise IntegrityError("not listed in the medium's index as it is")

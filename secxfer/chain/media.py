@@ -222,6 +222,7 @@ def read_sidecar(path: Path) -> bytes:
         raise NotFoundError(
             f"no outer signature {sidecar.name!r} beside {path.name!r}",
             hint="copy the .sig file that came with the package onto the same folder",
+            facts={"wording": "sidecar-missing", "sig": sidecar.name, "file": path.name},
         )
     return read_medium_file(sidecar, "outer signature", OUTER_MAX_BYTES)
 

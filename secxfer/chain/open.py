@@ -80,7 +80,8 @@ def _prepare_out(out: Path, outputs: dict[str, bytes]) -> bool:
             ):
                 return True
         if not out.is_dir() or any(out.iterdir()):
-            raise OutputExistsError(f"{str(out)!r} exists and is not an empty folder")
+            raise OutputExistsError(f"{str(out)!r} exists and is not an empty folder",
+                                    facts={"wording": "not-empty", "path": str(out)})
         out.rmdir()
     out.parent.mkdir(parents=True, exist_ok=True)
     return False

@@ -129,12 +129,21 @@ class PackageReplayError(ReplayError):
         delivery_id: str | None = None, sha256: bytes | None = None, hint: str | None = None,
     ) -> None:
         record = record or {}
-        super().__init__(_replay_message(package_id, record, origin_package_id), hint=hint)
+        super().__init__(_replay_message(package_id, record, origin_package_id), hint=hint,
+                         facts=_replay_facts(package_id, record))
         self.package_id = package_id
         self.record = record
         self.origin_package_id = origin_package_id
         self.delivery_id = delivery_id
         self.sha256 = sha256
+
+
+def _replay_facts(package_id: str, record: dict) -> dict[str, str] | None:
+    """The plain case (this very package, processed here before) as facts; a re-issue keeps its English."""
+    role, first = record.get("role"), record.get("package_id", package_id)
+    if first != package_id or role not in ("open", "relay") or not record.get("at") or not record.get("out"):
+        return None
+    return {"wording": role, "package_id": package_id, "at": str(record["at"]), "out": str(record["out"])}
 
 
 def _replay_message(package_id: str, record: dict, origin: str | None) -> str:
@@ -451,6 +460,7 @@ def _require_not_processed(
         )
         if forged is not None:
             error.message += f"; this copy's id does not derive from its parent: {manifest.sender} signed a re-issue"
+            error.facts = {}
             error.args = (error.message,)
         raise error
 

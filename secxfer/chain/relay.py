@@ -80,7 +80,8 @@ def _consent_gate(directory, codes: list[str], sealed_on: dt.date, today: dt.dat
             continue
         if not directory.consent_in_force(code, sealed_on):
             raise ConsentError(
-                f"the package carries rows for {code}, which had no power of attorney (委任状) in force when sealed"
+                f"the package carries rows for {code}, which had no power of attorney (委任状) in force when sealed",
+                facts={"wording": "none-at-seal", "code": code},
             )
         held.add(code)
     return held

@@ -74,7 +74,7 @@ class SealRejectedError(InputRejectedError):
     def __init__(self, problems: tuple) -> None:
         shown = "; ".join(str(p) for p in problems[:3])
         super().__init__(f"{len(problems)} problem(s) in the annex files, nothing was sealed: {shown}"
-                         + (" …" if len(problems) > 3 else ""))
+                         + (" …" if len(problems) > 3 else ""), facts={"count": str(len(problems))})
         self.problems = problems
 
 
@@ -159,6 +159,7 @@ def seal(
         raise OutputExistsError(
             f"{str(folder)!r} already holds {sealed[0]!r}, sealed for {the_period.label}",
             hint="deliver that package; to seal a second one for the same period on purpose, pass --again",
+            facts={"wording": "sealed-already", "folder": str(folder), "package": sealed[0], "period": the_period.label},
         )
     media.clear_interrupted(folder, prefix)  # what a crash before the index was written left
     sequence = ChainHome(home).next_sequences([recipient])[recipient]

@@ -252,7 +252,8 @@ def verify_consent(directory, me: str, leaves: Sequence[CarriedLeaf], sealed: dt
         if not directory.consent_in_force(code, sealed_on):
             raise ConsentError(
                 f"the package carries rows for {code}, which had no power of attorney (委任状) in force "
-                f"on {sealed_on.isoformat()} (JST) when the agency sealed"
+                f"on {sealed_on.isoformat()} (JST) when the agency sealed",
+                facts={"wording": "none-when-sealed", "code": code, "date": sealed_on.isoformat()},
             )
     if str(directory.participant(me).role) != "municipality":
         return
@@ -263,6 +264,7 @@ def verify_consent(directory, me: str, leaves: Sequence[CarriedLeaf], sealed: dt
                 f"the power of attorney (委任状) of {carried.leaf.code} is not in force on {today.isoformat()} (JST); "
                 "its rows are not written",
                 hint="rows after a withdrawal must not be delivered; keep the medium and tell your federation",
+                facts={"wording": "withdrawn", "code": carried.leaf.code, "date": today.isoformat()},
             )
 
 

@@ -86,7 +86,9 @@ def trust_anchor(home: Path, root: Path | None, key_path: Path) -> bytes | None:
 def warn(message: str) -> None:
     from secxfer.cli.i18n import t
 
-    print(t("cli.warning_line", message=message), file=sys.stderr)
+    from secxfer.cli.i18n import worded
+
+    print(t("cli.warning_line", message=worded(message)), file=sys.stderr)
 
 
 def note(message: str) -> None:

@@ -8,7 +8,8 @@ if given, else Japanese when the locale says so (``LC_ALL``, ``LC_MESSAGES``, ``
 
 Details inside error messages come from the library (f-strings naming files, ids,
 counts) and stay English; in Japanese the CLI prints the class's title and hint from
-the catalog and the English detail in parentheses.
+the catalog and the detail in parentheses: worded from the error's facts when the
+catalog has ``error.<Class>.detail`` (or ``.detail.<wording>``), else the English one.
 """
 
 from __future__ import annotations
@@ -97,12 +98,32 @@ def t(key: str, /, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def worded(text: str) -> str:
+    """A library notice (secxfer.notices.Notice) in the current language; any other text as it is."""
+    wording = getattr(text, "wording", None)
+    if wording is None or _current == DEFAULT_LANGUAGE or f"notice.{wording}" not in catalog():
+        return str(text)
+    try:
+        return t(f"notice.{wording}", **text.values)
+    except (KeyError, IndexError):  # a notice lacking a value the wording names: its English stands
+        return str(text)
+
+
 def error_text(error_class: type, field: str, facts: Mapping[str, object] | None = None) -> str | None:
     """The catalog's ``title``, ``hint`` or ``detail`` for an error class (nearest class in
     its MRO that has one). A ``detail`` is filled from the error's ``facts``; one that
-    names a fact the error lacks is not used (the English message stands instead)."""
+    names a fact the error lacks is not used (the English message stands instead).
+
+    A class raised with several different messages words each raise site on its own:
+    the site's ``facts["wording"]`` names it, and ``error.<Class>.detail.<wording>`` is
+    looked up before the class's plain ``detail``."""
+    wording = (facts or {}).get("wording")
     for klass in error_class.__mro__:
         key = f"error.{klass.__name__}.{field}"
+        if wording and f"{key}.{wording}" in catalog():
+            key = f"{key}.{wording}"
+        elif wording and field == "detail":
+            continue  # a site-specific fact set fills only its own wording, never a class's plain one
         if key in catalog():
             if facts is None:
                 return t(key)

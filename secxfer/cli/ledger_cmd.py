@@ -39,7 +39,7 @@ def _directory_or_none(home: Path, now):
 
 def register(app: typer.Typer) -> None:
     """Add the ledger commands to ``app``."""
-    from secxfer.cli.i18n import t
+    from secxfer.cli.i18n import t, worded
 
     @app.command("status", help=t("help.status"))
     def status_command(
@@ -136,7 +136,7 @@ def register(app: typer.Typer) -> None:
 
         found = result.checkpoints  # lines quote what others signed: escaped
         for line in found.notes:
-            typer.echo(t("receipts.checkpoint_line", line=safe(line)))
+            typer.echo(t("receipts.checkpoint_line", line=safe(worded(line))))
         for line in found.restarts:
             warn(t("receipts.log_restarted", line=safe(line)))
         for line in found.forks:

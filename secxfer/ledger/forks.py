@@ -45,6 +45,7 @@ from secxfer.ledger.checkpoint import (
 )
 from secxfer.ledger.store import LedgerHome
 from secxfer.ledger.tlog import entry_hash, verify_consistency
+from secxfer.notices import Notice
 
 HELD = "held"
 RESTART_FILE = "restart.entry"
@@ -65,6 +66,10 @@ class Findings:
     def facts(self) -> dict[str, int]:
         return {"checkpoints_held": self.held, "checkpoint_forks": len(self.forks),
                 "checkpoints_unproven": len(self.unproven), "log_restarts_seen": len(self.restarts)}
+
+
+def _facts(child: str, checkpoint: Checkpoint) -> dict[str, object]:
+    return {"child": child, "entries": checkpoint.size, "root": checkpoint.root.hex()[:16]}
 
 
 def _short(checkpoint: Checkpoint) -> str:
@@ -203,7 +208,9 @@ def _check_child(held: Held, incoming: list[Checkpoint], proofs, entries, findin
         if not held.checkpoints:
             held.hold(checkpoint)
             findings.held += 1
-            findings.notes.append(f"{child}: first checkpoint held ({_short(checkpoint)}); later ones are checked against it")
+            findings.notes.append(Notice(
+                f"{child}: first checkpoint held ({_short(checkpoint)}); later ones are checked against it",
+                wording="checkpoint-first-held", values=_facts(child, checkpoint)))
             continue
         # Held checkpoints are prefixes of one another, so one proof places a new one among them:
         # to the oldest held above it (then everything below is its prefix too), else from the newest below.
@@ -216,7 +223,9 @@ def _check_child(held: Held, incoming: list[Checkpoint], proofs, entries, findin
         if proven:
             held.hold(checkpoint)
             findings.held += 1
-            findings.notes.append(f"{child}: checkpoint ({_short(checkpoint)}) extends the one held; proof verified")
+            findings.notes.append(Notice(
+                f"{child}: checkpoint ({_short(checkpoint)}) extends the one held; proof verified",
+                wording="checkpoint-extends", values=_facts(child, checkpoint)))
 
 
 def _proven(child: str, old: Checkpoint, new: Checkpoint, proofs, findings: Findings, *, held_is_old: bool) -> bool:

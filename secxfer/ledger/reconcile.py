@@ -262,4 +262,5 @@ def require_reconciled(rec: Reconciliation) -> None:
     if not rec.ok:
         gaps = [p for p in rec.problems if p.severity == "open"]
         first = f"; first: {gaps[0].message}" if gaps else ""
-        raise IncompleteError(f"{rec.period} is not complete yet ({len(gaps)} gap(s){first})")
+        raise IncompleteError(f"{rec.period} is not complete yet ({len(gaps)} gap(s){first})",
+                              facts={"period": rec.period, "gaps": str(len(gaps))})

@@ -47,6 +47,7 @@ from secxfer.ledger.receipts import (
 )
 from secxfer.ledger.reports import HopReport, relay_report, seal_report
 from secxfer.ledger.store import LedgerHome
+from secxfer.notices import Notice
 
 Notify = Callable[[str], None]
 
@@ -151,12 +152,14 @@ class _Trail:
                     receipt = msgspec.structs.replace(receipt, origin_package_id=error.origin_package_id,
                                                       delivery_id=error.delivery_id)
             if receipt is None:
-                self.notify(f"no receipt for {Path(package).name!r}: its sender cannot be told from the file")
+                self.notify(Notice(f"no receipt for {Path(package).name!r}: its sender cannot be told from the file",
+                                   wording="no-receipt-sender-unknown", values={"file": Path(package).name}))
             else:
                 self.receipt(receipt, receipts_out)
             self.checkpoint()
         except (SecxferError, OSError) as secondary:
-            self.notify(f"the failure was not fully recorded: {secondary}")
+            self.notify(Notice(f"the failure was not fully recorded: {secondary}",
+                               wording="failure-not-recorded", values={"reason": secondary}))
             with contextlib.suppress(SecxferError, OSError):
                 self.flush()
 
@@ -194,7 +197,8 @@ def _interrupted(trail: _Trail, error: IntegrityError) -> bool:
             continue
         if receipt.package_id == package_id and receipt.issuer == trail.me and receipt.accepted:
             return False
-    trail.notify(f"completing the record of package {package_id}, whose processing here was interrupted")
+    trail.notify(Notice(f"completing the record of package {package_id}, whose processing here was interrupted",
+                        wording="completing-interrupted", values={"package_id": package_id}))
     return True
 
 

@@ -226,11 +226,13 @@ def _open(document: _KeyFile, passphrase: bytes | None, where: str) -> _Material
         raise UsageError(
             f"{where!r} is protected by a passphrase and none was given",
             hint=f"set {PASSPHRASE_ENV}, use --passphrase-fd, or run interactively",
+            facts={"wording": "no-passphrase", "file": str(where), "variable": PASSPHRASE_ENV},
         )
     try:
         plain = _box(passphrase, kdf).decrypt(document.sealed)
     except nacl.exceptions.CryptoError:
-        raise WrongPassphraseError(f"the passphrase does not open {where!r} (or the file is damaged)") from None
+        raise WrongPassphraseError(f"the passphrase does not open {where!r} (or the file is damaged)",
+                                   facts={"file": str(where)}) from None
     try:
         return _MATERIAL.decode(plain)
     except (msgspec.DecodeError, UnicodeDecodeError):
