@@ -13,9 +13,18 @@ class Notice(str):
 
     wording: str
     values: dict[str, str]
+    error: Exception | None
 
     def __new__(cls, english: str, *, wording: str, values: dict[str, object] | None = None) -> Notice:
         notice = super().__new__(cls, english)
         notice.wording = wording
         notice.values = {name: str(value) for name, value in (values or {}).items()}
+        notice.error = None
+        return notice
+
+    @classmethod
+    def of_error(cls, error: Exception) -> Notice:
+        """An error's message as a notice (a finding's reason): worded as the error's detail is."""
+        notice = cls(str(error), wording="")
+        notice.error = error
         return notice

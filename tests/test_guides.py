@@ -133,6 +133,7 @@ def test_the_guide_runs_a_month_to_its_reconciled_close(guide, tmp_path):
     steps = steps_of(guide)
     assert sum(step.kind == "sh" for step in steps) >= 10
     transcript: list[str] = []
+    outputs: list[str] = []  # what the commands printed, without the commands themselves
     for step in steps:
         if step.kind == "guide":
             if step.text.startswith("the month ends here"):
@@ -141,10 +142,16 @@ def test_the_guide_runs_a_month_to_its_reconciled_close(guide, tmp_path):
             continue
         done = country.run(step, guide)
         transcript.append(f"$ [{step.pc}] {step.text}\n{done.stdout}{done.stderr}")
+        outputs.append(done.stdout + done.stderr)
         assert done.returncode == 0, (
             f"{guide.name}:{step.line}: block on {step.pc} exited {done.returncode}\n" + "\n".join(transcript[-3:])
         )
         assert "Traceback" not in done.stderr
+    if guide.parent.name == "ja":  # an officer reads no English sentence in the whole month
+        from tests.test_japanese_everywhere import english_sentences
+
+        english = [line for output in outputs for line in english_sentences(output)]
+        assert not english, "English in the Japanese guide's output:\n" + "\n".join(english)
     # the month closed: the agency's reconcile said so, and the officer has the workbook
     (closing,) = [entry for entry in transcript if entry.startswith("$ [agency]") and " reconcile " in entry]
     assert "突合完了" in closing or "RECONCILED" in closing

@@ -118,6 +118,11 @@ def test_a_month_and_its_errors_print_no_english_sentence(month, ja, tmp_path, m
     shutil.copy(package, unsigned)
     ja("verify", unsigned, "--home", homes / "mun-131016", code=1)
 
+    copied = tmp_path / "copied-medium"
+    shutil.copytree(media, copied)
+    shutil.copy(damaged, copied / "fed-13-to-mun-131016" / package.name)
+    ja("media", "verify", copied, "--home", homes / "mun-131016", code=3)
+
     # open: wrong key, tampered, ok, replay, output exists
     ja("open", package, *as_("mun-131024"), "--out", tmp_path / "wrong", code=3)
     ja("open", damaged, *as_("mun-131016"), "--out", tmp_path / "tampered", code=3)

@@ -15,6 +15,7 @@ from secxfer.chain.package import verify_outer
 from secxfer.chain.trustlink import directory_for_checks
 from secxfer.errors import IntegrityError, NotFoundError, OperationalError, SecxferError
 from secxfer.limits import MEDIA_INDEX_MAX_BYTES, OUTER_MAX_BYTES
+from secxfer.notices import Notice
 from secxfer.safetext import safe
 from secxfer.trust.signing import SignedDocument
 
@@ -235,7 +236,7 @@ def _verify_medium(folder: Path, directory, report: MediaReport, now: dt.datetim
         try:
             statement, signed_as = _check_package(item, directory, listed, index_sender, now)
         except SecxferError as error:
-            report.fail("invalid", where, str(error))
+            report.fail("invalid", where, Notice.of_error(error))
             continue
         if signed_as is not None:
             seen.add(signed_as)

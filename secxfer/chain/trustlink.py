@@ -142,9 +142,12 @@ class _Trusted:
             self._root_expires = current_root(self.state).expires
         elif now >= self._root_expires:
             raise ExpiredError(f"the trusted root expired at {self._root_expires.isoformat()}",
-                               hint="obtain the next root version from the root key holders")
+                               hint="obtain the next root version from the root key holders",
+                               facts={"wording": "trusted-root", "at": self._root_expires.isoformat()})
         elif now >= self._directory.expires:
-            raise ExpiredError(f"key directory v{self._directory.version} expired at {self._directory.expires.isoformat()}")
+            raise ExpiredError(f"key directory v{self._directory.version} expired at {self._directory.expires.isoformat()}",
+                               facts={"wording": "directory", "version": str(self._directory.version),
+                                      "at": self._directory.expires.isoformat()})
         return self._directory
 
     def bundle(self, only: Iterable[str] | None) -> bytes:

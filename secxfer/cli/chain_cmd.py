@@ -223,6 +223,7 @@ def register(app: typer.Typer) -> None:
             report = verify_media(path, home=where, directory_file=directory, root_file=root)
         typer.echo("\n".join(media_lines(report)))
         if report.failures:
-            raise IntegrityError(f"{report.failures} problem(s) on {path}", hint="do not deliver this medium; rewrite it")
+            raise IntegrityError(f"{report.failures} problem(s) on {path}", hint="do not deliver this medium; rewrite it",
+                                 facts={"wording": "medium-problems", "count": str(report.failures), "path": str(path)})
         if report.renamed:
             raise MediumRenamedError(f"{report.renamed} package(s) on {path} renamed; their contents are intact")

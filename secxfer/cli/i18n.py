@@ -101,6 +101,9 @@ def t(key: str, /, **values: object) -> str:
 def worded(text: str) -> str:
     """A library notice (secxfer.notices.Notice) in the current language; any other text as it is."""
     wording = getattr(text, "wording", None)
+    error = getattr(text, "error", None)
+    if error is not None and _current != DEFAULT_LANGUAGE and getattr(error, "facts", None):
+        return error_text(type(error), "detail", error.facts) or str(text)
     if wording is None or _current == DEFAULT_LANGUAGE or f"notice.{wording}" not in catalog():
         return str(text)
     try:

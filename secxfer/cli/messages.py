@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from secxfer.cli.i18n import t
+from secxfer.cli.i18n import t, worded
 from secxfer.safetext import safe
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ def _problem_message(problem) -> str:
 def media_lines(report) -> list[str]:
     """A media check (``secxfer.chain.inspect.MediaReport``): one line per finding, then the counts.
     Folder and file names come from the medium, so they and the reasons are escaped."""
-    lines = [t(f"media.{finding.kind}", **{k: safe(v) for k, v in finding.values().items()})
+    lines = [t(f"media.{finding.kind}", **{k: safe(worded(v)) for k, v in finding.values().items()})
              for finding in report.findings]
     lines.append(t("media.summary", packages=report.packages, failures=report.failures))
     if report.renamed:

@@ -154,7 +154,9 @@ def checkpoint_after(home: Path, key, notify) -> None:
     try:
         checkpoint_log(home, key)
     except LogTamperedError as error:
-        notify(str(error))
+        from secxfer.notices import Notice
+
+        notify(Notice(str(error), wording="checkpoint-withheld", values={"error": type(error).__name__}))
 
 
 def compare_files(first: Path, second: Path, *, directory, now: dt.datetime, proof: Path | None = None,

@@ -99,7 +99,9 @@ class _Trail:
         swept = sweep(self.home)
         for one in swept:
             kept = f"; kept {', '.join(one.kept)}" if one.kept else ""
-            self.notify(f"removed {one.files} plaintext file(s) an interrupted open left in {one.folder}{kept}")
+            self.notify(Notice(f"removed {one.files} plaintext file(s) an interrupted open left in {one.folder}{kept}",
+                               wording="staging-removed-kept" if one.kept else "staging-removed",
+                               values={"files": one.files, "folder": one.folder, "kept": ", ".join(one.kept)}))
             self.log(STAGING_REMOVED, folder=one.folder, files=one.files, kept=len(one.kept))
         if swept:
             self.flush()

@@ -65,7 +65,9 @@ def check_current(directory: Directory, root: Root, *, now: datetime) -> None:
             hint="import the newer root versions first (they travel with the directory)",
         )
     if now >= directory.expires:
-        raise ExpiredError(f"key directory v{directory.version} expired at {directory.expires.isoformat()}")
+        raise ExpiredError(f"key directory v{directory.version} expired at {directory.expires.isoformat()}",
+                           facts={"wording": "directory", "version": str(directory.version),
+                                  "at": directory.expires.isoformat()})
 
 
 __all__ = [

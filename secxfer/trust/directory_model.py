@@ -98,8 +98,10 @@ class Directory(Model, kw_only=True, dict=True):
             require_hybrid_key(self.policy, self.version, participant, at)
         if not usable:
             if any(e.revoked_by(at) and e.in_window(at) for e in entries):
-                raise RevokedKeyError(f"every encryption key of {pid} in force at {at.isoformat()} is revoked")
-            raise ExpiredError(f"{pid} has no encryption key valid at {at.isoformat()}")
+                raise RevokedKeyError(f"every encryption key of {pid} in force at {at.isoformat()} is revoked",
+                                      facts={"wording": "encryption-keys", "id": pid, "at": at.isoformat()})
+            raise ExpiredError(f"{pid} has no encryption key valid at {at.isoformat()}",
+                               facts={"wording": "encryption-key", "id": pid, "at": at.isoformat()})
         return [agekeys.recipient(e.key, e.key_type) for e in (hybrid or usable)]
 
     def require_signing_key(

@@ -104,6 +104,7 @@ def _require_unexpired(root: Root, now: datetime) -> None:
         raise ExpiredError(
             f"root v{root.version} expired at {root.expires.isoformat()}",
             hint="obtain the next root version from the root key holders",
+            facts={"wording": "root", "version": str(root.version), "at": root.expires.isoformat()},
         )
 
 
