@@ -64,6 +64,8 @@ def verify_outer(
                 f"the outer signature of {path.name!r} describes another package than the one inside "
                 f"(package {statement.package_id}, not {manifest.package_id})",
                 hint="the .sig file was swapped or belongs to another package; ask the sender for both files again",
+                facts={"wording": "sig-swapped", "file": path.name, "claimed": statement.package_id,
+                       "inside": manifest.package_id},
             )
     size, digest = measured if measured is not None else media.file_sha256(path)
     if size != statement.size or not hmac.compare_digest(digest, statement.sha256):
@@ -72,7 +74,8 @@ def verify_outer(
             facts={"wording": "not-signed-bytes", "file": path.name},
         )
     if statement.file_name != path.name:
-        raise IntegrityError(f"package was renamed: signed as {statement.file_name!r}")
+        raise IntegrityError(f"package was renamed: signed as {statement.file_name!r}",
+                             facts={"wording": "renamed", "signed_as": statement.file_name})
     return statement
 
 
