@@ -319,6 +319,8 @@ def test_case_4_through_the_cli(world, run_cli, monkeypatch):
     rewrite(world.home("mun-131016"), who="Third Person")
     _, err = run_cli("--lang", "ja", "open", world.packages["mun1"], *mun, "--out", world.tmp / "o3", code=EXIT_INTEGRITY)
     assert "操作記録が署名済みのチェックポイントと一致しません" in err and "secxfer log recover --reason" in err
+    assert "の操作記録は署名済みの内容と一致しないため、署名も送付もしていません: チェックポイント 00000" in err
+    assert "記録が書き換えられています" in err and "signed a different history" not in err
 
 
 def test_a_recovery_below_is_shown_by_the_parent_through_the_cli(world, run_cli):

@@ -43,23 +43,35 @@ def _short(root: bytes) -> str:
     return root.hex()[:16]
 
 
+class Problem(str):
+    """One problem line, with its particulars as facts so a front end can word it in its language."""
+
+    facts: dict[str, str]
+
+
+def _problem(text: str, **facts: object) -> Problem:
+    problem = Problem(text)
+    problem.facts = {key: str(value) for key, value in facts.items()}
+    return problem
+
+
 def mismatches(check: oplog.LogCheck, checkpoints: Iterable[Labelled]) -> list[str]:
     """What each checkpoint says that the verified log does not (one line each, naming it; newest first)."""
     checkpoints = sorted(checkpoints, key=lambda item: -item[1].size)
     roots = prefix_roots(check.leaf_hashes, {c.size for _, c in checkpoints})
     problems = []
     for label, checkpoint in checkpoints:
+        facts = {"checkpoint": label.split(" ")[1], "root": _short(checkpoint.root), "size": checkpoint.size,
+                 "entries": check.entries}
         if checkpoint.size > check.entries:
-            problems.append(
+            problems.append(_problem(
                 f"{label} (root {_short(checkpoint.root)}…) covers {checkpoint.size} entries but only "
                 f"{check.entries} verify: entries {check.entries}…{checkpoint.size - 1} were removed or cut off "
-                "(a truncated log, or a home restored from an older backup)"
-            )
+                "(a truncated log, or a home restored from an older backup)", wording="cut-off", **facts))
         elif roots[checkpoint.size] != checkpoint.root:
-            problems.append(
+            problems.append(_problem(
                 f"{label} (root {_short(checkpoint.root)}…) signed a different history of the first "
-                f"{checkpoint.size} entries: the log was rewritten"
-            )
+                f"{checkpoint.size} entries: the log was rewritten", wording="rewritten", **facts))
     return problems
 
 
@@ -136,9 +148,12 @@ def require_honest(home: Path, extra: Iterable[Labelled] = ()) -> oplog.LogCheck
     check, problems = honest_problems(home, extra)
     if problems:
         more = f" (and {len(problems) - 1} more: secxfer log verify lists them)" if len(problems) > 1 else ""
+        first = problems[0]
+        facts = getattr(first, "facts", None) or {"wording": "broken", "problem": str(first)}
         raise LogRewrittenError(
             f"the operations log in {str(home)!r} no longer matches what was signed over it, so nothing is "
-            f"signed or carried up: {problems[0]}{more}"
+            f"signed or carried up: {first}{more}",
+            facts={**facts, "home": str(home), "more": str(len(problems) - 1)},
         )
     return check
 
