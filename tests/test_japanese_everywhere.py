@@ -33,7 +33,11 @@ NOT_WORDS = [
 ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{3,} [a-z]{2,} [a-z]{2,}")
 
 # Paths that cannot be Japanese yet, each with why: (pattern in the stripped text, reason).
-KNOWN_GAPS: list[tuple[str, str]] = []
+KNOWN_GAPS: list[tuple[str, str]] = [
+    ("the operations log does not verify:",
+     "log verify lists each broken link and checkpoint as composed in secxfer/ledger/oplog.py and the checkpoint "
+     "checks; those problems carry no facts yet, so the title and hint are Japanese and the list stays English"),
+]
 
 
 def english_sentences(text: str) -> list[str]:
@@ -205,3 +209,34 @@ def test_a_site_wording_never_falls_back_to_another_sites_sentence():
 
     assert "{" not in error_text(OutputExistsError, "detail", {"wording": "exists", "path": "/x"})
     assert error_text(NotFoundError, "detail", {"wording": "nowhere", "path": "/x"}) is None
+
+
+def test_the_less_common_refusals_print_no_english_sentence(month, ja, tmp_path):
+    root, network, files = month
+    homes, keys = tmp_path / "homes", root / "net" / "keys"
+    shutil.copytree(root / "net" / "homes", homes)
+    media = tmp_path / "media"
+
+    def as_(pid):
+        return ["--key", keys / f"{pid}.key", "--home", homes / pid]
+
+    ja("seal", "--period", PERIOD, "--annex1", files[0], "--annex2", files[1], "--annex3", files[2],
+       *as_("agency"), "--out", media)
+    (sealed,) = (media / "agency-to-central").glob("*.age")
+    ja("relay", sealed, *as_("fed-13"), "--out", media, code=3)  # not for fed-13
+    ja("relay", sealed, *as_("central"), "--out", media)
+    ja("relay", sealed, *as_("central"), "--out", media, code=3)  # replayed relay
+    ja("receipts", "collect", tmp_path / "empty-return", *as_("agency"), code=1)
+    ja("status", "2026-13", "--home", homes / "agency", code=2)
+    ja("calendar", "october", code=2)
+    card = tmp_path / "bad.card"
+    card.write_bytes((keys / "mun-131016.card").read_bytes()[:-40])
+    ja("keys", "show", card, code=3)
+    log = homes / "agency" / "ledger" / "oplog.jsonl"
+    lines = log.read_bytes().split(b"\n")
+    lines[0] = lines[0].replace(b'"who":"', b'"who":"X', 1)
+    log.write_bytes(b"\n".join(lines))
+    ja("log", "verify", "--home", homes / "agency", code=3)
+
+    found = [line for line in ja.lines if english_sentences(line.split(": ", 1)[1])]
+    assert not found, "English in Japanese output:\n" + "\n".join(found)

@@ -75,7 +75,7 @@ def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt
     if not Path(path).is_dir():
         from secxfer.errors import NotFoundError
 
-        raise NotFoundError(f"no return medium at {str(path)!r}")
+        raise NotFoundError(f"no return medium at {str(path)!r}", facts={"wording": "no-return-medium", "path": str(path)})
     LedgerHome(home).bind(me)
     require_honest(home)
     directory = trusted_directory(home, now)

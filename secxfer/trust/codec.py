@@ -35,7 +35,7 @@ def decode_strict(data: bytes, decoder: msgspec.json.Decoder, *, what: str, max_
         value = decoder.decode(data)
     except (msgspec.DecodeError, UnicodeDecodeError) as error:  # msgspec lets bad UTF-8 through as the latter
         _refuse_if_text_edited(bytes(data), decoder, what)
-        raise FormatError(f"{what} is malformed: {error}") from None
+        raise FormatError(f"{what} is malformed: {error}", facts={"wording": "malformed", "what": what}) from None
     if ENCODER.encode(value) != bytes(data):
         _refuse_if_text_edited(bytes(data), decoder, what)
         raise FormatError(f"{what} is not in canonical form (re-encoded or altered)")
