@@ -240,3 +240,26 @@ def test_the_less_common_refusals_print_no_english_sentence(month, ja, tmp_path)
 
     found = [line for line in ja.lines if english_sentences(line.split(": ", 1)[1])]
     assert not found, "English in Japanese output:\n" + "\n".join(found)
+
+
+def test_a_refusal_under_a_compromised_key_is_worded_in_japanese(trust_time_world, tmp_path, english_afterwards):
+    from secxfer.cli.i18n import error_text, set_language
+    from secxfer.errors import CompromisedKeyError
+    from tests.test_trust_time import NOW, fresh, relay_at, revoke, seal_at
+
+    network, files, homes = fresh(trust_time_world, tmp_path)
+    revoke(network, homes, "agency", at=NOW - dt.timedelta(days=1))
+    package = seal_at(network, files, homes, tmp_path / "media", NOW - dt.timedelta(days=3))
+    with pytest.raises(CompromisedKeyError) as refused:
+        relay_at(network, homes, package, "central", tmp_path / "out", NOW)
+    set_language("ja")
+    detail = error_text(CompromisedKeyError, "detail", refused.value.facts)
+    assert detail and "漏えいのため失効" in detail and "medium stolen" in detail
+    assert not english_sentences(detail)
+
+
+@pytest.fixture(scope="module")
+def trust_time_world(tmp_path_factory):
+    from tests.test_trust_time import world
+
+    return world.__wrapped__(tmp_path_factory)

@@ -58,6 +58,12 @@ def require_not_future(signed_at: datetime, *, now: datetime, what: str) -> None
         )
 
 
+def _short_id(entry: KeyEntry) -> str:
+    from secxfer.trust.fingerprint import key_id
+
+    return key_id(entry.key)[:16]
+
+
 def require_signature_stands(
     entry: KeyEntry, signed_at: datetime | None, *, now: datetime, what: str, held: bool = False,
     clock: bool = True,
@@ -84,20 +90,26 @@ def require_signature_stands(
                 claimed = f"; it claims {signed_at.isoformat()}, which counts for nothing" if signed_at else ""
                 raise CompromisedKeyError(
                     f"{what} was revoked for compromise at {revoked_at.isoformat()} ({reason}): "
-                    f"every signature by it not accepted here before is refused{claimed}"
+                    f"every signature by it not accepted here before is refused{claimed}",
+                    facts={"wording": "compromised", "key": _short_id(entry), "at": revoked_at.isoformat(),
+                           "reason": reason},
                 )
         elif signed_at is None or signed_at >= revoked_at:
             when = f"dated {signed_at.isoformat()}, " if signed_at else "undated, "
             raise RevokedKeyError(
                 f"{what} was {entry.revocation_class} at {revoked_at.isoformat()} ({reason}); "
-                f"this signature is {when}not before that"
+                f"this signature is {when}not before that",
+                facts={"wording": "revoked", "key": _short_id(entry), "at": revoked_at.isoformat(), "reason": reason,
+                       "signed": signed_at.isoformat() if signed_at else "-"},
             )
     if signed_at is None:
         return
     if not entry.in_window(signed_at):
         until = entry.valid_until.isoformat() if entry.valid_until else "open"
         raise ExpiredError(
-            f"{what} is valid from {entry.valid_from.isoformat()} until {until}, not at {signed_at.isoformat()}"
+            f"{what} is valid from {entry.valid_from.isoformat()} until {until}, not at {signed_at.isoformat()}",
+            facts={"wording": "key-window", "key": _short_id(entry), "start": entry.valid_from.isoformat(),
+                   "until": until, "signed": signed_at.isoformat()},
         )
     listing = entry.listing
     if listing is not None and clock and signed_at < listing[1] - CLOCK_SKEW:
