@@ -57,7 +57,7 @@ def formula_cells(data: bytes) -> list[tuple[int, int, str]]:
     regular-expression scan; only lines it hits are split into cells.
     """
     from secxfer.domain.profiles import Quoting
-    from secxfer.domain.validate import _split_fields
+    from secxfer.domain.cells import split_fields
 
     bom = data.startswith(b"\xef\xbb\xbf")
     text = data[3:].decode("utf-8", "replace") if bom else data.decode("cp932", "replace")
@@ -72,7 +72,7 @@ def formula_cells(data: bytes) -> list[tuple[int, int, str]]:
         last_line = line_no
         if lines is None:
             lines = text.split("\n")
-        fields, _ = _split_fields(lines[line_no - 1].removesuffix("\r"), Quoting.EITHER)
+        fields, _ = split_fields(lines[line_no - 1].removesuffix("\r"), Quoting.EITHER)
         for column, value in enumerate(fields, start=1):
             flagged = formula_start(value)
             if flagged is not None:

@@ -31,6 +31,7 @@ from secxfer.domain.annex import (
     looks_like_header,
 )
 from secxfer.domain.annex_lines import annex_lines
+from secxfer.domain.cells import split_fields as _split_fields
 from secxfer.domain.clean_rows import CleanRow, CleanRowReader
 from secxfer.domain.dates import ERA_FORMATS, DateError, halfwidth, read_date
 from secxfer.domain.errors import (
@@ -839,57 +840,6 @@ def _binary_kind(first_line: bytes) -> str | None:
     if b"\x00" in first_line[:4096]:
         return "binary data (it holds NUL bytes)"
     return None
-
-
-def _split_fields(text: str, quoting: Quoting) -> tuple[list[str], list[tuple[int, str]]]:
-    """Split one decoded line into cells; returns (cells, [(column, quoting problem)])."""
-    trouble: list[tuple[int, str]] = []
-    if '"' not in text:
-        fields = text.split(",")
-        if quoting is Quoting.ALL and text:
-            trouble.append((1, "field is not in double quotes; this profile quotes every field"))
-        return fields, trouble
-    fields = []
-    position, size = 0, len(text)
-    while True:
-        column = len(fields) + 1
-        if position < size and text[position] == '"':
-            if quoting is Quoting.NONE:
-                trouble.append((column, "field is in double quotes; this profile allows none"))
-            end = position + 1
-            while True:
-                end = text.find('"', end)
-                if end < 0 or end + 1 >= size or text[end + 1] != '"':
-                    break
-                end += 2
-            if end < 0:
-                trouble.append((column, "double quote opened but never closed on this line"))
-                fields.append(text[position + 1:].replace('""', '"'))
-                return fields, trouble
-            fields.append(text[position + 1:end].replace('""', '"'))
-            position = end + 1
-            if position >= size:
-                return fields, trouble
-            if text[position] != ",":
-                trouble.append((column, "characters after the closing double quote"))
-                position = text.find(",", position)
-                if position < 0:
-                    return fields, trouble
-            position += 1
-            if position >= size:
-                fields.append("")
-                return fields, trouble
-            continue
-        comma = text.find(",", position)
-        value = text[position:] if comma < 0 else text[position:comma]
-        if '"' in value:
-            trouble.append((column, "double quote inside an unquoted field"))
-        elif quoting is Quoting.ALL:
-            trouble.append((column, "field is not in double quotes; this profile quotes every field"))
-        fields.append(value)
-        if comma < 0:
-            return fields, trouble
-        position = comma + 1
 
 
 def _name_pattern(profile: Profile) -> re.Pattern[str]:
