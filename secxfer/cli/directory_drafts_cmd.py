@@ -1,7 +1,7 @@
 """``secxfer directory`` — the drafts and the key ceremony: init, add, enroll, consent, revoke,
 bump, policy, rotate-root, sign, combine.
 
-The commands register on ``directory_app`` when :mod:`secxfer.cli.directory_cmd` imports
+The commands register on ``directory_app`` (:mod:`secxfer.cli.directory_common`) when :mod:`secxfer.cli.directory_cmd` imports
 this module (before its own verify/show/import/status, so ``--help`` keeps the ceremony
 order).
 """
@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from secxfer.cli.directory_cmd import At, _day, _read, _when, _write, directory_app
+from secxfer.cli.directory_common import At, _day, _read, _when, _write, directory_app
 from secxfer.cli.i18n import t
 from secxfer.cli.keys_cmd import PassphraseFd, load_key
 
