@@ -66,13 +66,23 @@ def steps_of(path: Path) -> list[Step]:
     return steps
 
 
-class Country:
-    """The TEST network and the PCs the guide's blocks run on."""
+PASSPHRASE = "guide-test passphrase 2026"
+FINGERPRINT_TO_TYPE = "....-....-....-....-...."
+END_MARKS = ("the month ends here", "the ceremony ends here")
 
-    def __init__(self, root: Path) -> None:
+
+class Country:
+    """The TEST network and the PCs the guide's blocks run on.
+
+    ``from_ceremony``: no network is built beforehand; the key ceremony guide makes the
+    keys (passphrase-protected, as an officer's) and the signed directory on the PCs.
+    """
+
+    def __init__(self, root: Path, *, from_ceremony: bool = False) -> None:
         self.root = root
+        self.from_ceremony = from_ceremony
         now = dt.datetime.now(dt.timezone.utc)
-        self.network = build_network(root / "net", insurer_codes=[MUNICIPALITY], now=now)
+        self.network = None if from_ceremony else build_network(root / "net", insurer_codes=[MUNICIPALITY], now=now)
         self.media, self.returns = root / "media", root / "return"
         self.media.mkdir()
         self.returns.mkdir()
@@ -83,6 +93,11 @@ class Country:
         folder = self.root / "pc" / pid
         if not folder.exists():
             folder.mkdir(parents=True)
+            if self.from_ceremony:
+                if pid == "agency":
+                    for annex, source in enumerate(self.sources, start=1):
+                        shutil.copy(source, folder / f"annex{annex}.csv")
+                return folder
             keys = self.root / "net" / "keys"
             shutil.copy(keys / f"{pid}.key", folder / f"{pid}.key")
             shutil.copy(keys / "root.json", folder / "root.json")
@@ -99,13 +114,35 @@ class Country:
         assert step.pc, f"{guide.name}:{step.line}: a command block without a <!-- pc: ID --> mark before it"
         script = (step.text.replace("/media/usb", str(self.media)).replace("/media/outgoing", str(self.media))
                   .replace("/media/return", str(self.returns)))
+        script = "\n".join(self._typed_fingerprint(line, self.pc(step.pc)) for line in script.splitlines())
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SECXFER_", "LC_", "LANG"))}
         if guide.parent.name == "ja":  # an officer's PC runs in a Japanese locale
             env["LANG"] = "ja_JP.UTF-8"
+        if self.from_ceremony:
+            env["SECXFER_PASSPHRASE"] = PASSPHRASE  # what the officer types at the prompt
         env.update(SECXFER_HOME=str(self.home(step.pc)), SECXFER_OPERATOR=f"guide {step.pc}",
                    PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
         return subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=self.pc(step.pc), env=env,
                               capture_output=True, text=True, timeout=300)
+
+    @staticmethod
+    def _typed_fingerprint(line: str, folder: Path) -> str:
+        """The fingerprint read out over the phone, typed where the guide shows ``....``."""
+        if FINGERPRINT_TO_TYPE not in line:
+            return line
+        from secxfer.trust.cards import card_fingerprint, verify_card
+
+        card = next(word for word in line.split() if word.endswith(".card"))
+        spoken = card_fingerprint(verify_card((folder / card).read_bytes()))
+        return line.replace(FINGERPRINT_TO_TYPE, spoken)
+
+    def carry(self, what: str) -> None:
+        """``carry FILE from PC to PC[, PC…]``: a file handed over on a medium or by hand."""
+        found = re.fullmatch(r"carry (\S+) from (\S+) to (.+)", what)
+        assert found, f"unreadable carry mark {what!r}"
+        name, source, targets = found.groups()
+        for target in (t.strip() for t in targets.split(",")):
+            shutil.copy(self.pc(source) / name, self.pc(target) / name)
 
     def others(self, what: str) -> None:
         """The 46 other federations do what fed-13 just did (the guide's ``guide:`` marks;
@@ -113,6 +150,11 @@ class Country:
         from secxfer.ledger.aggregate import forward
         from secxfer.ledger.recorded import relay
 
+        if what.startswith("carry "):
+            self.carry(what)
+            return
+        if self.network is None:
+            return  # a directory made by the ceremony holds fed-13 alone
         others = [f"fed-{n:02d}" for n in range(1, 48) if n != 13]
         for pid in others:
             key, home = self.network.secrets[pid], self.network.home(pid)
@@ -125,35 +167,71 @@ class Country:
                 raise AssertionError(f"unknown guide mark {what!r}")
 
 
+@dataclass
+class Ran:
+    pc: str
+    command: str
+    output: str
+
+    def __str__(self) -> str:
+        return f"$ [{self.pc}] {self.command}\n{self.output}"
+
+
+def run_guide(country: Country, guide: Path, ran: list[Ran] | None = None) -> list[Ran]:
+    """Run ``guide``'s blocks in order; every block must exit 0."""
+    ran = [] if ran is None else ran
+    for step in steps_of(guide):
+        if step.kind == "guide":
+            if step.text.startswith(END_MARKS):
+                break
+            country.others(step.text)
+            continue
+        done = country.run(step, guide)
+        ran.append(Ran(step.pc or "", step.text, done.stdout + done.stderr))
+        assert done.returncode == 0, (
+            f"{guide.name}:{step.line}: block on {step.pc} exited {done.returncode}\n" + "\n".join(map(str, ran[-3:]))
+        )
+        assert "Traceback" not in done.stderr
+    return ran
+
+
+def assert_no_english(ran: list[Ran]) -> None:
+    """What the commands printed holds no English sentence (ids and paths aside)."""
+    from tests.test_japanese_everywhere import english_sentences
+
+    english = [line for entry in ran for line in english_sentences(entry.output)]
+    assert not english, "English in the Japanese guide's output:\n" + "\n".join(english)
+
+
+def closing_of(ran: list[Ran]) -> Ran:
+    (closing,) = [entry for entry in ran if entry.pc == "agency" and " reconcile " in entry.command]
+    return closing
+
+
+@pytest.mark.slow
+def test_from_the_key_ceremony_to_the_reconciled_close_in_japanese(tmp_path):
+    """docs/ja alone: the ceremony makes protected keys and the signed directory, then the month runs on them."""
+    country = Country(tmp_path, from_ceremony=True)
+    ran = run_guide(country, DOCS / "ja" / "key-ceremony.md")
+    assert (country.pc("root-1") / "directory.json").is_file()
+    assert not any("TEST KEY" in entry.output or "試験用の鍵" in entry.output for entry in ran)
+    ran = run_guide(country, DOCS / "ja" / "monthly.md", ran)
+    assert_no_english(ran)
+    assert "突合完了" in closing_of(ran).output
+    assert len(list(country.pc(f"mun-{MUNICIPALITY}").rglob("*.xlsx"))) == 1
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("guide", [DOCS / "operations.md", DOCS / "ja" / "monthly.md"],
                          ids=lambda p: str(p.relative_to(DOCS)))
 def test_the_guide_runs_a_month_to_its_reconciled_close(guide, tmp_path):
     country = Country(tmp_path)
-    steps = steps_of(guide)
-    assert sum(step.kind == "sh" for step in steps) >= 10
-    transcript: list[str] = []
-    outputs: list[str] = []  # what the commands printed, without the commands themselves
-    for step in steps:
-        if step.kind == "guide":
-            if step.text.startswith("the month ends here"):
-                break
-            country.others(step.text)
-            continue
-        done = country.run(step, guide)
-        transcript.append(f"$ [{step.pc}] {step.text}\n{done.stdout}{done.stderr}")
-        outputs.append(done.stdout + done.stderr)
-        assert done.returncode == 0, (
-            f"{guide.name}:{step.line}: block on {step.pc} exited {done.returncode}\n" + "\n".join(transcript[-3:])
-        )
-        assert "Traceback" not in done.stderr
+    assert sum(step.kind == "sh" for step in steps_of(guide)) >= 10
+    ran = run_guide(country, guide)
     if guide.parent.name == "ja":  # an officer reads no English sentence in the whole month
-        from tests.test_japanese_everywhere import english_sentences
-
-        english = [line for output in outputs for line in english_sentences(output)]
-        assert not english, "English in the Japanese guide's output:\n" + "\n".join(english)
+        assert_no_english(ran)
     # the month closed: the agency's reconcile said so, and the officer has the workbook
-    (closing,) = [entry for entry in transcript if entry.startswith("$ [agency]") and " reconcile " in entry]
+    closing = closing_of(ran).output
     assert "突合完了" in closing or "RECONCILED" in closing
     opened = list((country.pc(f"mun-{MUNICIPALITY}")).rglob("*.xlsx"))
     assert len(opened) == 1
