@@ -348,7 +348,7 @@ def test_open_killed_just_before_its_final_rename_leaves_no_plaintext_after_the_
     holder = where / "received" / f"{TEMP_PREFIX}open-2026-10"
     (staging,) = holder.iterdir()
     plaintext = sorted(p.name for p in staging.iterdir())
-    assert plaintext[1:] == ["annex1.csv", "annex2.csv", "annex3.csv"] and plaintext[0].endswith(".xlsx")
+    assert plaintext[:3] == [f"2026-10_mun-141003_annex{n}.csv" for n in (1, 2, 3)] and plaintext[3].endswith(".xlsx")
     if then == "purge":
         args = ["purge", "2026-10", "--home", "homes/mun-141003", "--yes"]
     else:
@@ -358,6 +358,6 @@ def test_open_killed_just_before_its_final_rename_leaves_no_plaintext_after_the_
     reported = rerun.stdout + rerun.stderr
     assert f"removed 4 plaintext file(s) an interrupted open left in {staging.resolve()}" in reported
     assert not holder.exists()
-    left = sorted(str(p.relative_to(where)) for p in [*where.rglob("annex*.csv"), *where.rglob("*.xlsx")])
+    left = sorted(str(p.relative_to(where)) for p in [*where.rglob("*annex*.csv"), *where.rglob("*.xlsx")])
     assert left == ([] if then == "purge" else sorted(f"received/elsewhere/{name}" for name in plaintext))
     _log_ok(where / "homes" / "mun-141003")

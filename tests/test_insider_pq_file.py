@@ -84,7 +84,7 @@ def test_a_classic_only_file_is_refused_although_the_manifest_claims_hybrid(worl
 def test_the_genuine_hybrid_file_opens_with_the_same_key(world, tmp_path):
     network, root, both, genuine, plain, classic_only = world
     result = open_package(genuine, key=both, home=_fresh_home(world, tmp_path), out=tmp_path / "out", now=NOW)
-    assert result.recipient == MUN and (tmp_path / "out" / "annex1.csv").is_file()
+    assert result.recipient == MUN and (tmp_path / "out" / f"{result.period}_{MUN}_annex1.csv").is_file()
 
 
 def test_a_file_mixing_hybrid_and_classic_stanzas_is_refused(world, tmp_path):

@@ -32,7 +32,12 @@ MUN = "mun-131016"
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 MONTHS = ["2026-08", "2026-09", "2026-10"]
 QUIET = dict(notify=lambda message: None)
-CSVS = ["annex1.csv", "annex2.csv", "annex3.csv"]
+def csvs(month: str) -> list[str]:
+    """The annex CSVs open writes for ``month``, named with period and municipality."""
+    return [f"{month}_{MUN}_annex{n}.csv" for n in (1, 2, 3)]
+
+
+CSVS = csvs("2026-10")
 FILES = 4  # the three annex CSVs and the officer's workbook
 
 
@@ -84,7 +89,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 def test_a_municipality_opening_into_one_folder_purges_it_every_month(office):
     for month in MONTHS:
         opened = office.deliver(month)
-        assert sorted(p.name for p in office.out.iterdir()) == [f"{month}_{MUN}_千代田区_特定技能.xlsx", *CSVS]
+        assert sorted(p.name for p in office.out.iterdir()) == [*csvs(month), f"{month}_{MUN}_千代田区_特定技能.xlsx"]
         result = purge(month, home=office.home(), now=NOW)
         (emptied,) = result.folders
         assert (emptied.removed, emptied.absent, emptied.kept, emptied.folder_removed) == (FILES, 0, [], True)
@@ -105,11 +110,10 @@ def test_last_months_record_never_deletes_this_months_data(office):
     november = _snapshot(office.out)
     result = purge("2026-09", home=office.home(), now=NOW)
     (folder,) = result.folders
-    assert folder.kept == [(name, "differs") for name in CSVS]  # the same names, other hashes: kept, reported
-    assert folder.removed == 0 and folder.absent == 1  # September's workbook (named by month) went with the move
+    # September's names are not October's (every output is named by month): nothing of October is touched
+    assert folder.kept == [] and folder.removed == 0 and folder.absent == FILES
     assert _snapshot(office.out) == november
-    with pytest.raises(PurgeKeptError, match="3 file"):
-        require_nothing_kept(result)
+    require_nothing_kept(result)
     assert purge("2026-10", home=office.home(), now=NOW).files == FILES and not office.out.exists()
 
 
@@ -162,7 +166,7 @@ def test_an_edited_record_entry_is_refused(office):
     log = office.home() / "ledger" / "oplog.jsonl"
     lines = log.read_bytes().split(b"\n")
     number = next(i for i, line in enumerate(lines) if b'"output-written"' in line)
-    lines[number] = lines[number].replace(b'"name":"annex1.csv"', b'"name":"annex9.csv"')
+    lines[number] = lines[number].replace(b'"name":"2026-10_mun-131016_annex1.csv"', b'"name":"annex9.csv"')
     log.write_bytes(b"\n".join(lines))
     with pytest.raises(PurgeRecordsError, match="does not verify"):
         purge("2026-10", home=office.home(), now=NOW)
@@ -183,13 +187,13 @@ def test_the_old_unprotected_record_file_is_not_read(office):
 
 def test_a_changed_file_is_kept_and_reported(office):
     office.deliver("2026-10")
-    (office.out / "annex2.csv").write_bytes(b"edited in a spreadsheet")
+    (office.out / CSVS[1]).write_bytes(b"edited in a spreadsheet")
     result = purge("2026-10", home=office.home(), now=NOW)
-    assert result.folders[0].removed == FILES - 1 and result.folders[0].kept == [("annex2.csv", "differs")]
-    assert sorted(p.name for p in office.out.iterdir()) == ["annex2.csv"]
+    assert result.folders[0].removed == FILES - 1 and result.folders[0].kept == [(CSVS[1], "differs")]
+    assert sorted(p.name for p in office.out.iterdir()) == [CSVS[1]]
     # still due: the next purge reports it again rather than calling the period done
     again = purge("2026-10", home=office.home(), now=NOW)
-    assert again.folders[0].kept == [("annex2.csv", "differs")] and again.folders[0].absent == 0
+    assert again.folders[0].kept == [(CSVS[1], "differs")] and again.folders[0].absent == 0
 
 
 def test_a_purge_cut_short_is_completed_by_the_next_run(office, monkeypatch):
@@ -345,7 +349,7 @@ def test_cli_link_crafted_record_and_contradiction(office, cli):
     office.out.symlink_to(victim, target_is_directory=True)
     out, err = cli("purge", "2026-10", "--home", office.home(), "--yes", "--force", code=EXIT_OPERATIONAL)
     assert "--force: purging although reconciliation reports" in out
-    assert "kept annex1.csv: a symbolic link (or junction) lies on its path" in out
+    assert f"kept {CSVS[0]}: a symbolic link (or junction) lies on its path" in out
     assert f"{FILES} file(s) kept, not what secxfer wrote there" in err and len(list(victim.iterdir())) == FILES
     oplog.append(office.home(), op="output-written", who="mallory", facts={
         "period": "2026-10", "package_id": "0" * 32, "kind": "opened", "folder": str(victim), "name": "annex1.csv",

@@ -141,6 +141,14 @@ def _refuse_formula_cells(outputs: dict[str, bytes]) -> None:
                                cells=tuple((n, line_no, col) for n, line_no, col, _ in found))
 
 
+def annex_output_name(period: str, recipient: str, annex: int) -> str:
+    """``2026-10_mun-131016_annex1.csv``: period and municipality in the name of every output,
+    so a file copied out of its folder still says what it is (FAT/Windows-safe)."""
+    from secxfer.domain.period import parse_period
+
+    return f"{parse_period(period).slug}_{recipient}_annex{annex}.csv"
+
+
 def _officer_workbook(pkg: ReceivedPackage, me) -> dict[str, bytes]:
     """The officer's workbook, named with period and municipality, from the verified CSVs."""
     from secxfer.domain.workbook import AnnexFile, WorkbookFacts, build_workbook, workbook_name
@@ -189,9 +197,9 @@ def open_package(
             observe(pkg)
         outer_checked = pkg.outer_checked
         outputs = {}
-        for name in ANNEX_FILES.values():
+        for annex, name in ANNEX_FILES.items():
             data = bytes(pkg.entries[name].data)
-            outputs[name] = _to_utf8(data) if utf8 else data
+            outputs[annex_output_name(pkg.manifest.period, me.id, annex)] = _to_utf8(data) if utf8 else data
         _refuse_formula_cells(outputs)
         if workbook:
             outputs.update(_officer_workbook(pkg, me))

@@ -28,7 +28,14 @@ from secxfer.fsutil import TEMP_PREFIX, binary, fsync_dir
 from secxfer.nofollow import remove_empty_folder, remove_files_named
 
 HOLDER_PREFIX = f"{TEMP_PREFIX}open-"
-PLAINTEXT_NAMES = frozenset({"annex1.csv", "annex2.csv", "annex3.csv"})
+# annexN.csv (as written before the names carried period and municipality) or
+# <period>_<recipient>_annexN.csv (see secxfer.chain.open.annex_output_name).
+_ANNEX_CSV = re.compile(r"(?:[0-9]{4}-[0-9]{2}(?:_[0-9]{4}-[0-9]{2})?_[a-z]+-[0-9]{2,6}_)?annex[123]\.csv")
+
+
+def is_annex_csv(name: str) -> bool:
+    """An annex CSV open writes (plaintext): ``annexN.csv`` or ``PERIOD_RECIPIENT_annexN.csv``."""
+    return bool(_ANNEX_CSV.fullmatch(name))
 _TOKEN = re.compile(r"[0-9a-f]{12}")
 
 
@@ -50,7 +57,7 @@ def is_workbook(name: str) -> bool:
 
 
 def _plaintext(name: str) -> bool:
-    return name in PLAINTEXT_NAMES or is_workbook(name)
+    return is_annex_csv(name) or is_workbook(name)
 
 
 def _notes(home: Path) -> Path:

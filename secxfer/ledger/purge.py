@@ -38,7 +38,6 @@ from secxfer.ledger.outputs import DELETED, STAGING_REMOVED, STARTED, Outputs, W
 from secxfer.ledger.store import LedgerHome
 from secxfer.nofollow import ABSENT, REMOVED, remove_empty_folder, remove_recorded
 
-ANNEX_NAMES = frozenset({"annex1.csv", "annex2.csv", "annex3.csv"})
 OUTSIDE = "outside"  # a recorded path that is not one secxfer writes: refused
 
 
@@ -111,7 +110,7 @@ def _inside(record: Written, me: str) -> bool:
     if not os.path.isabs(folder) or os.path.normpath(folder) != folder or "\x00" in folder:
         return False
     if record.kind == "opened":
-        return record.name in ANNEX_NAMES or staging.is_workbook(record.name)
+        return staging.is_annex_csv(record.name) or staging.is_workbook(record.name)
     if record.kind == "package":
         return (Path(folder).name == f"{me}-to-{record.recipient}" and bool(media.SAFE_NAME.fullmatch(record.name))
                 and record.name.endswith((".age", ".age" + media.SIDECAR_SUFFIX)))
