@@ -87,26 +87,14 @@ def _not_for_this_key(path: Path, me: str) -> WrongRecipientKeyError:
         return WrongRecipientKeyError(
             f"this package is not encrypted to the key of {me}", facts={"me": me},
         )
-    name = _participant_name(recipient)
+    from secxfer.domain.municipalities import participant_name
+
+    name = participant_name(recipient)
     shown = f"{recipient} ({name})" if name else recipient
     return WrongRecipientKeyError(
         f"this package is for {shown}, not for {me}: it is not encrypted to {me}'s key",
         facts={"me": me, "recipient": recipient, "recipient_name": name or recipient},
     )
-
-
-def _participant_name(pid: str) -> str | None:
-    from secxfer.domain.errors import CodeError
-    from secxfer.domain.municipalities import federations, lookup
-
-    try:
-        if pid.startswith("mun-"):
-            return lookup(pid[4:]).name
-        if pid.startswith("fed-"):
-            return next((f.name for f in federations() if f.id == pid), None)
-    except CodeError:
-        return None
-    return {"central": "国民健康保険中央会", "agency": "出入国在留管理庁"}.get(pid)
 
 
 class PackageReplayError(ReplayError):

@@ -113,10 +113,10 @@ def register(app: typer.Typer) -> None:
         typer.echo(t("seal.headline", period=result.period, rows=sum(result.rows_sealed), covered=result.covered))
         typer.echo(t("seal.counts", read=result.rows_read, sealed=result.rows_sealed, withheld=result.withheld_rows,
                      codes=len(result.withheld)))
-        from secxfer.cli.messages import body_name
+        from secxfer.domain.municipalities import participant_name
 
         for code, rows in sorted(result.withheld.items()):
-            typer.echo(t("seal.withheld", code=code, name=body_name(code), rows=sum(rows)))
+            typer.echo(t("seal.withheld", code=code, name=participant_name(code) or "", rows=sum(rows)))
         typer.echo(t("seal.package", path=result.package.path))
         typer.echo(t("seal.sha256", digest=result.package.sha256.hex()))
 
@@ -139,10 +139,10 @@ def register(app: typer.Typer) -> None:
             note(banner([t("rehearsal.banner")]))
         typer.echo(t("relay.headline", period=result.period, relay=result.relay, packages=len(result.outputs),
                      rows_in=result.rows_in, rows_out=result.rows_out))
-        from secxfer.cli.messages import body_name
+        from secxfer.domain.municipalities import participant_name
 
         for code, rows in sorted(result.withheld.items()):
-            typer.echo(t("relay.withheld", code=code, name=body_name(code), rows=sum(rows)))
+            typer.echo(t("relay.withheld", code=code, name=participant_name(code) or "", rows=sum(rows)))
         typer.echo(t("relay.written", path=out))
 
     @app.command("open", help=t("help.open"))

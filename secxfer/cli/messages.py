@@ -200,17 +200,6 @@ def media_lines(report) -> list[str]:
     return lines
 
 
-def body_name(code: str) -> str:
-    """The name of the municipality a code or participant id (``mun-131016``) names, or ``""``."""
-    from secxfer.domain.errors import CodeError
-    from secxfer.domain.municipalities import lookup
-
-    try:
-        return lookup(code.removeprefix("mun-")).name
-    except (CodeError, ValueError):
-        return ""
-
-
 def problem_line(problem) -> str:
     """One finding as ``FILE:LINE:COLUMN: severity: message [code]`` in the current language.
 

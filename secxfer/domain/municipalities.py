@@ -437,6 +437,20 @@ def _retired_error(resolution: Resolution, on: datetime.date) -> RetiredCodeErro
 # -- federations and participant ids ------------------------------------------------
 
 
+def participant_name(participant_id: str) -> str | None:
+    """The Japanese name behind a participant id or a bare code: ``mun-221309`` or
+    ``221309`` → 浜松市, ``fed-13`` → 東京都国民健康保険団体連合会; None if it names none."""
+    if participant_id.startswith("fed-"):
+        return next((f.name for f in federations() if f.id == participant_id), None)
+    named = {"central": "国民健康保険中央会", "agency": "出入国在留管理庁"}.get(participant_id)
+    if named is not None:
+        return named
+    try:
+        return lookup(participant_id.removeprefix("mun-")).name
+    except CodeError:
+        return None
+
+
 def federations() -> tuple[Federation, ...]:
     """The 47 prefectural federations, ``fed-01`` to ``fed-47``."""
     return _table().federations
