@@ -125,7 +125,7 @@ def directory_cost(folder: Path) -> dict:
     """The national directory with each key type: sizes, packed bundle, an excerpt, verification time."""
     from secxfer.chain.trustlink import pack_bundle
     from secxfer.domain.municipalities import insurers
-    from secxfer.network import build_network
+    from secxfer.testing.network import build_network
     from secxfer.trust.directory import verify_directory
     from secxfer.trust.excerpt import make_excerpt
     from secxfer.trust.directory_file import read_directory_file

@@ -125,7 +125,7 @@ def ledger_world() -> dict:
 
     from secxfer.domain.sample import generate_sample
     from secxfer.ledger import aggregate, recorded
-    from secxfer.network import build_network
+    from secxfer.testing.network import build_network
     from secxfer.trust.store import TrustStore
 
     root = scratch() / "ledger"

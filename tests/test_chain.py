@@ -30,7 +30,7 @@ from secxfer.errors import (
     ReplayError,
     RevokedKeyError,
 )
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 
 CODES = ["131016", "131024", "131032", "141003", "141305", "011002", "012131", "271004"]
 NO_CONSENT = ["131032"]

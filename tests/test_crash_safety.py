@@ -40,7 +40,7 @@ from secxfer.chain import container, media
 from secxfer.chain.package import verify_outer
 from secxfer.domain.sample import generate_sample
 from secxfer.fsutil import TEMP_PREFIX
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 from secxfer.trust.signing import SignedDocument
 
 CODES = ["131016", "131024", "141003", "011002"]

@@ -77,7 +77,7 @@ def hostile_package(tmp_path_factory):
     from secxfer.chain.seal import seal
     from secxfer.domain import clean_rows, validate
     from secxfer.domain.sample import generate_sample
-    from secxfer.network import build_network
+    from secxfer.testing.network import build_network
 
     root = tmp_path_factory.mktemp("formula")
     network = build_network(root, insurer_codes=["131016"], now=NOW)

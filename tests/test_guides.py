@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from secxfer.domain.sample import generate_sample
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PERIOD = "2026-10"

@@ -79,7 +79,7 @@ def month(tmp_path_factory):
     """agency seals, central and fed-13 relay, mun-131016 opens; fed-13's home is the viewer."""
     from secxfer.domain.sample import generate_sample
     from secxfer.ledger import recorded
-    from secxfer.network import build_network
+    from secxfer.testing.network import build_network
 
     root = tmp_path_factory.mktemp("hostile")
     network = build_network(root, insurer_codes=CODES, now=NOW)

@@ -88,7 +88,7 @@ def test_the_page_is_replaced_atomically(tmp_path):
 
 
 def test_status_html_from_the_command(tmp_path, capsys):
-    from secxfer.network import build_network
+    from secxfer.testing.network import build_network
 
     from secxfer.domain.sample import generate_sample
 

@@ -13,7 +13,7 @@ from secxfer.cli import run
 from secxfer.cli.i18n import catalog
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import EXIT_INTEGRITY, EXIT_REJECTED
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 
 CODES = ["131016", "141003"]
 PERIOD = "2026-10"

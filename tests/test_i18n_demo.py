@@ -8,7 +8,7 @@ import pytest
 
 from secxfer.cli import run
 from secxfer.cli.i18n import catalog
-from secxfer.demo import NOTE_ENGLISH, DemoNote
+from secxfer.testing.demo import NOTE_ENGLISH, DemoNote
 
 
 def msg(key: str, lang: str, **values) -> str:

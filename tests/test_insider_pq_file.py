@@ -25,7 +25,7 @@ from secxfer.chain.open import open_package
 from secxfer.chain.relay import relay
 from secxfer.chain.seal import seal
 from secxfer.domain.sample import generate_sample
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 from secxfer.trust.errors import EncryptionDowngradeError
 from secxfer.trust.participant_secret import ParticipantSecret
 from secxfer.trust.secret_keys import save_secret_key

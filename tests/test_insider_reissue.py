@@ -30,7 +30,7 @@ from secxfer.errors import ProvenanceError, ReplayError
 from secxfer.ledger import recorded
 from secxfer.ledger.evidence import trusted_directory
 from secxfer.ledger.reconcile import load_evidence
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 
 CODES = ["131016", "131024"]
 NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)

@@ -32,7 +32,7 @@ from secxfer.ledger import recorded
 from secxfer.ledger.evidence import trusted_directory
 from secxfer.ledger.reconcile import load_evidence
 from secxfer.ledger.reports import balance_problems
-from secxfer.network import CONSENT_FILED, build_network
+from secxfer.testing.network import CONSENT_FILED, build_network
 from secxfer.trust.authoring import next_version, record_consent
 from secxfer.trust.drafts import sign_directory
 from secxfer.trust.store import TrustStore

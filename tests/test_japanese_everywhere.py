@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from secxfer.domain.sample import generate_sample
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 
 CODES = ["131016", "131024"]
 PERIOD = "2026-10"

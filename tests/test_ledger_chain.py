@@ -26,7 +26,7 @@ from secxfer.ledger.receipts import Receipt, disposition_for
 from secxfer.ledger.reconcile import reconcile_home, require_reconciled
 from secxfer.ledger.returns import return_folder, write_sealed
 from secxfer.ledger.status import status
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 
 CODES = ["131016", "131024", "131032", "141003", "141305", "011002", "012131", "271004"]
 NO_CONSENT = ["131032"]

@@ -27,7 +27,7 @@ from secxfer.ledger.errors import LogRewrittenError
 from secxfer.ledger.logcheck import checkpoint_log, verify_log
 from secxfer.ledger.recovery import recover
 from secxfer.ledger.store import LedgerHome
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 
 CODES = ["131016"]
 PERIOD = "2026-10"

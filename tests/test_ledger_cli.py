@@ -11,7 +11,7 @@ import pytest
 
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import EXIT_INTEGRITY, EXIT_OPERATIONAL
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 
 CODES = ["131016", "131024", "141003"]
 PERIOD = "2026-10"

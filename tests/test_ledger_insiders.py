@@ -391,7 +391,7 @@ def withdrawal(tmp_path_factory):
     """Sealed two days ago with every 委任状 in force; directory v2 withdraws mun-131016's today;
     fed-13 (holding v2) withholds it, the other Tokyo municipalities open and answer."""
     from secxfer.domain.sample import generate_sample
-    from secxfer.network import CONSENT_FILED, build_network
+    from secxfer.testing.network import CONSENT_FILED, build_network
     from secxfer.trust.authoring import next_version, record_consent
     from secxfer.trust.drafts import sign_directory
     from secxfer.trust.store import TrustStore

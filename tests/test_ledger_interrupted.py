@@ -18,7 +18,7 @@ from secxfer.ledger import recorded
 from secxfer.ledger.evidence import RECEIPT_KIND, kind_of
 from secxfer.ledger.receipts import Receipt
 from secxfer.ledger.store import LedgerHome
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 from secxfer.trust.signing import SignedDocument
 
 CODES = ["131016", "131024"]

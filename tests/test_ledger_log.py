@@ -26,7 +26,7 @@ from secxfer.ledger.logcheck import compare_files, require_log, verify_log
 from secxfer.ledger.errors import LogForkError, LogTamperedError
 from secxfer.ledger.store import LedgerHome
 from secxfer.ledger.tlog import consistency_proof, entry_hash, tree_root, verify_consistency
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
 

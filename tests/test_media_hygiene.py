@@ -32,7 +32,7 @@ def chain(tmp_path_factory):
     from secxfer.chain.relay import relay
     from secxfer.chain.seal import seal
     from secxfer.domain.sample import generate_sample
-    from secxfer.network import build_network
+    from secxfer.testing.network import build_network
 
     root = tmp_path_factory.mktemp("hygiene")
     net = build_network(root / "net", insurer_codes=["131016", "131024"], now=NOW)

@@ -35,7 +35,7 @@ from secxfer.chain.trustlink import pack_bundle
 from secxfer.cli import run as cli_run
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import EXIT_INTEGRITY, IntegrityError, ReplayError, SecxferError
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 from secxfer.trust.signing import SignedDocument, sign_document
 
 REPO = Path(__file__).resolve().parent.parent

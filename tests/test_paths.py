@@ -25,7 +25,7 @@ from secxfer.chain.seal import seal
 from secxfer.cli import run as cli_run
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import EXIT_INTEGRITY, FormatError, IntegrityError, OperationalError
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 
 ALLOWED = ["trust", *(f"manifest-{i}" for i in range(8)), "leaves", "annex1.csv", "annex2.csv", "annex3.csv"]
 HOSTILE = [

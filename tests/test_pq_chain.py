@@ -21,7 +21,7 @@ from secxfer.chain.relay import relay
 from secxfer.chain.seal import seal
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import DecryptionError, UsageError
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 from secxfer.trust import add_hybrid_key, load_secret_key
 
 CODES = ["131016", "131024", "141003"]

@@ -25,7 +25,7 @@ from secxfer.ledger.errors import (
 )
 from secxfer.ledger.logcheck import verify_log
 from secxfer.ledger.purge import purge, require_nothing_kept
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 
 CODES = ["131016"]
 MUN = "mun-131016"

@@ -10,7 +10,7 @@ import pytest
 
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import EXIT_REJECTED
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 
 PERIOD = "2026-10"
 

@@ -27,7 +27,7 @@ from secxfer.chain.verify import verify_consent
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import ConsentError, IntegrityError, NotForUsError, ReplayError
 from secxfer.ledger.receipts import disposition_for
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 from secxfer.trust.entries import Consent
 from secxfer.trust.signing import SignedDocument, sign_document
 

@@ -54,7 +54,7 @@ def test_every_limit_of_secxfer_limits_is_documented():
 def test_the_authority_cannot_sign_a_directory_no_reader_accepts(tmp_path, monkeypatch):
     """format.md §3: a directory whose file (with its signatures to come) would exceed
     DIRECTORY_MAX_BYTES is refused at signing, so every signed directory is readable."""
-    from secxfer.network import build_network
+    from secxfer.testing.network import build_network
 
     network = build_network(tmp_path, insurer_codes=["131016"])
     directory = decode_directory_payload(network.signed_directory)

@@ -32,7 +32,7 @@ from secxfer.ledger.checkpoint import sign_checkpoint, verify_checkpoint
 from secxfer.ledger.logcheck import compare_files
 from secxfer.ledger.errors import LogForkError
 from secxfer.ledger.reconcile import reconcile_home
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 from secxfer.trust.authoring import add_participant, next_version, revoke_key, sign_directory
 from secxfer.trust.cards import make_card
 from secxfer.trust.ids import Role

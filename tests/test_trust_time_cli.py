@@ -21,7 +21,7 @@ from secxfer.domain.sample import generate_sample
 from secxfer.errors import EXIT_INTEGRITY, EXIT_USAGE
 from secxfer.ledger import recorded
 from secxfer.ledger.checkpoint import sign_checkpoint
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 from secxfer.trust.authoring import add_participant, load_draft, next_version, sign_directory
 from secxfer.trust.cards import make_card
 from secxfer.trust.ids import Role

@@ -11,7 +11,7 @@ import pytest
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import EXIT_INTEGRITY, EXIT_USAGE
 from secxfer.ledger import recorded
-from secxfer.network import build_network
+from secxfer.testing.network import build_network
 from secxfer.trust.fingerprint import document_fingerprint
 from secxfer.trust.root import decode_root_unverified
 

@@ -108,7 +108,7 @@ def windows_like(monkeypatch):
 
 
 def test_a_demo_month_runs_on_simulated_windows_and_writes_portable_names(windows_like, tmp_path):
-    from secxfer.demo import run_demo
+    from secxfer.testing.demo import run_demo
 
     result = run_demo(tmp_path / "w", municipalities=2, rows=80, seed=11)
     assert result.summary["reconciled"] is True and result.summary["rows_opened"] > 0

@@ -41,7 +41,7 @@ def build(out: Path) -> dict[str, str]:
     from secxfer.chain.relay import relay
     from secxfer.chain.seal import seal
     from secxfer.domain.sample import generate_sample
-    from secxfer.network import build_network
+    from secxfer.testing.network import build_network
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:

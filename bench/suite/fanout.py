@@ -30,9 +30,9 @@ def _folder_bytes(folder: Path) -> int:
 
 def prepare(work: Path, *, municipalities: int | None, rows: int, seed: int = 7):
     """Keys, directory and sample CSVs for the run (untimed); returns (network, files, codes, period)."""
-    from secxfer.demo import choose_municipalities
+    from secxfer.testing.demo import choose_municipalities
     from secxfer.domain.sample import generate_sample
-    from secxfer.network import build_network
+    from secxfer.testing.network import build_network
 
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     codes, no_consent = choose_municipalities(municipalities, seed)

@@ -82,7 +82,7 @@ def write_rows_file(path: Path, size: int) -> int:
 
 def build(folder: Path, size: int) -> Fixture:
     """A network with one insurer and a rows file of about ``size`` bytes (all untimed)."""
-    from secxfer.network import build_network
+    from secxfer.testing.network import build_network
 
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     network = build_network(folder / "network", insurer_codes=[CODE], now=now)

@@ -39,7 +39,7 @@ def _wall(command: list[str], runs: int, env: dict[str, str], before=None) -> di
 
 
 def measure(work: Path, runs: int, secxfer_cli: list[str]) -> dict:
-    from secxfer.demo import run_demo
+    from secxfer.testing.demo import run_demo
 
     demo = run_demo(work / "demo", rows=60, municipalities=3, seed=7).workdir
     mun = f"mun-{SHOWCASE}"

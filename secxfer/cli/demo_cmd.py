@@ -20,7 +20,7 @@ Example: secxfer demo --workdir /tmp/demo --municipalities all --rows 20000 --se
 
 
 def note_text(note) -> str:
-    """A demo progress note (``secxfer.demo.DemoNote``) in the current language."""
+    """A demo progress note (``secxfer.testing.demo.DemoNote``) in the current language."""
     from secxfer.cli.i18n import t
 
     return t(f"demo.note.{note.stage}", **note.values)
@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
         from secxfer.cli.i18n import t
         from secxfer.cli.messages import status_lines
         from secxfer.cli.progress import steps
-        from secxfer.demo import repeat_commands, run_demo
+        from secxfer.testing.demo import repeat_commands, run_demo
         from secxfer.errors import UsageError
 
         if municipalities == "all":

@@ -1,4 +1,5 @@
-"""The national demo: one month through the whole chain, built only from public functions.
+"""The national demo on TEST keys, never for real data: one month through the whole chain,
+built only from public functions.
 
 Layout of the work folder (see README):
     keys/<id>.key, keys/<id>.card, keys/root.json   TEST keys of every participant
@@ -113,7 +114,7 @@ def run_demo(
     from secxfer.domain.period import tokyo_today
     from secxfer.ledger.recorded import open_package, relay, seal
     from secxfer.domain.sample import generate_sample
-    from secxfer.network import build_network
+    from secxfer.testing.network import build_network
 
     say = progress or (lambda message: None)
     started = time.perf_counter()

@@ -1,8 +1,10 @@
-"""A complete test network: keys, cards, enrollments and a signed directory for a run.
+"""A complete TEST network, never for real data: keys, cards, enrollments, a signed
+directory and pinned homes for a run.
 
-Used by the national demo and the tests. Every key here is a TEST KEY derived from a
-seed (so a run is reproducible); nothing here is for production, where each
-participant generates its own key and the root holders sign offline (docs/keys.md).
+Used by the national demo, the tests, the benches and ``tools/``. Every key here is a
+TEST KEY derived from a seed (so a run is reproducible) and is saved marked as one;
+nothing here is for production, where each participant generates its own key and the
+root holders sign offline (docs/keys.md).
 """
 
 from __future__ import annotations
