@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.chain import media
 from secxfer.chain.manifest import OUTER_KIND, Manifest, OuterStatement, decode_outer
@@ -21,8 +22,14 @@ from secxfer.limits import MEDIA_INDEX_MAX_BYTES, OUTER_MAX_BYTES
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.signing import SignedDocument, verify
 
+if TYPE_CHECKING:
+    from secxfer.age.format import Header
+    from secxfer.trust import Directory, Participant, ParticipantSecret
 
-def _verified_signer(doc: SignedDocument, kind: str, directory, what: str):
+
+def _verified_signer(
+    doc: SignedDocument, kind: str, directory: Directory, what: str
+) -> tuple[Participant, bytes]:
     """(participant, public key) of a one-signature document, verified before decoding."""
     if len(doc.signatures) != 1:
         raise SignatureError(f"{what} must carry exactly one signature")
@@ -41,7 +48,7 @@ def expected_file_name(manifest: Manifest) -> str:
 
 
 def verify_outer(
-    path: Path, directory, *, now: datetime, measured: tuple[int, bytes] | None = None,
+    path: Path, directory: Directory, *, now: datetime, measured: tuple[int, bytes] | None = None,
     manifest: Manifest | None = None,
 ) -> OuterStatement:
     """Check a package's outer signature and that the file on the medium is what it signs.
@@ -79,7 +86,7 @@ def verify_outer(
     return statement
 
 
-def verified_outer_statement(raw: bytes, directory, *, now: datetime) -> OuterStatement:
+def verified_outer_statement(raw: bytes, directory: Directory, *, now: datetime) -> OuterStatement:
     """The outer statement in a ``.sig`` file's bytes, once its one signature verifies by a
     key its sender held when it signed. No file is compared (see :func:`verify_outer`):
     ``media verify`` uses this to recognise a renamed package by its contents."""
@@ -102,7 +109,7 @@ def index_entry_agrees(entry: media.IndexEntry, index_sender: str, statement: Ou
 
 
 def verify_index_entry(
-    path: Path, directory, manifest: Manifest, manifest_sha256: bytes, measured: tuple[int, bytes], *,
+    path: Path, directory: Directory, manifest: Manifest, manifest_sha256: bytes, measured: tuple[int, bytes], *,
     now: datetime,
 ) -> bool:
     """Hold the medium's index entry for ``path`` (if the index beside it lists it) against
@@ -134,7 +141,7 @@ def verify_index_entry(
     return True
 
 
-def verify_recipient_set(directory, me, manifest: Manifest, header) -> None:
+def verify_recipient_set(directory: Directory, me: ParticipantSecret, manifest: Manifest, header: Header) -> None:
     """§10.4: the file key is wrapped to exactly the keys the last manifest names, all the reader's.
 
     ``me`` is the reader's secret key (its public keys tell which listed key is its

@@ -20,9 +20,13 @@ import io
 import re
 import struct
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from secxfer.errors import FormatError
 from secxfer.limits import PACKAGE_MAX_BYTES, PACKAGE_MAX_FILES
+
+if TYPE_CHECKING:
+    import mmap
 
 MAGIC = b"secxfer-package-v1\n"
 ENTRY_NAME = re.compile(r"(trust|leaves|manifest-[0-7]|annex[123]\.csv)\Z")
@@ -77,7 +81,7 @@ def serialized_size(entries: Sequence[tuple[str, Sequence[Chunk]]]) -> int:
     return total
 
 
-def parse(buffer: Chunk) -> dict[str, Entry]:
+def parse(buffer: Chunk | mmap.mmap) -> dict[str, Entry]:
     """Parse a whole container; raise FormatError on any deviation from the grammar."""
     view = memoryview(buffer)
     if len(view) > PACKAGE_MAX_BYTES:
@@ -129,7 +133,7 @@ class ChunkStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         out = memoryview(buffer).cast("B")
         filled = 0
         while filled < len(out):

@@ -95,7 +95,7 @@ class ChainHome:
 
     def remember_processed(
         self, *, package_id: str, origin: str, delivery_id: str, recipient: str, sha256: str, role: str,
-        period: str, at: str, out: str, **extra,
+        period: str, at: str, out: str, **extra: str | int,
     ) -> None:
         """Record a package as processed (the v2 replay record; see the module docstring)."""
         self.remember({"v": 2, "package_id": package_id, "origin": origin, "delivery_id": delivery_id,

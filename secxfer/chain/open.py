@@ -17,6 +17,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.chain.home import ChainHome
 from secxfer.chain.package import ReceivedPackage, receive
@@ -24,6 +25,9 @@ from secxfer.chain.verify import ANNEX_FILES
 from secxfer.errors import NotFoundError, OutputExistsError, UsageError
 from secxfer.chain.staging import HOLDER_PREFIX, noted
 from secxfer.fsutil import binary, fsync_dir, rename_into_place
+
+if TYPE_CHECKING:
+    from secxfer.trust import ParticipantSecret
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,7 @@ def _officer_workbook(pkg: ReceivedPackage, me) -> dict[str, bytes]:
 def open_package(
     package: Path,
     *,
-    key,
+    key: ParticipantSecret,
     home: Path,
     out: Path,
     utf8: bool = False,

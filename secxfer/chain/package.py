@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import msgspec
 
@@ -53,6 +54,10 @@ from secxfer.errors import (
     SecxferError,
 )
 from secxfer.trust.signing import sign_document
+
+if TYPE_CHECKING:
+    from secxfer.age.recipients import Rng
+    from secxfer.trust import Directory, ParticipantSecret
 
 REQUIRED_ENTRIES = ("trust", "manifest-0", "leaves", *ANNEX_FILES.values())
 AGE_OVERHEAD_PER_CHUNK = 16
@@ -162,14 +167,14 @@ class WrittenPackage:
 def write_package(
     *,
     folder: Path,
-    sender,
-    directory,
+    sender: ParticipantSecret,
+    directory: Directory,
     bundle: bytes,
     previous: Sequence[bytes],
     manifest: Manifest,
     leaves: Sequence[CarriedLeaf],
-    files: dict[int, list],
-    rng=None,
+    files: dict[int, list[container.Chunk]],
+    rng: Rng | None = None,
 ) -> WrittenPackage:
     """Sign ``manifest`` (completed with file facts), encrypt to the recipient, write to ``folder``.
 
@@ -274,7 +279,7 @@ def written_from_index(folder: Path, package_id: str) -> WrittenPackage | None:
     return None
 
 
-def write_index(folder: Path, sender, entries: Sequence[media.IndexEntry]) -> None:
+def write_index(folder: Path, sender: ParticipantSecret, entries: Sequence[media.IndexEntry]) -> None:
     """Sign and (re)write the medium's index with ``entries`` added to what it lists."""
     existing: dict[str, media.IndexEntry] = {}
     previous = media.read_index_unverified(folder)
@@ -289,7 +294,7 @@ def write_index(folder: Path, sender, entries: Sequence[media.IndexEntry]) -> No
 class HashingReader:
     """Read a file while hashing it, so the encrypted file is read once."""
 
-    def __init__(self, handle) -> None:
+    def __init__(self, handle: BinaryIO) -> None:
         self._handle = handle
         self.hash = hashlib.sha256()
         self.size = 0
@@ -300,7 +305,7 @@ class HashingReader:
         self.size += len(data)
         return data
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: bytearray | memoryview) -> int:
         n = self._handle.readinto(buffer)
         if n:
             self.hash.update(memoryview(buffer)[:n])
@@ -311,8 +316,12 @@ class HashingReader:
 class ReceivedPackage:
     """A decrypted and fully verified package (plaintext only in anonymous scratch)."""
 
-    def __init__(self, *, path, size, sha256, scratch, buffer, entries, chain, directory, leaves, spans, bundle=None,
-                 outer_checked=False):
+    def __init__(
+        self, *, path: Path, size: int, sha256: bytes, scratch: BinaryIO, buffer: mmap.mmap | bytes,
+        entries: dict[str, container.Entry], chain: VerifiedChain, directory: Directory,
+        leaves: tuple[CarriedLeaf, ...], spans: dict[int, list[tuple[int, int]]], bundle: bytes | None = None,
+        outer_checked: bool = False,
+    ) -> None:
         self.path: Path = path
         self.size: int = size
         self.sha256: bytes = sha256
@@ -359,7 +368,7 @@ class ReceivedPackage:
 
 
 def receive(
-    path: Path, *, me, home: Path, now: dt.datetime, check_replay: bool = True, anchor: bytes | None = None
+    path: Path, *, me: ParticipantSecret, home: Path, now: dt.datetime, check_replay: bool = True, anchor: bytes | None = None
 ) -> ReceivedPackage:
     """Decrypt and verify the package at ``path`` for participant ``me``.
 

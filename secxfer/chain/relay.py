@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -30,6 +31,9 @@ from secxfer.chain.manifest import WITHDRAWN, Manifest, Parent, WithheldCode, de
 from secxfer.chain.package import ReceivedPackage, WrittenPackage, receive, write_index, write_package, written_from_index
 from secxfer.chain.trustlink import current_bundle, newest_bundle
 from secxfer.errors import ConsentError, UsageError
+
+if TYPE_CHECKING:
+    from secxfer.trust import ParticipantSecret
 
 CONSENT_WITHDRAWN = WITHDRAWN
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -90,7 +94,7 @@ def _consent_gate(directory, codes: list[str], sealed_on: dt.date, today: dt.dat
 def relay(
     package: Path,
     *,
-    key,
+    key: ParticipantSecret,
     home: Path,
     out: Path,
     now: dt.datetime | None = None,

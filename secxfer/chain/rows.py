@@ -9,8 +9,12 @@ group, rows keep the order of the agency's source file.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from secxfer.errors import ProvenanceError
+
+if TYPE_CHECKING:
+    import mmap
 
 NEWLINES = {"crlf": b"\r\n", "lf": b"\n"}
 # Groups of at least _MANY_ROWS rows are skipped a block at a time (no Python work per row).
@@ -26,7 +30,7 @@ def newline_bytes(name: str) -> bytes:
 
 
 def group_spans(
-    buffer, start: int, end: int, newline: bytes, counts: Sequence[int]
+    buffer: bytes | mmap.mmap, start: int, end: int, newline: bytes, counts: Sequence[int]
 ) -> list[tuple[int, int]]:
     """Offsets of each group of ``counts[i]`` rows in ``buffer[start:end]``.
 

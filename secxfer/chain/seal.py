@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.chain import media
 from secxfer.chain.home import ChainHome
@@ -21,6 +22,9 @@ from secxfer.chain.package import WrittenPackage, write_index, write_package
 from secxfer.chain.provenance import SALT_BYTES, Leaf, build_tree, leaf_hash, rows_digest
 from secxfer.chain.trustlink import current_bundle
 from secxfer.errors import InputRejectedError, OutputExistsError, UsageError
+
+if TYPE_CHECKING:
+    from secxfer.trust import ParticipantSecret
 
 NEWLINE_NAMES = {b"\r\n": "crlf", b"\n": "lf"}
 NO_CONSENT = "no-consent"
@@ -82,7 +86,7 @@ def seal(
     *,
     annex_files: Mapping[int, Path],
     period: str,
-    key,
+    key: ParticipantSecret,
     home: Path,
     out: Path,
     rehearsal: bool = False,

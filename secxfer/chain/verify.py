@@ -13,6 +13,7 @@ import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -33,6 +34,12 @@ from secxfer.limits import HOPS_MAX, MANIFEST_MAX_BYTES
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.signing import SignedDocument, verify
 from secxfer.trust.validity import CLOCK_SKEW, span
+
+if TYPE_CHECKING:
+    import mmap
+
+    from secxfer.chain.container import Entry
+    from secxfer.trust import Directory
 
 class ReissuedPackageError(ProvenanceError):
     """A relayed package whose id does not derive from its parent's and its recipient's."""
@@ -78,7 +85,7 @@ class VerifiedChain:
         return commitment
 
 
-def verify_manifest(envelope: bytes, directory, *, now: datetime) -> tuple[Manifest, bytes]:
+def verify_manifest(envelope: bytes, directory: Directory, *, now: datetime) -> tuple[Manifest, bytes]:
     """Verify one signed manifest against the directory at ``now`` (this computer's
     clock); return it and its payload hash."""
     doc = SignedDocument.decode(envelope, kind=MANIFEST_KIND, max_bytes=MANIFEST_MAX_BYTES)
@@ -98,7 +105,7 @@ def verify_manifest(envelope: bytes, directory, *, now: datetime) -> tuple[Manif
     return manifest, sha256(doc.payload)
 
 
-def verify_chain(envelopes: Sequence[bytes], directory, me: str, *, now: datetime) -> VerifiedChain:
+def verify_chain(envelopes: Sequence[bytes], directory: Directory, me: str, *, now: datetime) -> VerifiedChain:
     """Verify the manifest of every hop, their linkage, their time order, and that the
     last names ``me``. ``now`` is this computer's clock (never a time a signer wrote)."""
     if not 1 <= len(envelopes) <= min(HOPS_MAX, len(HOP_ROLES)):
@@ -196,7 +203,7 @@ def _require_role(directory, participant_id: str, role: str) -> None:
         raise SignatureError(f"{participant_id!r} is a {participant.role}, not a {role} as its position requires")
 
 
-def scope_codes(directory, me: str, covered: Sequence[str]) -> list[str]:
+def scope_codes(directory: Directory, me: str, covered: Sequence[str]) -> list[str]:
     """The insurer codes whose leaves ``me`` must receive: all, a prefecture's, or its own."""
     participant = directory.participant(me)
     role = str(participant.role)
@@ -242,7 +249,7 @@ def verify_leaves(leaves: Sequence[CarriedLeaf], commitment: Commitment, expecte
 JST = dt.timezone(dt.timedelta(hours=9))  # consent dates are the 委任状's: Japan, no daylight saving
 
 
-def verify_consent(directory, me: str, leaves: Sequence[CarriedLeaf], sealed: dt.datetime, now: dt.datetime) -> None:
+def verify_consent(directory: Directory, me: str, leaves: Sequence[CarriedLeaf], sealed: dt.datetime, now: dt.datetime) -> None:
     """docs/format.md §10.3: every carried code had consent when the agency sealed (JST date
     of hop 0's ``created``); at a municipality, it still has consent today (the reader's
     own clock, JST). A relay withholds rather than refuses codes withdrawn since sealing."""
@@ -268,7 +275,7 @@ def verify_consent(directory, me: str, leaves: Sequence[CarriedLeaf], sealed: dt
             )
 
 
-def withheld_upstream(chain: VerifiedChain, directory, me: str, now: dt.datetime) -> dict[str, str]:
+def withheld_upstream(chain: VerifiedChain, directory: Directory, me: str, now: dt.datetime) -> dict[str, str]:
     """The codes an earlier hop's signed manifest lists as withheld (code -> that relay).
 
     docs/format.md §10.6. Each claim must be well formed: a known reason, a code of the
@@ -348,8 +355,8 @@ class _Beside:
 
 
 def verify_data(
-    buffer,
-    entries: dict,
+    buffer: bytes | mmap.mmap,
+    entries: dict[str, Entry],
     manifest: Manifest,
     commitment: Commitment,
     leaves: Sequence[CarriedLeaf],
