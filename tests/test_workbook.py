@@ -89,3 +89,32 @@ def test_equal_input_gives_equal_bytes_whatever_the_clock():
 def test_the_name_carries_period_and_municipality_and_suits_fat_media():
     assert workbook_name("2026-10", "mun-131016", "千代田区") == "2026-10_mun-131016_千代田区_特定技能.xlsx"
     assert workbook_name("2026-10", "mun-1", 'a<b>:"/\\|?*') == "2026-10_mun-1_a_b" + "_" * 9 + "特定技能.xlsx"
+
+
+def test_text_xml_cannot_carry_is_escaped_and_markup_stays_text():
+    from secxfer.domain.xlsx import escape
+
+    assert escape("a&b<c>\"d\"") == "a&amp;b&lt;c&gt;&quot;d&quot;"
+    assert escape("x\x01y\x1fz\ufffe") == "x_x0001_y_x001F_z_xFFFE_"
+    assert escape("literal _x0041_ stays") == "literal _x005F_x0041_ stays"  # not read back as "A"
+    assert escape("cr\rlf\n\ttab") == "cr&#13;lf\n\ttab"
+
+
+def test_a_hostile_unread_line_still_makes_a_readable_workbook():
+    # A line the reader cannot read is shown raw; markup and control characters must not break the file.
+    raw = '</t></is></c><c r="Z9"><f>1+1</f></c>,\x01,x'
+    book = load(build_workbook(three(rows1=(raw,)), FACTS))
+    sheet = book["別紙1"]
+    assert sheet["B2"].data_type == "s" and sheet["B2"].value.startswith("</t></is></c><c r=")
+    assert sheet["Z9"].value is None and "読み取れない行" in sheet["K2"].value
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_header_bold_first_row_frozen_dates_and_text_formats():
+    book = load(build_workbook(three(rows1=("A B,012131,x,1,19950101,20261005",)), FACTS))
+    sheet = book["別紙1"]
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.b and not sheet["B2"].font.b
+    assert sheet["C2"].number_format == "@" and sheet["I2"].number_format == "yyyy/mm/dd"
+    assert sheet["A2"].value == 2 and sheet["A2"].data_type == "n"
+    assert sheet.column_dimensions["G"].width == 40 and book["表紙"]["A1"].font.sz == 14
+    assert book["表紙"]["B3"].alignment.wrap_text

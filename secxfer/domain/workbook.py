@@ -17,9 +17,7 @@ output.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import re
-import zipfile
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +26,7 @@ from secxfer.domain.errors import CodeError
 from secxfer.domain.municipalities import lookup
 from secxfer.domain.profiles import Sex
 from secxfer.domain.validate import AnnexRejectedError, read_annex, read_record
+from secxfer.domain.xlsx import BOLD, DATE, GENERAL, TEXT, TITLE, WRAPPED, Sheet, write_xlsx
 
 WORKBOOK_SUFFIX = ".xlsx"
 SEX_JA = {Sex.MALE: "男", Sex.FEMALE: "女"}
@@ -38,9 +37,7 @@ USE_LIMITS_JA = (
     "根拠: 特定技能外国人に係る情報の提供に関する確認書(入管庁管第1370号/保発0319第5号/国保中発第115号、2020-03-19)",
 )
 COLUMNS = ("行", "氏名(英字)", "住居地コード", "住居地の市区町村", "保険者コード", "保険者", "住居地", "性別", "生年月日")
-_FIXED_TIME = dt.datetime(2000, 1, 1)  # document times: the bytes must not depend on the clock
-_DATE_FORMAT = "yyyy/mm/dd"
-_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+_WIDTHS = (6, 36, 12, 20, 12, 16, 40, 6, 12, 14, 24)
 
 
 @dataclass(frozen=True)
@@ -75,36 +72,19 @@ def workbook_name(period: str, recipient_id: str, recipient_name: str) -> str:
 
 def build_workbook(files: Sequence[AnnexFile], facts: WorkbookFacts) -> bytes:
     """The workbook's bytes for ``files`` (the three verified annex CSVs)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    book = Workbook()
-    cover = book.active
-    cover.title = "表紙"
+    sheets: list[Sheet] = []
     unread_total = 0
     counts: list[tuple[str, int]] = []
     for annex_file in sorted(files, key=lambda f: f.annex):
         annex = get_annex(annex_file.annex)
-        sheet = book.create_sheet(f"別紙{annex.number}")
         rows, unread = _annex_rows(annex_file, facts.profile)
         unread_total += unread
         counts.append((annex.title, len(rows)))
-        header = (*COLUMNS, annex.event.label, "備考")
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for index, values in enumerate(rows, start=2):
-            _put_row(sheet, index, values)
-        sheet.freeze_panes = "A2"
-        for letter, width in zip("ABCDEFGHIJK", (6, 36, 12, 20, 12, 16, 40, 6, 12, 14, 24)):
-            sheet.column_dimensions[letter].width = width
-    _cover(cover, facts, counts, unread_total, Font, Alignment)
-    book.properties.creator = "secxfer"
-    book.properties.created = _FIXED_TIME
-    book.properties.modified = _FIXED_TIME
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return _normalised_zip(buffer.getvalue())
+        sheet = Sheet(f"別紙{annex.number}", widths=_WIDTHS, freeze_header=True)
+        sheet.rows.append([(title, BOLD) for title in (*COLUMNS, annex.event.label, "備考")])
+        sheet.rows.extend(_cells(values) for values in rows)
+        sheets.append(sheet)
+    return write_xlsx([_cover(facts, counts, unread_total), *sheets])
 
 
 def _annex_rows(annex_file: AnnexFile, profile: str) -> tuple[list[tuple], int]:
@@ -138,6 +118,7 @@ def _annex_rows(annex_file: AnnexFile, profile: str) -> tuple[list[tuple], int]:
     return rows, unread
 
 
+@functools.lru_cache(maxsize=4096)  # the code table is fixed; a month repeats a few codes many times
 def _name_of(code: str) -> str | None:
     try:
         return lookup(code).name
@@ -145,22 +126,22 @@ def _name_of(code: str) -> str | None:
         return None
 
 
-def _put_row(sheet, row: int, values: tuple) -> None:
-    for column, value in enumerate(values, start=1):
-        cell = sheet.cell(row=row, column=column)
+def _cells(values: tuple) -> list[tuple[object, int]]:
+    """A row's cells: dates as dates, whole numbers as numbers, everything else as text (never a formula)."""
+    cells: list[tuple[object, int]] = []
+    for value in values:
         if value is None:
-            continue
-        if isinstance(value, (dt.date, int)):
-            cell.value = value
-            if isinstance(value, dt.date):
-                cell.number_format = _DATE_FORMAT
+            cells.append((None, GENERAL))
+        elif isinstance(value, dt.date):
+            cells.append((value, DATE))
+        elif isinstance(value, int):
+            cells.append((value, GENERAL))
         else:
-            cell.value = str(value)
-            cell.data_type = "s"  # never a formula, whatever the text starts with
-            cell.number_format = "@"
+            cells.append((str(value), TEXT))
+    return cells
 
 
-def _cover(sheet, facts: WorkbookFacts, counts, unread: int, font, alignment) -> None:
+def _cover(facts: WorkbookFacts, counts, unread: int) -> Sheet:
     lines: list[tuple[str, str]] = [
         ("特定技能外国人に係る情報", ""),
         ("対象期間", facts.period),
@@ -174,25 +155,8 @@ def _cover(sheet, facts: WorkbookFacts, counts, unread: int, font, alignment) ->
     lines.append(("元のCSV", "同じフォルダのCSVファイルが受け取ったままの原本(証拠)です。"))
     lines.append(("", ""))
     lines += [("利用の制限", text) for text in USE_LIMITS_JA]
-    for row, (label, text) in enumerate(lines, start=1):
-        for column, value in ((1, label), (2, text)):
-            cell = sheet.cell(row=row, column=column, value=value)
-            cell.data_type = "s"
-            cell.alignment = alignment(wrap_text=True, vertical="top")
-    sheet["A1"].font = font(bold=True, size=14)
-    sheet.column_dimensions["A"].width = 22
-    sheet.column_dimensions["B"].width = 90
-
-
-def _normalised_zip(data: bytes) -> bytes:
-    """The same archive with fixed entry times, so equal input gives equal bytes."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
-                content = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", content)
-            target.writestr(fixed, content)
-    return out.getvalue()
+    sheet = Sheet("表紙", widths=(22, 90))
+    for label, text in lines:
+        sheet.rows.append([(label or None, WRAPPED), (text or None, WRAPPED)])
+    sheet.rows[0][0] = (sheet.rows[0][0][0], TITLE)
+    return sheet
