@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -27,6 +28,10 @@ from secxfer.ledger.evidence import (
 )
 from secxfer.models import Model
 from secxfer.trust.entries import AwareDatetime
+
+if TYPE_CHECKING:
+    from secxfer.age.recipients import Rng
+    from secxfer.trust import Directory, ParticipantSecret
 
 FORMAT = "secxfer-receipt-aggregate-v1"
 
@@ -77,7 +82,7 @@ def is_below(participant_id: str, ancestor: str) -> bool:
     return False
 
 
-def verify_aggregate(raw: bytes, directory, *, me: str, now: dt.datetime) -> Verified:
+def verify_aggregate(raw: bytes, directory: Directory, *, me: str, now: dt.datetime) -> Verified:
     """Verify an aggregate addressed to ``me`` by a participant directly below ``me`` (at ``now``)."""
     verified = verify_signed(raw, _decoder, kind=AGGREGATE_KIND, directory=directory, now=now)
     aggregate = verified.document
@@ -94,8 +99,9 @@ def verify_aggregate(raw: bytes, directory, *, me: str, now: dt.datetime) -> Ver
     return verified
 
 
-def forward(period: str, *, key, home: Path, out: Path, operator: str | None = None,
-            now: dt.datetime | None = None, rng=None, notify: Callable[[str], None] | None = None) -> list[Path]:
+def forward(period: str, *, key: ParticipantSecret, home: Path, out: Path, operator: str | None = None,
+            now: dt.datetime | None = None, rng: Rng | None = None,
+            notify: Callable[[str], None] | None = None) -> list[Path]:
     """Put this participant's evidence for ``period`` on the return medium under ``out``.
 
     A relay writes one signed aggregate of every stored receipt and report of the

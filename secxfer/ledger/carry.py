@@ -28,6 +28,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.errors import SecxferError
 from secxfer.fsutil import atomic_write
@@ -35,6 +36,9 @@ from secxfer.ledger import oplog
 from secxfer.ledger.checkpoint import origin_of, prove
 from secxfer.ledger.logcheck import Labelled, checkpoint_log, read_own_checkpoint, require_honest
 from secxfer.ledger.store import LedgerHome
+
+if TYPE_CHECKING:
+    from secxfer.trust import Directory, ParticipantSecret
 
 CHECKPOINTS = "checkpoints"
 EXPORT_OP = "checkpoint-exported"
@@ -76,7 +80,8 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-def carry(home: Path, key, out: Path, *, who: str, now: dt.datetime | None = None, directory=None,
+def carry(home: Path, key: ParticipantSecret, out: Path, *, who: str, now: dt.datetime | None = None,
+          directory: Directory | None = None,
           since: Path | None = None, to: str | None = None) -> Carried:
     """Check the log against every checkpoint kept and every one of its own in ``out``, log the
     export, sign a checkpoint and write it with its proofs to ``out``.
@@ -117,7 +122,8 @@ def carry(home: Path, key, out: Path, *, who: str, now: dt.datetime | None = Non
     return result
 
 
-def check_before_carrying(home: Path, me: str, out: Path, *, directory=None, since: Path | None = None
+def check_before_carrying(home: Path, me: str, out: Path, *, directory: Directory | None = None,
+                          since: Path | None = None
                           ) -> tuple[int, list[Path], list[Labelled]]:
     """The log checked against every checkpoint kept and every one of its own in ``out`` (and
     ``since``): LogRewrittenError naming the first it no longer matches. Returns the epoch, the

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.errors import FormatError, SignatureError
 from secxfer.fsutil import atomic_write
@@ -31,6 +32,9 @@ from secxfer.ledger.store import LedgerHome
 from secxfer.ledger.tlog import consistency_proof, verify_consistency
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.signing import Signature, verify
+
+if TYPE_CHECKING:
+    from secxfer.trust import Directory, ParticipantSecret
 
 CHECKPOINT_KIND = "secxfer/log-checkpoint"
 ORIGIN_PREFIX = "secxfer/oplog/"
@@ -65,7 +69,7 @@ def body(origin: str, size: int, root: bytes) -> bytes:
     return f"{origin}\n{size}\n{base64.b64encode(root).decode()}\n".encode()
 
 
-def sign_checkpoint(key, size: int, root: bytes) -> bytes:
+def sign_checkpoint(key: ParticipantSecret, size: int, root: bytes) -> bytes:
     """The signed note for the log of ``key``'s participant at ``size`` entries with ``root``."""
     note = body(origin_of(key.participant_id), size, root)
     signature = key.sign(CHECKPOINT_KIND, note)
@@ -107,7 +111,7 @@ def parse_checkpoint(data: bytes) -> Checkpoint:
                       key_hash=blob[:4], signature=blob[4:], text=bytes(data))
 
 
-def verify_checkpoint(data: bytes, directory, *, now: datetime, held: bool = False) -> Checkpoint:
+def verify_checkpoint(data: bytes, directory: Directory, *, now: datetime, held: bool = False) -> Checkpoint:
     """Parse and verify a checkpoint: signed by a signing key the directory lists for the
     participant its origin names, and standing by the one signature rule at ``now``
     (``secxfer.trust.validity``). A checkpoint is undated, so a key revoked for any
@@ -127,7 +131,7 @@ def verify_checkpoint(data: bytes, directory, *, now: datetime, held: bool = Fal
     raise SignatureError(f"checkpoint is not signed by a key of {participant_id!r}")
 
 
-def write_checkpoint(home: Path, key, size: int, root: bytes) -> Path:
+def write_checkpoint(home: Path, key: ParticipantSecret, size: int, root: bytes) -> Path:
     """Sign and keep a checkpoint in the home (``checkpoints/<size>.txt``); return its path."""
     ledger = LedgerHome(home)
     ledger.checkpoints.mkdir(parents=True, exist_ok=True, mode=0o700)

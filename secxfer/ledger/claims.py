@@ -13,10 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from secxfer.errors import SecxferError
 from secxfer.ledger.problems import Problem
+
+if TYPE_CHECKING:
+    from secxfer.ledger.receipts import Receipt
+    from secxfer.ledger.reports import HopReport, ReportOutput
+    from secxfer.trust import Directory
 
 JST = dt.timezone(dt.timedelta(hours=9))
 RELAY_ROLES = ("central", "federation")
@@ -36,7 +42,7 @@ def role(pid: str) -> str:
         return "unknown"
 
 
-def show(value) -> str:
+def show(value: object) -> str:
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -52,7 +58,9 @@ def _differing(pairs: Iterable[tuple[str, object, object]]) -> list[tuple[str, s
     return [(name, show(claimed), show(expected)) for name, claimed, expected in pairs if claimed != expected]
 
 
-def report_claims(below, sender, output, root) -> list[tuple[str, str, str]]:
+def report_claims(
+    below: HopReport, sender: HopReport, output: ReportOutput, root: HopReport
+) -> list[tuple[str, str, str]]:
     """Claims of ``below`` (the report of the relay ``output`` went to) that differ from
     what ``sender``'s report says it sent and from the delivery's ``root``. The file and
     manifest hashes are compared by the caller (``file-differs``)."""
@@ -70,7 +78,9 @@ def report_claims(below, sender, output, root) -> list[tuple[str, str, str]]:
     ))
 
 
-def receipt_claims(receipt, pid: str, output, sender, root) -> list[tuple[str, str, str]]:
+def receipt_claims(
+    receipt: Receipt, pid: str, output: ReportOutput, sender: HopReport, root: HopReport
+) -> list[tuple[str, str, str]]:
     """Claims of ``pid``'s accepted ``receipt`` that differ from ``output`` as ``sender``
     sent it. Hashes, delivery and leaves are compared by the caller (``receipt-differs``)."""
     return _differing((
@@ -86,7 +96,7 @@ def receipt_claims(receipt, pid: str, output, sender, root) -> list[tuple[str, s
     ))
 
 
-def withdrawn_by(directory, code: str, day: dt.date) -> bool:
+def withdrawn_by(directory: Directory, code: str, day: dt.date) -> bool:
     """Whether the trusted directory shows ``code``'s 委任状 withdrawn on or before ``day``
     (or lists no 委任状 for it at all). Unknown to the directory: not shown, so False."""
     try:
@@ -98,7 +108,7 @@ def withdrawn_by(directory, code: str, day: dt.date) -> bool:
     return consent.withdrawn_on is not None and consent.withdrawn_on <= day
 
 
-def hop_day(report, receipts_of) -> dt.date:
+def hop_day(report: HopReport, receipts_of: Callable[[ReportOutput], Iterable[Receipt]]) -> dt.date:
     """The day (Japan) a relay's hop took place, on no single signer's word alone.
 
     The earliest of the relay's report time and the time of every receipt its
@@ -113,7 +123,7 @@ def hop_day(report, receipts_of) -> dt.date:
     return min(times).astimezone(JST).date()
 
 
-def delivery_problems(receipts) -> list[Problem]:
+def delivery_problems(receipts: Iterable[Receipt]) -> list[Problem]:
     """Two accepted receipts by one participant for different packages of one delivery.
 
     The delivery is the agency's commitment the receipt names (``delivery_id``, else
@@ -132,7 +142,9 @@ def delivery_problems(receipts) -> list[Problem]:
     ]
 
 
-def receipt_conflicts(issuer: str, package_id: str, accepted, failed) -> list[Problem]:
+def receipt_conflicts(
+    issuer: str, package_id: str, accepted: Sequence[Receipt], failed: Iterable[Receipt]
+) -> list[Problem]:
     """A failure receipt beside an accepted one for the same package, never dropped.
 
     Same file hash: the two receipts contradict each other (error). Another hash: the

@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.errors import FormatError, SecxferError, SignatureError
 from secxfer.ledger.aggregate import Aggregate, is_below, verify_aggregate
@@ -26,6 +27,9 @@ from secxfer.ledger.receipts import verify_receipt
 from secxfer.ledger.reports import verify_report
 from secxfer.ledger.returns import find_returns, open_sealed
 from secxfer.ledger.store import LedgerHome
+
+if TYPE_CHECKING:
+    from secxfer.trust import Directory, ParticipantSecret
 
 
 @dataclass
@@ -38,7 +42,7 @@ class CollectResult:
     checkpoints: Findings = field(default_factory=Findings)
 
 
-def verify_item(raw: bytes, directory, *, now: dt.datetime, held: bool = False) -> Verified:
+def verify_item(raw: bytes, directory: Directory, *, now: dt.datetime, held: bool = False) -> Verified:
     """Verify a receipt or hop report by its kind (anything else is refused) at ``now``.
 
     ``held``: read back from this home's own ledger (see evidence.verify_signed)."""
@@ -58,7 +62,8 @@ def _keep(pending: dict[str, list[Verified]], verified: Verified) -> None:
     pending.setdefault(_period(verified), []).append(verified)
 
 
-def collect(path: Path, *, key, home: Path, operator: str | None = None, now: dt.datetime | None = None,
+def collect(path: Path, *, key: ParticipantSecret, home: Path, operator: str | None = None,
+            now: dt.datetime | None = None,
             notify: Callable[[str], None] | None = None) -> CollectResult:
     """Read every return file addressed to ``key``'s participant under ``path``.
 

@@ -21,6 +21,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.errors import SecxferError
 from secxfer.ledger.evidence import MAX_BYTES, REPORT_KIND
@@ -29,6 +30,9 @@ from secxfer.ledger.problems import Problem
 from secxfer.trust.entries import COMPROMISE
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.signing import SignedDocument
+
+if TYPE_CHECKING:
+    from secxfer.trust import Directory
 
 KIND = "compromised-key"
 _HELD_OPS = {"opened": "compromised-opened", "relayed": "compromised-relayed"}
@@ -55,7 +59,7 @@ class Holding:
         return Problem.of("error", KIND, self.signer, wording=self.wording, **values)
 
 
-def compromised_keys(directory, now: dt.datetime) -> dict[str, tuple[str, dt.datetime]]:
+def compromised_keys(directory: Directory, now: dt.datetime) -> dict[str, tuple[str, dt.datetime]]:
     """Signing key id -> (participant, revocation time) for keys revoked for compromise by ``now``."""
     found = {}
     for participant in directory.participants:
@@ -65,7 +69,7 @@ def compromised_keys(directory, now: dt.datetime) -> dict[str, tuple[str, dt.dat
     return found
 
 
-def held_from_compromised(home: Path, period: str, directory, *, now: dt.datetime) -> list[Holding]:
+def held_from_compromised(home: Path, period: str, directory: Directory, *, now: dt.datetime) -> list[Holding]:
     """Every delivery and document of ``period`` this home accepted from a key now revoked for compromise."""
     keys = compromised_keys(directory, now)
     if not keys:
@@ -73,7 +77,7 @@ def held_from_compromised(home: Path, period: str, directory, *, now: dt.datetim
     return [*_deliveries(home, period, keys), *_evidence(home, period, keys)]
 
 
-def compromised_problems(home: Path, period: str, directory, *, now: dt.datetime) -> list[Problem]:
+def compromised_problems(home: Path, period: str, directory: Directory, *, now: dt.datetime) -> list[Problem]:
     """The holdings as reconciliation problems (severity ``error``: the recipient must be told)."""
     return [h.problem() for h in held_from_compromised(home, period, directory, now=now)]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -21,6 +22,11 @@ from secxfer.models import Model
 from secxfer.trust.codec import decode_strict, encode
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.signing import SignedDocument, sign_document, verify
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from secxfer.trust import Directory, ParticipantSecret
 
 RECEIPT_KIND = "secxfer/receipt"
 REPORT_KIND = "secxfer/hop-report"
@@ -64,13 +70,14 @@ class Verified:
         return hashlib.sha256(self.raw).digest()
 
 
-def sign_model(kind: str, model: Model, key) -> bytes:
+def sign_model(kind: str, model: Model, key: ParticipantSecret) -> bytes:
     """Serialize ``model`` once and sign those bytes as ``kind`` with ``key``."""
     return sign_document(kind, encode(model), [key])
 
 
 def verify_signed(
-    raw: bytes, decoder: msgspec.json.Decoder, *, kind: str, directory, now: dt.datetime, held: bool = False
+    raw: bytes, decoder: msgspec.json.Decoder, *, kind: str, directory: Directory, now: dt.datetime,
+    held: bool = False,
 ) -> Verified:
     """Verify a ledger document and decode it; the payload's author must be the signer.
 
@@ -100,7 +107,7 @@ def verify_signed(
     return Verified(kind=kind, signer=signer.id, document=model, raw=bytes(raw))
 
 
-def trusted_directory(home, now):
+def trusted_directory(home: Path, now: dt.datetime) -> Directory:
     """The key directory this home trusts (full, or a municipality's excerpt), verified."""
     from secxfer.chain.trustlink import directory_for_checks
 

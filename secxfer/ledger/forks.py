@@ -29,6 +29,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.errors import SecxferError, UsageError
 from secxfer.fsutil import atomic_write, read_bounded
@@ -46,6 +47,9 @@ from secxfer.ledger.checkpoint import (
 from secxfer.ledger.store import LedgerHome
 from secxfer.ledger.tlog import entry_hash, verify_consistency
 from secxfer.notices import Notice
+
+if TYPE_CHECKING:
+    from secxfer.trust import Directory
 
 HELD = "held"
 RESTART_FILE = "restart.entry"
@@ -142,7 +146,7 @@ def _sender(file: Path) -> str | None:
     return folder.split("-to-")[0] if "-to-" in folder else None
 
 
-def check_carried(path: Path, *, me: str, home: Path, directory, now: dt.datetime) -> Findings:
+def check_carried(path: Path, *, me: str, home: Path, directory: Directory, now: dt.datetime) -> Findings:
     """Check every checkpoint carried up under ``path`` against those held; hold the ones that pass."""
     from secxfer.ledger.aggregate import parent_of
 

@@ -15,8 +15,9 @@ proof formats), which know nothing of each other.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.errors import FormatError, SecxferError, UsageError
 from secxfer.fsutil import read_bounded
@@ -35,6 +36,9 @@ from secxfer.ledger.checkpoint import (
 from secxfer.ledger.errors import LogRewrittenError, LogTamperedError
 from secxfer.ledger.store import LedgerHome
 from secxfer.ledger.tlog import consistency_proof, prefix_roots
+
+if TYPE_CHECKING:
+    from secxfer.trust import Directory, ParticipantSecret
 
 Labelled = tuple[str, Checkpoint]
 
@@ -75,7 +79,9 @@ def mismatches(check: oplog.LogCheck, checkpoints: Iterable[Labelled]) -> list[s
     return problems
 
 
-def kept(home: Path, *, directory=None, now: dt.datetime | None = None) -> tuple[list[Labelled], list[str]]:
+def kept(
+    home: Path, *, directory: Directory | None = None, now: dt.datetime | None = None
+) -> tuple[list[Labelled], list[str]]:
     """The checkpoints kept in the home (verified when a directory is given) and the files that fail.
 
     Kept checkpoints are this home's own record, so they are held (secxfer.trust.validity):
@@ -94,7 +100,7 @@ def kept(home: Path, *, directory=None, now: dt.datetime | None = None) -> tuple
     return found, problems
 
 
-def verify_log(home: Path, *, directory=None, now: dt.datetime | None = None) -> oplog.LogCheck:
+def verify_log(home: Path, *, directory: Directory | None = None, now: dt.datetime | None = None) -> oplog.LogCheck:
     """Verify the log's chain and every checkpoint kept in the home against it.
 
     With a ``directory``, each checkpoint's signature is verified too. A torn last
@@ -158,13 +164,13 @@ def require_honest(home: Path, extra: Iterable[Labelled] = ()) -> oplog.LogCheck
     return check
 
 
-def checkpoint_log(home: Path, key) -> Path:
+def checkpoint_log(home: Path, key: ParticipantSecret) -> Path:
     """Sign a checkpoint of the whole log after :func:`require_honest`; return its path."""
     check = require_honest(home)
     return write_checkpoint(home, key, check.entries, check.root)
 
 
-def checkpoint_after(home: Path, key, notify) -> None:
+def checkpoint_after(home: Path, key: ParticipantSecret, notify: Callable[[str], None]) -> None:
     """The checkpoint that ends an operation; if the log broke meanwhile, say so and sign nothing."""
     try:
         checkpoint_log(home, key)
@@ -174,7 +180,7 @@ def checkpoint_after(home: Path, key, notify) -> None:
         notify(Notice(str(error), wording="checkpoint-withheld", values={"error": type(error).__name__}))
 
 
-def compare_files(first: Path, second: Path, *, directory, now: dt.datetime, proof: Path | None = None,
+def compare_files(first: Path, second: Path, *, directory: Directory, now: dt.datetime, proof: Path | None = None,
                   home: Path | None = None) -> str:
     """Verify two checkpoint files and compare them (``secxfer log compare``).
 
@@ -202,7 +208,8 @@ def compare_files(first: Path, second: Path, *, directory, now: dt.datetime, pro
     return compare(a, b, proof_bytes)
 
 
-def read_own_checkpoint(path: Path, origin: str, directory=None, *, now: dt.datetime | None = None) -> Checkpoint:
+def read_own_checkpoint(
+    path: Path, origin: str, directory: Directory | None = None, *, now: dt.datetime | None = None) -> Checkpoint:
     """A checkpoint file that must be of ``origin`` (verified when a directory is given;
     this home's own, so held) and is then held against this home's own log."""
     data = read_bounded(path, CHECKPOINT_MAX_BYTES, "checkpoint")

@@ -21,11 +21,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from secxfer.ledger import oplog
 from secxfer.ledger.errors import PurgeRecordsError
+
+if TYPE_CHECKING:
+    from secxfer.chain.open import OpenResult
+    from secxfer.chain.package import WrittenPackage
+    from secxfer.trust import Directory
 
 WRITTEN, STARTED, DELETED, STAGING_REMOVED = "output-written", "purge-started", "output-deleted", "staging-removed"
 
@@ -66,7 +72,7 @@ def _facts(*, period: str, package_id: str, kind: str, path: Path, sha256: bytes
             "sha256": sha256.hex(), "bytes": size, **extra}
 
 
-def kept_package_facts(written, period: str) -> list[dict]:
+def kept_package_facts(written: WrittenPackage, period: str) -> list[dict]:
     """``output-written`` facts for a package a sender keeps (the .age and its .sig)."""
     from secxfer.chain import media
 
@@ -82,7 +88,7 @@ def kept_package_facts(written, period: str) -> list[dict]:
     return entries
 
 
-def opened_facts(result, period: str, package_id: str) -> list[dict]:
+def opened_facts(result: OpenResult, period: str, package_id: str) -> list[dict]:
     """``output-written`` facts for the annexes an open wrote (hashes taken as written)."""
     return [_facts(period=period, package_id=package_id, kind="opened", path=path, sha256=digest,
                    size=os.stat(path, follow_symlinks=False).st_size)
@@ -108,7 +114,7 @@ def _written(seq: int, facts: dict) -> Written:
         raise PurgeRecordsError(f"log entry {seq} records an output in a form secxfer does not write ({error})") from None
 
 
-def read_outputs(home: Path, me: str, directory) -> Outputs:
+def read_outputs(home: Path, me: str, directory: Directory) -> Outputs:
     """The outputs the verified operations log records; PurgeRecordsError (exit 3) if the
     log does not verify or an ``output-written`` entry lies beyond every signed checkpoint."""
     from secxfer.ledger.logcheck import kept, mismatches

@@ -80,7 +80,7 @@ class Problem:
     wording: str = field(default="", compare=False)  # the :data:`PROBLEM_ENGLISH` key ("" = the kind)
 
     @classmethod
-    def of(cls, severity: str, kind: str, where: str, *, wording: str = "", **values) -> Problem:
+    def of(cls, severity: str, kind: str, where: str, *, wording: str = "", **values: object) -> Problem:
         """A problem worded from ``values`` by :data:`PROBLEM_ENGLISH` (``wording``, else the kind)."""
         text = {k: str(v) for k, v in values.items()}
         return cls(severity, kind, where, PROBLEM_ENGLISH[wording or kind].format(**text), text, wording)

@@ -18,6 +18,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -38,6 +39,10 @@ from secxfer.ledger.evidence import RECEIPT_KIND, LeafFacts, Verified, verify_si
 from secxfer.models import Model
 from secxfer.trust.entries import AwareDatetime
 from secxfer.trust.errors import UnknownParticipantError
+
+if TYPE_CHECKING:
+    from secxfer.chain.package import ReceivedPackage
+    from secxfer.trust import Directory
 
 FORMAT = "secxfer-receipt-v1"
 ACCEPTED = "accepted"
@@ -127,7 +132,7 @@ class PackageFacts:
     signers: tuple[str, ...] = ()  # signing key id of every hop's manifest, agency's first
 
 
-def package_facts(pkg) -> PackageFacts:
+def package_facts(pkg: ReceivedPackage) -> PackageFacts:
     """Facts of a verified ``chain.package.ReceivedPackage``; leaf hashes recomputed here."""
     manifest, commitment = pkg.manifest, pkg.chain.commitment
     return PackageFacts(
@@ -171,7 +176,7 @@ def accepted_receipt(facts: PackageFacts, *, issuer: str, action: str, now: dt.d
 
 
 def failure_receipt(
-    path: Path, error: BaseException, *, issuer: str, action: str, directory, now: dt.datetime
+    path: Path, error: BaseException, *, issuer: str, action: str, directory: Directory, now: dt.datetime
 ) -> Receipt | None:
     """The receipt for a package that failed to open or relay; None if its sender is unknown.
 
@@ -236,7 +241,7 @@ def _claims(path: Path, directory, now: dt.datetime) -> tuple[str, str, bool, st
     return sender, slug.replace("_", ".."), bool(rehearsal), "", False
 
 
-def verify_receipt(raw: bytes, directory, *, now: dt.datetime, held: bool = False) -> Verified:
+def verify_receipt(raw: bytes, directory: Directory, *, now: dt.datetime, held: bool = False) -> Verified:
     """Verify a signed receipt (by its issuer's key, at ``now``) and decode it strictly.
 
     ``held``: this home's own ledger holds the receipt (accepted before); see verify_signed."""

@@ -27,6 +27,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.errors import SecxferError
 from secxfer.ledger.claims import delivery_problems, receipt_conflicts, short
@@ -34,6 +35,9 @@ from secxfer.ledger.problems import Problem, Standing
 from secxfer.ledger.receipts import Receipt
 from secxfer.ledger.reports import HopReport, balance_problems
 from secxfer.ledger.trace import Trace
+
+if TYPE_CHECKING:
+    from secxfer.trust import Directory
 
 __all__ = ["STATES", "Evidence", "Problem", "Reconciliation", "Standing", "load_evidence", "reconcile",
            "reconcile_home", "require_consistent", "require_reconciled", "summary_lines", "to_json"]
@@ -78,7 +82,7 @@ class Reconciliation:
         )
 
 
-def load_evidence(home: Path, period: str, directory, *, now: dt.datetime | None = None) -> Evidence:
+def load_evidence(home: Path, period: str, directory: Directory, *, now: dt.datetime | None = None) -> Evidence:
     """Every stored receipt and report of ``period``, each verified again before use
     (as held here: a key revoked for compromise since is flagged, see ledger.compromised;
     ``now`` defaults to this computer's clock)."""
@@ -132,7 +136,7 @@ def _below(viewer: str, root: HopReport, directory) -> list[str]:
     return relays + [f"mun-{leaf.code}" for leaf in root.leaves]
 
 
-def reconcile(evidence: Evidence, *, period: str, viewer: str, directory) -> Reconciliation:
+def reconcile(evidence: Evidence, *, period: str, viewer: str, directory: Directory) -> Reconciliation:
     """Reconcile one period's evidence from ``viewer``'s position (pure: no files)."""
     problems = [Problem.of("error", "invalid-evidence", "", detail=x) for x in evidence.invalid]
     for report in evidence.reports:

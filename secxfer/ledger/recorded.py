@@ -29,6 +29,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -48,6 +49,12 @@ from secxfer.ledger.receipts import (
 from secxfer.ledger.reports import HopReport, relay_report, seal_report
 from secxfer.ledger.store import LedgerHome
 from secxfer.notices import Notice
+
+if TYPE_CHECKING:
+    from secxfer.chain.open import OpenResult
+    from secxfer.chain.relay import RelayResult
+    from secxfer.chain.seal import SealResult
+    from secxfer.trust import ParticipantSecret
 
 Notify = Callable[[str], None]
 
@@ -204,7 +211,9 @@ def _interrupted(trail: _Trail, error: IntegrityError) -> bool:
     return True
 
 
-def seal(*, key, home: Path, operator: str | None = None, notify: Notify | None = None, **kwargs):
+def seal(
+    *, key: ParticipantSecret, home: Path, operator: str | None = None, notify: Notify | None = None, **kwargs: Any
+) -> SealResult:
     """:func:`secxfer.chain.seal.seal` plus the agency's signed hop report and log entries."""
     from secxfer.chain.seal import seal as chain_seal
 
@@ -227,8 +236,8 @@ def seal(*, key, home: Path, operator: str | None = None, notify: Notify | None 
     return result
 
 
-def relay(package: Path, *, key, home: Path, operator: str | None = None, receipts_out: Path | None = None,
-          notify: Notify | None = None, **kwargs):
+def relay(package: Path, *, key: ParticipantSecret, home: Path, operator: str | None = None,
+          receipts_out: Path | None = None, notify: Notify | None = None, **kwargs: Any) -> RelayResult:
     """:func:`secxfer.chain.relay.relay` plus hop report, receipt to the sender and log entries."""
     from secxfer.chain.relay import relay as chain_relay
 
@@ -261,8 +270,8 @@ def relay(package: Path, *, key, home: Path, operator: str | None = None, receip
     return result
 
 
-def open_package(package: Path, *, key, home: Path, out: Path, operator: str | None = None,
-                 receipts_out: Path | None = None, notify: Notify | None = None, **kwargs):
+def open_package(package: Path, *, key: ParticipantSecret, home: Path, out: Path, operator: str | None = None,
+                 receipts_out: Path | None = None, notify: Notify | None = None, **kwargs: Any) -> OpenResult:
     """:func:`secxfer.chain.open.open_package` plus a signed receipt to the sender and log entries."""
     from secxfer.chain.open import open_package as chain_open
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.errors import SecxferError, UsageError
 from secxfer.fsutil import atomic_write, fsync_dir
@@ -27,6 +29,9 @@ from secxfer.ledger import oplog
 from secxfer.ledger.checkpoint import CHECKPOINT_MAX_BYTES, Checkpoint, origin_of, parse_checkpoint
 from secxfer.ledger.logcheck import Labelled, honest_problems, kept, read_own_checkpoint
 from secxfer.ledger.store import LedgerHome
+
+if TYPE_CHECKING:
+    from secxfer.trust import Directory, ParticipantSecret
 
 EPOCHS = "epochs"
 _REASON = re.compile(r"[^\x00-\x1f\x7f]{3,200}")
@@ -72,8 +77,9 @@ def abandoned_checkpoints(home: Path) -> set[tuple[int, bytes]]:
     return found
 
 
-def recover(home: Path, key, *, reason: str, operator: str | None = None, abandon: list[Path] = (),
-            directory=None, now: dt.datetime | None = None) -> Recovery:
+def recover(home: Path, key: ParticipantSecret, *, reason: str, operator: str | None = None,
+            abandon: Sequence[Path] = (), directory: Directory | None = None,
+            now: dt.datetime | None = None) -> Recovery:
     """Set the broken log aside and start a new epoch whose first entry records the recovery.
 
     ``abandon``: checkpoints of this log found elsewhere (the medium, the parent) that it no

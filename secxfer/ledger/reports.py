@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -24,6 +25,12 @@ from secxfer.errors import ProvenanceError
 from secxfer.ledger.evidence import REPORT_KIND, LeafFacts, Verified, verify_signed
 from secxfer.models import Model
 from secxfer.trust.entries import AwareDatetime
+
+if TYPE_CHECKING:
+    from secxfer.chain.relay import RelayResult
+    from secxfer.chain.seal import SealResult
+    from secxfer.ledger.receipts import PackageFacts
+    from secxfer.trust import Directory
 
 FORMAT = "secxfer-hop-report-v1"
 ANNEXES = range(3)
@@ -91,7 +98,7 @@ def _output(written, codes) -> ReportOutput:
     )
 
 
-def seal_report(result, *, reporter: str, now: dt.datetime) -> HopReport:
+def seal_report(result: SealResult, *, reporter: str, now: dt.datetime) -> HopReport:
     """The agency's report for a ``chain.seal.SealResult``."""
     from secxfer.chain.seal import NO_CONSENT
 
@@ -109,7 +116,7 @@ def seal_report(result, *, reporter: str, now: dt.datetime) -> HopReport:
     )
 
 
-def relay_report(result, pkg_facts, *, reporter: str, now: dt.datetime) -> HopReport:
+def relay_report(result: RelayResult, pkg_facts: PackageFacts, *, reporter: str, now: dt.datetime) -> HopReport:
     """A relay's report for a ``chain.relay.RelayResult``.
 
     ``pkg_facts`` (:class:`~secxfer.ledger.receipts.PackageFacts`) describes the package
@@ -184,7 +191,7 @@ def balance_problems(report: HopReport) -> list[str]:
     return problems
 
 
-def verify_report(raw: bytes, directory, *, now: dt.datetime, held: bool = False) -> Verified:
+def verify_report(raw: bytes, directory: Directory, *, now: dt.datetime, held: bool = False) -> Verified:
     """Verify a signed hop report (by its reporter's key, at ``now``) and decode it strictly.
 
     ``held``: this home's own ledger holds the report (accepted before); see verify_signed."""

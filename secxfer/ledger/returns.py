@@ -18,10 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.errors import FormatError
 from secxfer.fsutil import atomic_write
 from secxfer.ledger.evidence import AGGREGATE_KIND, AGGREGATE_MAX_BYTES, RECEIPT_KIND
+
+if TYPE_CHECKING:
+    from secxfer.age.recipients import Rng
+    from secxfer.trust import Directory, ParticipantSecret
 
 FOLDER = "receipts"
 SUFFIX = {RECEIPT_KIND: ".receipt.age", AGGREGATE_KIND: ".aggregate.age"}
@@ -44,7 +49,7 @@ def file_name(kind: str, *, period: str, author: str, signed: bytes, rehearsal: 
 
 
 def write_sealed(root: Path, *, kind: str, signed: bytes, author: str, recipient: str, period: str,
-                 rehearsal: bool, directory, now: dt.datetime, rng=None) -> Path:
+                 rehearsal: bool, directory: Directory, now: dt.datetime, rng: Rng | None = None) -> Path:
     """Encrypt ``signed`` to ``recipient``'s current keys and put it on the return medium."""
     from secxfer.age import encrypt_bytes
 
@@ -77,7 +82,7 @@ def find_returns(path: Path, me: str) -> list[Path]:
     return found
 
 
-def open_sealed(path: Path, key) -> bytes:
+def open_sealed(path: Path, key: ParticipantSecret) -> bytes:
     """Decrypt a return file with ``key`` (only after the whole file authenticated).
 
     Read by the media rules (secxfer.chain.media): never through a link, only a regular

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -35,11 +36,16 @@ from secxfer.ledger.problems import RANK, Problem, Standing
 from secxfer.ledger.receipts import Receipt
 from secxfer.ledger.reports import HopReport, ReportOutput
 
+if TYPE_CHECKING:
+    from secxfer.ledger.reconcile import Evidence
+    from secxfer.ledger.reports import Withheld
+    from secxfer.trust import Directory
+
 __all__ = ["Problem", "Standing", "Trace"]
 
 
 class Trace:
-    def __init__(self, evidence, viewer: str, root: HopReport, directory=None) -> None:
+    def __init__(self, evidence: Evidence, viewer: str, root: HopReport, directory: Directory | None = None) -> None:
         self.evidence = evidence
         self.root = root
         self.viewer = viewer
@@ -138,7 +144,7 @@ class Trace:
                                 count=len(own), package=short(output.package_id)))
         return own
 
-    def withheld(self, pid: str, held, report: HopReport) -> Standing:
+    def withheld(self, pid: str, held: Withheld, report: HopReport) -> Standing:
         """A relay's "consent withdrawn", believed only when the directory shows it (§8.3)."""
         day = hop_day(report, lambda o: self.receipts_for(o.recipient, o))
         if self.directory is not None and withdrawn_by(self.directory, held.code, day):
