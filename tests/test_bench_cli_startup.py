@@ -70,3 +70,24 @@ def test_the_app_attribute_still_gives_the_complete_app():
     from secxfer.cli import app as app_module
 
     assert registered_names(app_module.app) == registered_names(build_app())
+
+
+def _loaded_by_import(statement: str) -> set[str]:
+    code = f"import json, sys; {statement}; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_the_trust_wing_imports_its_parts_on_first_use():
+    loaded = _loaded_by_import("import secxfer.trust")
+    for lazy in ("secxfer.trust.authoring", "secxfer.trust.cards", "secxfer.trust.secret_keys", "nacl.pwhash"):
+        assert lazy not in loaded, lazy
+    from secxfer import trust
+
+    assert callable(trust.sign_directory) and trust.KeyCard.__name__ == "KeyCard"  # the names still resolve
+    assert set(trust.__all__) <= set(dir(trust))
+
+
+def test_the_officer_workbook_needs_no_spreadsheet_library():
+    loaded = _loaded_by_import("from secxfer.domain.workbook import build_workbook")
+    assert not any(name.split(".")[0] in ("openpyxl", "et_xmlfile") for name in loaded)

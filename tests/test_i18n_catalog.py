@@ -211,3 +211,12 @@ def test_option_help_in_japanese_then_english_again(capsys):
     assert run(["--lang", "en", "seal", "--help"]) == 0
     english = capsys.readouterr().out
     assert catalog()["opthelp.seal.annex1"]["en"] in english and catalog()["opthelp.seal.annex1"]["ja"] not in english
+
+
+def test_a_command_reads_only_the_catalog_files_it_needs_and_finds_every_message():
+    # t() loads a key family's files on demand; every key must read as the whole catalog has it.
+    whole = catalog()
+    assert {key: i18n._entry(key) for key in whole} == whole
+    assert set(i18n.family("opt")) == {key for key in whole if key.startswith("opt.")}
+    assert len(i18n._files_by_family(i18n.CATALOG_DIR)["opthelp"]) == 1  # one file, not all of them
+    assert i18n._entry("no-such-family.key") is None and i18n.t("no-such-family.key") == "no-such-family.key"

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import typer
 
-from secxfer.cli.i18n import catalog, language
+from secxfer.cli.i18n import family, language
 
 _ORIGINAL = "_secxfer_english_help"
 _translated_options = False  # set once option help was changed in this process (then English must restore it)
@@ -37,7 +37,7 @@ def walk(app: typer.Typer, prefix: str = "") -> Iterator[tuple[str, str, object]
 
 def apply(app: typer.Typer) -> None:
     """Set every command's and group's help to the current language (English restores the code's text)."""
-    messages, lang = catalog(), language()
+    messages, lang = {**family("cmdhelp"), **family("grouphelp")}, language()
     for key, english, info in walk(app):
         if key not in messages:
             continue  # help taken from the catalog at registration (help=t(...)), or not translated
@@ -72,7 +72,7 @@ def apply_options(app: typer.Typer) -> None:
     lang = language()
     if lang == "en" and not _translated_options:
         return  # the code's English is already in place
-    by_english = {entry["en"]: entry for key, entry in catalog().items() if key.startswith("opthelp.")}
+    by_english = {entry["en"]: entry for entry in family("opthelp").values()}
     for _, _, meta in parameters(app):
         english = getattr(meta, _ORIGINAL, None) or meta.help  # type: ignore[attr-defined]
         entry = by_english.get(english)

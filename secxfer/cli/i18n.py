@@ -15,6 +15,7 @@ catalog has ``error.<Class>.detail`` (or ``.detail.<wording>``), else the Englis
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -39,6 +40,45 @@ def catalog() -> dict[str, dict[str, str]]:
         with path.open("rb") as handle:
             _flatten(tomllib.load(handle), "", messages, path.name)
     return messages
+
+
+# A command reads only the catalog files holding the key families it uses (``opt``,
+# ``cmdhelp``, ``verify`` …); parsing all of them cost about 20 ms of every start.
+_FAMILY = re.compile(r"^\[\s*([A-Za-z0-9_-]+)[.\]]", re.MULTILINE)
+
+
+@cache
+def _files_by_family(folder: Path) -> dict[str, tuple[Path, ...]]:
+    """Key family (the first part of a dotted key) -> the catalog files that define some of it."""
+    found: dict[str, list[Path]] = {}
+    for path in sorted(folder.glob("*.toml")):
+        for family in dict.fromkeys(_FAMILY.findall(path.read_text(encoding="utf-8"))):
+            found.setdefault(family, []).append(path)
+    return {family: tuple(paths) for family, paths in found.items()}
+
+
+@cache
+def _file_messages(path: Path) -> dict[str, dict[str, str]]:
+    messages: dict[str, dict[str, str]] = {}
+    with path.open("rb") as handle:
+        _flatten(tomllib.load(handle), "", messages, path.name)
+    return messages
+
+
+def family(name: str) -> dict[str, dict[str, str]]:
+    """The messages whose key starts with ``name.``, read from only the files that hold them."""
+    return _family(CATALOG_DIR, name)
+
+
+@cache
+def _family(folder: Path, name: str) -> dict[str, dict[str, str]]:
+    prefix = f"{name}."
+    return {key: entry for path in _files_by_family(folder).get(name, ()) for key, entry in _file_messages(path).items()
+            if key.startswith(prefix)}
+
+
+def _entry(key: str) -> dict[str, str] | None:
+    return family(key.split(".", 1)[0]).get(key)
 
 
 def _flatten(table: Mapping, prefix: str, into: dict[str, dict[str, str]], source: str) -> None:
@@ -86,12 +126,12 @@ def language_from(args: Sequence[str], environ: Mapping[str, str] | None = None)
 
 
 def has(key: str) -> bool:
-    return key in catalog()
+    return _entry(key) is not None
 
 
 def t(key: str, /, **values: object) -> str:
     """The message ``key`` in the current language, with ``values`` filled in (str.format)."""
-    entry = catalog().get(key)
+    entry = _entry(key)
     if entry is None:  # caught by the catalog tests; never crash an operator's run over it
         return key
     text = entry.get(_current) or entry[DEFAULT_LANGUAGE]
@@ -104,7 +144,7 @@ def worded(text: str) -> str:
     error = getattr(text, "error", None)
     if error is not None and _current != DEFAULT_LANGUAGE and getattr(error, "facts", None):
         return error_text(type(error), "detail", error.facts) or str(text)
-    if wording is None or _current == DEFAULT_LANGUAGE or f"notice.{wording}" not in catalog():
+    if wording is None or _current == DEFAULT_LANGUAGE or not has(f"notice.{wording}"):
         return str(text)
     try:
         return t(f"notice.{wording}", **text.values)
@@ -123,11 +163,11 @@ def error_text(error_class: type, field: str, facts: Mapping[str, object] | None
     wording = (facts or {}).get("wording")
     for klass in error_class.__mro__:
         key = f"error.{klass.__name__}.{field}"
-        if wording and f"{key}.{wording}" in catalog():
+        if wording and has(f"{key}.{wording}"):
             key = f"{key}.{wording}"
         elif wording and field == "detail":
             continue  # a site-specific fact set fills only its own wording, never a class's plain one
-        if key in catalog():
+        if has(key):
             if facts is None:
                 return t(key)
             try:

@@ -77,18 +77,28 @@ def date_serial(day: dt.date) -> int:
     return days - 1 if 0 < days <= 60 else days
 
 
-def _cell(ref: str, value: object, style: int) -> str:
-    if value is None:
-        return f'<c r="{ref}" s="{style}"/>' if style else ""
-    if isinstance(value, bool):  # not a case the workbook has; refuse rather than guess
-        raise TypeError("a boolean cell is not supported")
-    if isinstance(value, dt.date):
-        return f'<c r="{ref}" s="{style}"><v>{date_serial(value)}</v></c>'
-    if isinstance(value, int):
-        return f'<c r="{ref}" s="{style}"><v>{value}</v></c>'
-    text = escape(str(value))
-    space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+def _row_xml(number: int, row: list[tuple[object, int]], letters: list[str]) -> str:
+    # One row's XML; written out inline (not a call per cell): a month is ~100,000 cells.
+    parts = [f'<row r="{number}">']
+    add = parts.append
+    for letter, (value, style) in zip(letters, row):
+        if value is None:
+            if style:
+                add(f'<c r="{letter}{number}" s="{style}"/>')
+        elif isinstance(value, str):
+            text = _NEEDS_ESCAPE.sub(_escape_one, value)
+            if text[:1].isspace() or text[-1:].isspace():
+                add(f'<c r="{letter}{number}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
+            else:
+                add(f'<c r="{letter}{number}" s="{style}" t="inlineStr"><is><t>{text}</t></is></c>')
+        elif isinstance(value, dt.date):
+            add(f'<c r="{letter}{number}" s="{style}"><v>{date_serial(value)}</v></c>')
+        elif isinstance(value, int) and not isinstance(value, bool):
+            add(f'<c r="{letter}{number}" s="{style}"><v>{value}</v></c>')
+        else:  # not a case the workbook has; refuse rather than guess
+            raise TypeError(f"a {type(value).__name__} cell is not supported")
+    add("</row>")
+    return "".join(parts)
 
 
 def _sheet_xml(sheet: Sheet) -> str:
@@ -108,9 +118,7 @@ def _sheet_xml(sheet: Sheet) -> str:
                        for n, w in enumerate(sheet.widths, start=1))
         parts.append(f"<cols>{cols}</cols>")
     parts.append("<sheetData>")
-    for number, row in enumerate(sheet.rows, start=1):
-        cells = "".join(_cell(f"{letters[i]}{number}", value, style) for i, (value, style) in enumerate(row))
-        parts.append(f'<row r="{number}">{cells}</row>')
+    parts.extend(_row_xml(number, row, letters) for number, row in enumerate(sheet.rows, start=1))
     parts.append('</sheetData><pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
                  "</worksheet>")
     return "".join(parts)
@@ -198,9 +206,10 @@ def write_xlsx(sheets: Sequence[Sheet], *, creator: str = "secxfer") -> bytes:
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
     out = io.BytesIO()
+    # Level 1: the XML still shrinks about tenfold, at a third of the default level's time.
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in _package_files(sheets, creator):
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, text.encode("utf-8"))
+            archive.writestr(info, text.encode("utf-8"), compresslevel=1)
     return out.getvalue()
