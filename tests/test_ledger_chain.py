@@ -15,6 +15,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from secxfer.domain.counts import RowCounts
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import DecryptionError, ReplayError
 from secxfer.ledger import recorded
@@ -282,7 +283,7 @@ def test_receipt_for_rows_that_differ(base, tmp_path):
     world = World(base, tmp_path)
     genuine = world.own_receipt("mun-141003")
     (leaf,) = genuine.leaves
-    other = LeafFacts(code=leaf.code, rows=(leaf.rows[0] + 1, *leaf.rows[1:]), leaf_sha256=bytes(32))
+    other = LeafFacts(code=leaf.code, rows=RowCounts(leaf.rows[1] + 1, leaf.rows[2], leaf.rows[3]), leaf_sha256=bytes(32))
     world.receipt_file("mun-141003").unlink()
     world.put_receipt(msgspec.structs.replace(genuine, leaves=(other,), rows=other.rows), signer="mun-141003")
     world.collect_up()
@@ -300,7 +301,7 @@ def test_report_that_does_not_add_up(base, tmp_path):
 
     world = World(base, tmp_path)
     (report,) = load_evidence(world.home("fed-13"), PERIOD, world.network_directory(), now=NOW).reports
-    padded = msgspec.structs.replace(report, rows_in=(report.rows_in[0] + 5, *report.rows_in[1:]),
+    padded = msgspec.structs.replace(report, rows_in=RowCounts(report.rows_in[1] + 5, report.rows_in[2], report.rows_in[3]),
                                      created=NOW + dt.timedelta(seconds=1))
     raw = sign_model(REPORT_KIND, padded, world.key("fed-13"))
     from secxfer.ledger.collect import verify_item

@@ -17,6 +17,7 @@ import msgspec
 import pytest
 from test_ledger_chain import NOW, PERIOD, World, base, problems_of  # noqa: F401  (base: the shared chain run)
 
+from secxfer.domain.counts import RowCounts
 from secxfer.errors import ProvenanceError
 from secxfer.ledger import recorded
 from secxfer.ledger.collect import collect, verify_item
@@ -66,7 +67,7 @@ def outcome(rec):
 def forged_fed14_report(world: Insider) -> Verified:
     """fed-14 (Kanagawa) signs a report claiming to have relayed fed-13's package, sending nothing on."""
     genuine = world.genuine_report("fed-13")
-    forged = msgspec.structs.replace(genuine, reporter="fed-14", outputs=(), rows_in=(0, 0, 0), leaves=(),
+    forged = msgspec.structs.replace(genuine, reporter="fed-14", outputs=(), rows_in=RowCounts(0, 0, 0), leaves=(),
                                      created=genuine.created - dt.timedelta(minutes=5))
     return world.signed(REPORT_KIND, forged, "fed-14")
 
@@ -130,7 +131,7 @@ def test_two_reports_by_the_addressee_are_a_conflict_in_either_order(base, tmp_p
 def test_a_municipality_cannot_sign_a_relay_report(base, tmp_path):
     world = Insider(base, tmp_path)
     genuine = world.genuine_report("fed-13")
-    forged = msgspec.structs.replace(genuine, reporter="mun-131016", outputs=(), rows_in=(0, 0, 0), leaves=())
+    forged = msgspec.structs.replace(genuine, reporter="mun-131016", outputs=(), rows_in=RowCounts(0, 0, 0), leaves=())
     raw = sign_model(REPORT_KIND, forged, world.key("mun-131016"))
     # 1. refused on verification, so at every collection
     with pytest.raises(ProvenanceError, match="a relay report by 'mun-131016', a municipality"):
@@ -172,7 +173,7 @@ def test_receipts_that_claim_what_was_not_sent(base, tmp_path):
     }
     genuine = {pid: world.own_receipt(pid) for pid in [*lies, "mun-271004"]}
     rows = genuine["mun-131016"].rows
-    lies["mun-131016"] = ("rows", (rows[0] + 1000, rows[1], rows[2]), f"rows ({rows[0] + 1000}, {rows[1]}, {rows[2]})")
+    lies["mun-131016"] = ("rows", RowCounts(rows[1] + 1000, rows[2], rows[3]), f"rows ({rows[1] + 1000}, {rows[2]}, {rows[3]})")
     for pid, (field, lie, _) in lies.items():
         world.receipt_file(pid).unlink()
         world.put_receipt(msgspec.structs.replace(genuine[pid], **{field: lie}), signer=pid)
@@ -217,7 +218,7 @@ def withholding_report(world: Insider, *, created: dt.datetime | None = None) ->
     that withheld would write it: an empty package still goes to the municipality)."""
     genuine = world.genuine_report("fed-13")
     leaf = next(x for x in genuine.leaves if x.code == "131024")
-    outputs = tuple(msgspec.structs.replace(o, codes=(), rows=(0, 0, 0)) if o.recipient == "mun-131024" else o
+    outputs = tuple(msgspec.structs.replace(o, codes=(), rows=RowCounts(0, 0, 0)) if o.recipient == "mun-131024" else o
                     for o in genuine.outputs)
     return msgspec.structs.replace(genuine, outputs=outputs, created=created or genuine.created,
                                    withheld=(Withheld(code="131024", reason="consent-withdrawn", rows=leaf.rows),))
@@ -327,7 +328,7 @@ def test_every_lie_through_the_cli(base, tmp_path, cli):
     # 3: fed-14's report for fed-13's package; a municipality's "relay report" in fed-13's aggregate
     world.keep("fed-14", forged_fed14_report(world))
     genuine_report = world.genuine_report("fed-13")
-    by_municipality = msgspec.structs.replace(genuine_report, reporter="mun-131016", outputs=(), rows_in=(0, 0, 0),
+    by_municipality = msgspec.structs.replace(genuine_report, reporter="mun-131016", outputs=(), rows_in=RowCounts(0, 0, 0),
                                               leaves=())
     raw = sign_model(REPORT_KIND, by_municipality, world.key("mun-131016"))
     world.keep("fed-13", Verified(kind=REPORT_KIND, signer="mun-131016", document=by_municipality, raw=raw))
@@ -336,7 +337,7 @@ def test_every_lie_through_the_cli(base, tmp_path, cli):
     # 8: the 1,034-row receipt (1,000 rows more than the package held)
     receipt = world.own_receipt("mun-141003")
     world.receipt_file("mun-141003").unlink()
-    world.put_receipt(msgspec.structs.replace(receipt, rows=(receipt.rows[0] + 1000, *receipt.rows[1:])),
+    world.put_receipt(msgspec.structs.replace(receipt, rows=RowCounts(receipt.rows[1] + 1000, receipt.rows[2], receipt.rows[3])),
                       signer="mun-141003")
     # 9: an integrity failure beside the accepted receipt, for the same file
     accepted = world.own_receipt("mun-271004")

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from secxfer.domain.counts import RowCounts
 from secxfer.errors import FormatError, SignatureError, UsageError
 from secxfer.ledger import oplog
 from secxfer.ledger.checkpoint import (
@@ -340,7 +341,7 @@ def test_any_byte_change_to_a_signed_receipt_is_refused(net, directory, data):
     receipt = Receipt(issuer="mun-131016", sender="fed-13", action="open", disposition="accepted",
                       claims_verified=True, period="2026-10", rehearsal=False, package_id="ab" * 16,
                       file_name="2026-10_fed-13_to_mun-131016_abababab.age", encrypted_sha256=bytes(32),
-                      rows=(1, 0, 2), created=NOW)
+                      rows=RowCounts(1, 0, 2), created=NOW)
     raw = sign_model(RECEIPT_KIND, receipt, net.secrets["mun-131016"])
     assert verify_receipt(raw, directory, now=NOW).document == receipt
     mutated = bytearray(raw)

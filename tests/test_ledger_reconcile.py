@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import msgspec
 import pytest
 
+from secxfer.domain.counts import RowCounts
 from secxfer.ledger.evidence import LeafFacts
 from secxfer.ledger.receipts import Receipt
 from secxfer.ledger.reconcile import Evidence, reconcile
@@ -24,7 +25,7 @@ CONSENT = {"131016": SimpleNamespace(filed_on=dt.date(2020, 4, 1), withdrawn_on=
 DIRECTORY = SimpleNamespace(by_role=lambda role: [SimpleNamespace(id="fed-13"), SimpleNamespace(id="fed-27")],
                             participant=lambda pid: SimpleNamespace(consent=CONSENT[pid[4:]]))
 LEAVES = {c: LeafFacts(code=c, rows=r, leaf_sha256=hashlib.sha256(c.encode()).digest())
-          for c, r in (("131016", (2, 0, 1)), ("131024", (0, 0, 0)), ("271004", (1, 1, 0)))}
+          for c, r in (("131016", RowCounts(2, 0, 1)), ("131024", RowCounts(0, 0, 0)), ("271004", RowCounts(1, 1, 0)))}
 
 
 def sender_of(recipient: str) -> str:
@@ -37,14 +38,14 @@ def h(text: str) -> bytes:
 
 
 def output(recipient: str, package_id: str, codes) -> ReportOutput:
-    rows = tuple(sum(LEAVES[c].rows[a] for c in codes) for a in range(3))
+    rows = RowCounts.sum(LEAVES[c].rows for c in codes)
     return ReportOutput(recipient=recipient, package_id=package_id, file_name=f"{package_id}.age",
                         encrypted_sha256=h(package_id), manifest_sha256=h("m" + package_id), rows=rows, codes=tuple(codes))
 
 
 def report(reporter: str, input_of: ReportOutput, outputs, withheld=(), leaves=None) -> HopReport:
     leaves = tuple(LEAVES[c] for c in input_of.codes) if leaves is None else leaves
-    rows_in = tuple(sum(x.rows[a] for x in leaves) for a in range(3))
+    rows_in = RowCounts.sum(x.rows for x in leaves)
     return HopReport(
         reporter=reporter, action="relay", period=PERIOD, rehearsal=False, delivery_id="d1", origin_package_id="p0",
         merkle_root=bytes(32), rows_in=rows_in, outputs=tuple(outputs), withheld=tuple(withheld), leaves=leaves,
@@ -99,7 +100,7 @@ def test_complete_month():
 
 
 def test_consent_withdrawn_is_withheld_not_missing():
-    fed13 = report("fed-13", TO_FED13, [TO_16], withheld=[Withheld(code="131024", reason="consent-withdrawn", rows=(0, 0, 0))])
+    fed13 = report("fed-13", TO_FED13, [TO_16], withheld=[Withheld(code="131024", reason="consent-withdrawn", rows=RowCounts(0, 0, 0))])
     assert balance_problems(fed13) == []
     rec, states, problems = run(world(fed13=fed13, receipts=[
         receipt("fed-13", TO_FED13), receipt("fed-27", TO_FED27), receipt("mun-131016", TO_16), receipt("mun-271004", TO_04)]))
@@ -202,7 +203,7 @@ def both_orders(evidence: Evidence, extra_reports=(), extra_receipts=(), viewer=
 
 
 def test_a_report_by_another_relay_does_not_speak_for_the_package():
-    forged = msgspec.structs.replace(report("fed-27", TO_FED13, []), rows_in=(0, 0, 0), leaves=())
+    forged = msgspec.structs.replace(report("fed-27", TO_FED13, []), rows_in=RowCounts(0, 0, 0), leaves=())
     rec, states, problems = both_orders(world(), extra_reports=[forged])
     assert ("error", "foreign-report", "fed-27") in problems and states["mun-131024"] == "confirmed"
     assert not any(kind == "dropped" for _, kind, _ in problems)
@@ -257,18 +258,18 @@ def test_accepted_and_failed_receipts_for_one_package():
 
 def test_a_withheld_claim_needs_the_directory():
     fed13 = report("fed-13", TO_FED13, [TO_16], withheld=[Withheld(code="131024", reason="consent-withdrawn",
-                                                                   rows=(0, 0, 0))])
+                                                                   rows=RowCounts(0, 0, 0))])
     # 131024's 委任状 was withdrawn on 2026-11-01; the hop's day is 2026-11-02 (report and receipts)
     rec, states, _ = run(world(fed13=fed13))
     assert states["mun-131024"] == "withheld"
     # 131016's is in force: withholding it is a drop, whatever the relay calls it
     fed13 = report("fed-13", TO_FED13, [TO_24], withheld=[Withheld(code="131016", reason="consent-withdrawn",
-                                                                   rows=(2, 0, 1))])
+                                                                   rows=RowCounts(2, 0, 1))])
     rec, states, problems = run(world(fed13=fed13))
     assert states["mun-131016"] == "missing" and ("error", "withheld-in-force", "fed-13") in problems
     # a report dated before the withdrawal: the hop's day is the report's, consent was in force then
     early = msgspec.structs.replace(report("fed-13", TO_FED13, [TO_16], withheld=[
-        Withheld(code="131024", reason="consent-withdrawn", rows=(0, 0, 0))]), created=T0 - dt.timedelta(days=3))
+        Withheld(code="131024", reason="consent-withdrawn", rows=RowCounts(0, 0, 0))]), created=T0 - dt.timedelta(days=3))
     rec, states, problems = run(world(fed13=early))
     assert states["mun-131024"] == "missing" and ("error", "withheld-in-force", "fed-13") in problems
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from secxfer.domain.counts import RowCounts
 from secxfer.domain.errors import NotAnInsurerError
 from secxfer.domain.municipalities import BodyKind, lookup, prefectures
 from secxfer.domain.sample import generate_sample
@@ -32,7 +33,7 @@ def month(tmp_path_factory):
 
 def test_output_validates_clean(month):
     assert [Path(f).name for f in month.files] == ["annex1_2026-10.csv", "annex2_2026-10.csv", "annex3_2026-10.csv"]
-    assert month.rows_per_file == (1500, 750, 750) and month.invalid_rows == ()
+    assert month.rows_per_file == RowCounts(1500, 750, 750) and month.invalid_rows == ()
     for reading in readings(month, "2026-10"):
         assert reading.ok, [str(p) for p in reading.problems if p.severity == "error"][:5]
         assert reading.encoding == "cp932" and reading.bom == b"" and reading.newline == b"\r\n"

@@ -24,6 +24,7 @@ from secxfer.chain.package import write_index
 from secxfer.chain.relay import relay
 from secxfer.chain.seal import seal
 from secxfer.chain.verify import verify_consent
+from secxfer.domain.counts import RowCounts
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import ConsentError, IntegrityError, NotForUsError, ReplayError
 from secxfer.ledger.receipts import disposition_for
@@ -156,7 +157,7 @@ def test_an_outer_statement_as_written_by_the_sender_opens(world, tmp_path):
 def test_the_media_index_entry_must_match_the_last_manifest(world, tmp_path):
     network, mine, _ = world
     path = placed(tmp_path, mine, sidecar=sidecar_of(mine))
-    wrong_rows = msgspec.structs.replace(mine.index_entry, rows=(0, 0, 0))
+    wrong_rows = msgspec.structs.replace(mine.index_entry, rows=RowCounts(0, 0, 0))
     write_index(path.parent, network.secrets["fed-13"], [wrong_rows])
     error = refused(world, tmp_path, path, IntegrityError)
     assert "index" in str(error)

@@ -14,6 +14,7 @@ import hashlib
 
 import msgspec
 
+from secxfer.domain.counts import RowCounts
 from secxfer.errors import FormatError
 from secxfer.limits import MANIFEST_MAX_BYTES
 from secxfer.models import Model
@@ -48,7 +49,7 @@ class Commitment(Model, kw_only=True):
     profile: str
     newlines: tuple[str, str, str]  # "crlf" | "lf": each annex's row separator
     prefixes: tuple[bytes, bytes, bytes]  # exact BOM + header row + newline of each annex
-    total_rows: tuple[int, int, int]
+    total_rows: RowCounts
     covered: tuple[str, ...]  # every insurer with a leaf, sorted (zero rows included)
     merkle_root: bytes
 

@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 import msgspec
 
+from secxfer.domain.counts import RowCounts
 from secxfer.errors import FormatError, IntegrityError, NotFoundError, OperationalError
 from secxfer.fsutil import TEMP_PREFIX, atomic_output, atomic_write, binary, check_free_space
 from secxfer.limits import MEDIA_INDEX_MAX_BYTES, OUTER_MAX_BYTES, PACKAGE_MAX_BYTES, PACKAGE_MAX_FILE_NAME
@@ -42,7 +43,7 @@ class IndexEntry(Model, kw_only=True):
     recipient: str
     period: str
     rehearsal: bool
-    rows: tuple[int, int, int]
+    rows: RowCounts
     manifest_sha256: bytes
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from secxfer.chain.home import ChainHome
 from secxfer.chain.package import ReceivedPackage, receive
 from secxfer.chain.verify import ANNEX_FILES
+from secxfer.domain.counts import RowCounts
 from secxfer.errors import NotFoundError, OutputExistsError, UsageError
 from secxfer.chain.staging import HOLDER_PREFIX, noted
 from secxfer.fsutil import binary, fsync_dir, rename_into_place
@@ -38,7 +39,7 @@ class OpenResult:
     rehearsal: bool
     purpose: str
     use_limits: str
-    rows: tuple[int, int, int]
+    rows: RowCounts
     files: tuple[Path, ...]
     chain: tuple[str, ...]  # sender of each hop, agency first
     outer_signature_checked: bool
@@ -223,7 +224,7 @@ def open_package(
             rehearsal=manifest.rehearsal,
             purpose=manifest.purpose,
             use_limits=manifest.use_limits,
-            rows=tuple(f.rows for f in sorted(manifest.files, key=lambda f: f.annex)),  # type: ignore[arg-type]
+            rows=RowCounts.of(f.rows for f in sorted(manifest.files, key=lambda f: f.annex)),
             files=tuple(written),
             chain=tuple(m.sender for m in pkg.chain.manifests),
             outer_signature_checked=outer_checked,

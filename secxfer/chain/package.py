@@ -45,6 +45,7 @@ from secxfer.chain.verify import (
     verify_leaves,
     withheld_upstream,
 )
+from secxfer.domain.counts import RowCounts
 from secxfer.errors import (
     FormatError,
     IntegrityError,
@@ -160,7 +161,7 @@ class WrittenPackage:
     size: int
     sha256: bytes
     manifest_sha256: bytes
-    rows: tuple[int, int, int]
+    rows: RowCounts
     index_entry: media.IndexEntry
 
 
@@ -236,7 +237,7 @@ def write_package(
         created=manifest.created,
     )
     media.write_sidecar(path, sign_document(OUTER_KIND, encode(outer), [sender]))
-    rows = tuple(e.rows for e in entries_meta)
+    rows = RowCounts.of(e.rows for e in entries_meta)
     manifest_sha256 = hashlib.sha256(payload).digest()
     return WrittenPackage(
         path=path,
@@ -245,7 +246,7 @@ def write_package(
         size=size,
         sha256=digest,
         manifest_sha256=manifest_sha256,
-        rows=rows,  # type: ignore[arg-type]
+        rows=rows,
         index_entry=media.IndexEntry(
             file_name=name,
             size=size,
@@ -254,7 +255,7 @@ def write_package(
             recipient=manifest.recipient,
             period=manifest.period,
             rehearsal=manifest.rehearsal,
-            rows=rows,  # type: ignore[arg-type]
+            rows=rows,
             manifest_sha256=manifest_sha256,
         ),
     )

@@ -29,7 +29,6 @@ LEAF_LABEL = b"secxfer-leaf-v1"
 ROWS_LABEL = b"secxfer-rows-v1"
 # Row counts enter the leaf hash as u32; out-of-range counts are refused when decoded.
 RowCount = Annotated[int, msgspec.Meta(ge=0, le=CSV_MAX_ROWS)]
-ANNEXES = (1, 2, 3)
 SALT_BYTES = 32
 
 

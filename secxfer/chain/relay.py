@@ -30,6 +30,7 @@ from secxfer.chain.home import ChainHome
 from secxfer.chain.manifest import WITHDRAWN, Manifest, Parent, WithheldCode, derive_package_id
 from secxfer.chain.package import ReceivedPackage, WrittenPackage, receive, write_index, write_package, written_from_index
 from secxfer.chain.trustlink import current_bundle, newest_bundle
+from secxfer.domain.counts import ANNEX_NUMBERS, RowCounts
 from secxfer.errors import ConsentError, UsageError
 
 if TYPE_CHECKING:
@@ -45,13 +46,13 @@ class RelayResult:
     period: str
     rehearsal: bool
     received_package: str
-    rows_in: tuple[int, int, int]
+    rows_in: RowCounts
     outputs: list[WrittenPackage]
-    withheld: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    withheld: dict[str, RowCounts] = field(default_factory=dict)
 
     @property
-    def rows_out(self) -> tuple[int, int, int]:
-        return tuple(sum(p.rows[a] for p in self.outputs) for a in range(3))  # type: ignore[return-value]
+    def rows_out(self) -> RowCounts:
+        return RowCounts.sum(p.rows for p in self.outputs)
 
 
 def _targets(directory, me, codes: list[str]) -> dict[str, list[int]]:
@@ -123,7 +124,7 @@ def relay(
         codes = [c.leaf.code for c in pkg.leaves]
         sealed_on = pkg.chain.origin.created.astimezone(JST).date()
         held = _consent_gate(directory, codes, sealed_on, now.astimezone(JST).date())
-        withheld = {c.leaf.code: c.leaf.rows for c in pkg.leaves if c.leaf.code in held}
+        withheld = {c.leaf.code: RowCounts.of(c.leaf.rows) for c in pkg.leaves if c.leaf.code in held}
         targets = _targets(directory, me, codes)
         current = pkg.manifest
         sequences = chain_home.next_sequences(sorted(targets))
@@ -158,7 +159,7 @@ def relay(
                 files=(),
                 leaves_sha256=b"",
             )
-            files = {a: [pkg.prefix(a), *(pkg.rows(a, p) for p in positions)] for a in (1, 2, 3)}
+            files = {a: [pkg.prefix(a), *(pkg.rows(a, p) for p in positions)] for a in ANNEX_NUMBERS}
             existing = written_from_index(folder, package_id)
             if existing is not None:
                 outputs.append(existing)
@@ -172,7 +173,7 @@ def relay(
             )
             write_index(folder, key, [written.index_entry])
             outputs.append(written)
-        rows_in = tuple(sum(c.leaf.rows[a] for c in pkg.leaves) for a in range(3))
+        rows_in = RowCounts.sum(RowCounts.of(c.leaf.rows) for c in pkg.leaves)
         chain_home.remember_processed(
             package_id=current.package_id, origin=pkg.chain.origin.package_id,
             delivery_id=pkg.chain.commitment.delivery_id, recipient=me.id, sha256=pkg.sha256.hex(), role="relay",

@@ -21,6 +21,7 @@ from secxfer.chain.manifest import Commitment, Manifest
 from secxfer.chain.package import WrittenPackage, write_index, write_package
 from secxfer.chain.provenance import SALT_BYTES, Leaf, build_tree, leaf_hash, rows_digest
 from secxfer.chain.trustlink import current_bundle
+from secxfer.domain.counts import ANNEX_NUMBERS, RowCounts
 from secxfer.errors import InputRejectedError, OutputExistsError, UsageError
 
 if TYPE_CHECKING:
@@ -36,23 +37,23 @@ class SealResult:
     period: str
     rehearsal: bool
     delivery_id: str
-    rows_read: tuple[int, int, int]
-    rows_sealed: tuple[int, int, int]
+    rows_read: RowCounts
+    rows_sealed: RowCounts
     covered: int
-    withheld: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # code -> rows per annex
-    per_insurer: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    withheld: dict[str, RowCounts] = field(default_factory=dict)  # code -> rows per annex
+    per_insurer: dict[str, RowCounts] = field(default_factory=dict)
     leaf_sha256: dict[str, bytes] = field(default_factory=dict)  # code -> leaf hash in the commitment
     merkle_root: bytes = b""
 
     @property
     def withheld_rows(self) -> int:
-        return sum(sum(v) for v in self.withheld.values())
+        return sum(v.total for v in self.withheld.values())
 
 
 def _read_all(annex_files: Mapping[int, Path], period, profile: str):
     from secxfer.domain.validate import read_annex
 
-    if sorted(annex_files) != [1, 2, 3]:
+    if tuple(sorted(annex_files)) != ANNEX_NUMBERS:
         raise UsageError("seal needs all three annex files (別紙1, 別紙2, 別紙3); send a header-only file for an empty annex")
     readings = {}
     problems = []
@@ -116,7 +117,7 @@ def seal(
     covered = sorted(p.code for p in directory.covered_municipalities(today))
     covered_set = set(covered)
 
-    groups: dict[int, dict[str, list[bytes]]] = {a: defaultdict(list) for a in (1, 2, 3)}
+    groups: dict[int, dict[str, list[bytes]]] = {a: defaultdict(list) for a in ANNEX_NUMBERS}
     withheld: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for annex, reading in readings.items():
         for row in reading.rows:
@@ -126,10 +127,10 @@ def seal(
                 withheld[row.insurer][annex - 1] += 1
 
     newlines = tuple(reading.newline for _, reading in sorted(readings.items()))
-    leaves, group_bytes = [], {a: [] for a in (1, 2, 3)}
+    leaves, group_bytes = [], {a: [] for a in ANNEX_NUMBERS}
     for code in covered:
         counts, digests = [], []
-        for annex in (1, 2, 3):
+        for annex in ANNEX_NUMBERS:
             nl = newlines[annex - 1]
             rows = groups[annex].get(code, [])
             data = b"".join(r + nl for r in rows)
@@ -148,7 +149,7 @@ def seal(
         profile=profile,
         newlines=tuple(NEWLINE_NAMES[n] for n in newlines),
         prefixes=prefixes,
-        total_rows=tuple(sum(len(v) for v in groups[a].values()) for a in (1, 2, 3)),
+        total_rows=RowCounts.of(sum(len(v) for v in groups[a].values()) for a in ANNEX_NUMBERS),
         covered=tuple(covered),
         merkle_root=root,
     )
@@ -183,7 +184,7 @@ def seal(
         files=(),
         leaves_sha256=b"",
     )
-    files = {a: [prefixes[a - 1], *group_bytes[a]] for a in (1, 2, 3)}
+    files = {a: [prefixes[a - 1], *group_bytes[a]] for a in ANNEX_NUMBERS}
     written = write_package(
         folder=folder, sender=key, directory=directory, bundle=bundle, previous=(),
         manifest=manifest, leaves=carried, files=files, rng=rng,
@@ -194,11 +195,11 @@ def seal(
         period=the_period.label,
         rehearsal=rehearsal,
         delivery_id=commitment.delivery_id,
-        rows_read=tuple(r.rows_read for _, r in sorted(readings.items())),
+        rows_read=RowCounts.of(r.rows_read for _, r in sorted(readings.items())),
         rows_sealed=commitment.total_rows,
         covered=len(covered),
-        withheld={k: tuple(v) for k, v in sorted(withheld.items())},
-        per_insurer={leaf.code: leaf.rows for leaf in leaves},
+        withheld={k: RowCounts.of(v) for k, v in sorted(withheld.items())},
+        per_insurer={leaf.code: RowCounts.of(leaf.rows) for leaf in leaves},
         leaf_sha256={leaf.code: leaf_hash(leaf) for leaf in leaves},
         merkle_root=root,
     )

@@ -29,6 +29,7 @@ from secxfer.chain.manifest import (
 )
 from secxfer.chain.provenance import CarriedLeaf, rows_digest, verify_inclusion
 from secxfer.chain.rows import group_spans, newline_bytes
+from secxfer.domain.counts import ANNEX_NUMBERS
 from secxfer.errors import ConsentError, FormatError, NotForUsError, ProvenanceError, SignatureError, TimeOrderError
 from secxfer.limits import HOPS_MAX, MANIFEST_MAX_BYTES
 from secxfer.trust.fingerprint import key_id
@@ -58,7 +59,7 @@ class FalseWithholdingError(ProvenanceError):
 
 # hop -> (sender role, recipient role)
 HOP_ROLES = {0: ("agency", "central"), 1: ("central", "federation"), 2: ("federation", "municipality")}
-ANNEX_FILES = {1: "annex1.csv", 2: "annex2.csv", 3: "annex3.csv"}
+ANNEX_FILES = {a: f"annex{a}.csv" for a in ANNEX_NUMBERS}
 
 _leaves_decoder = msgspec.json.Decoder(tuple[CarriedLeaf, ...])
 LEAVES_MAX_BYTES = 4 * MANIFEST_MAX_BYTES  # central's package carries a leaf per covered insurer

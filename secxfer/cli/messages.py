@@ -87,7 +87,7 @@ def open_banner(result) -> list[str]:
     return [
         (t("open.rehearsal_prefix") if result.rehearsal else "") + t("open.headline", period=result.period,
                                                                        recipient=result.recipient),
-        t("open.rows", annex1=result.rows[0], annex2=result.rows[1], annex3=result.rows[2]),
+        t("open.rows", annex1=result.rows[1], annex2=result.rows[2], annex3=result.rows[3]),
         t("open.chain", chain=f"{' -> '.join(result.chain)} -> {result.recipient}"),
         t("open.use_limits_1"),
         t("open.use_limits_2"),

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from secxfer.domain import _names
 from secxfer.domain.annex import ANNEXES
+from secxfer.domain.counts import ANNEX_NUMBERS, RowCounts
 from secxfer.domain.dates import DateFormat, format_era
 from secxfer.domain.errors import AmbiguousCodeError, CodeError, NotAnInsurerError
 from secxfer.domain.municipalities import (
@@ -67,7 +68,7 @@ class SampleSet(Model, kw_only=True):
     period: str
     seed: int
     files: tuple[str, ...]  # annex1_<period>.csv, annex2_…, annex3_… (full paths)
-    rows_per_file: tuple[int, ...]  # data rows in each file, invalid ones included
+    rows_per_file: RowCounts  # data rows in each file, invalid ones included
     invalid_rows: tuple[InvalidRow, ...]
     encoding: str
 
@@ -97,7 +98,7 @@ def generate_sample(
     checked = period if isinstance(period, Period) else parse_period(period)
     maker = _RowMaker(random.Random(seed), checked, _Places(insurers))
     folder = Path(out_dir)
-    targets = [folder / f"annex{number}_{checked.slug}.csv" for number in (1, 2, 3)]
+    targets = [folder / f"annex{number}_{checked.slug}.csv" for number in ANNEX_NUMBERS]
     existing = [str(path) for path in targets if path.exists()]
     if existing:  # checked up front so that no file of a set is written beside an old one
         raise OutputExistsError(f"{existing[0]!r} already exists", hint="choose another --out folder")
@@ -107,7 +108,7 @@ def generate_sample(
     invalid_kinds = maker.invalid_kinds()
     files, counts, labels = [], [], []
     kind_cycle = itertools.cycle(invalid_kinds)
-    for number in (1, 2, 3):
+    for number in ANNEX_NUMBERS:
         bad = invalid // 3 + (1 if number - 1 < invalid % 3 else 0)
         path = targets[number - 1]
         lines: list[str | bytes] = [ANNEXES[number].header]
@@ -130,7 +131,7 @@ def generate_sample(
         period=checked.label,
         seed=seed,
         files=tuple(files),
-        rows_per_file=tuple(counts),
+        rows_per_file=RowCounts.of(counts),
         invalid_rows=tuple(labels),
         encoding=encoding,
     )

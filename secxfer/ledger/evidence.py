@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from secxfer.domain.counts import RowCounts
 from secxfer.errors import SignatureError
 from secxfer.limits import MIB, RECEIPT_MAX_BYTES
 from secxfer.models import Model
@@ -49,7 +50,7 @@ class LeafFacts(Model, kw_only=True):
     """
 
     code: str
-    rows: tuple[int, int, int]
+    rows: RowCounts
     leaf_sha256: bytes
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from secxfer.domain.counts import RowCounts
+
 # One wording per kind (a few kinds have a second wording, named after it); values are
 # ids, short package ids, field names, counts, dates, and the library's own details.
 PROBLEM_ENGLISH = {
@@ -91,7 +93,7 @@ class Standing:
     id: str
     state: str
     package_id: str = ""
-    rows: tuple[int, int, int] | None = None
+    rows: RowCounts | None = None
     detail: str = ""
 
 

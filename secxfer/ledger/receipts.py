@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from secxfer.domain.counts import RowCounts
 from secxfer.errors import (
     ConsentError,
     ExpiredError,
@@ -89,7 +90,7 @@ class Receipt(Model, kw_only=True):
     manifest_sha256: bytes | None = None
     delivery_id: str | None = None
     origin_package_id: str | None = None
-    rows: tuple[int, int, int] | None = None
+    rows: RowCounts | None = None
     leaves: tuple[LeafFacts, ...] = ()
     created: AwareDatetime
 
@@ -127,7 +128,7 @@ class PackageFacts:
     delivery_id: str
     origin_package_id: str
     merkle_root: bytes
-    rows: tuple[int, int, int]
+    rows: RowCounts
     leaves: tuple[LeafFacts, ...]
     signers: tuple[str, ...] = ()  # signing key id of every hop's manifest, agency's first
 
@@ -146,8 +147,8 @@ def package_facts(pkg: ReceivedPackage) -> PackageFacts:
         delivery_id=commitment.delivery_id,
         origin_package_id=pkg.chain.origin.package_id,
         merkle_root=commitment.merkle_root,
-        rows=tuple(f.rows for f in sorted(manifest.files, key=lambda f: f.annex)),  # type: ignore[arg-type]
-        leaves=tuple(LeafFacts(code=c.leaf.code, rows=c.leaf.rows, leaf_sha256=c.leaf.digest()) for c in pkg.leaves),
+        rows=RowCounts.of(f.rows for f in sorted(manifest.files, key=lambda f: f.annex)),
+        leaves=tuple(LeafFacts(code=c.leaf.code, rows=RowCounts.of(c.leaf.rows), leaf_sha256=c.leaf.digest()) for c in pkg.leaves),
         signers=tuple(m.sender_keyid for m in pkg.chain.manifests),
     )
 

@@ -157,7 +157,7 @@ def reconcile(evidence: Evidence, *, period: str, viewer: str, directory: Direct
     standings = {pid: walk.locate(pid) for pid in _below(viewer, root, directory)}
     for pid, standing in standings.items():
         if pid.startswith("mun-") and standing.rows is None:
-            standing.rows = tuple(walk.leaves[pid[4:]].rows)  # type: ignore[assignment]
+            standing.rows = walk.leaves[pid[4:]].rows
     problems += _stray_receipts(evidence, walk, standings, viewer)
     problems += _stray_reports(evidence, walk, root, viewer)
     problems += delivery_problems(evidence.receipts)

@@ -260,7 +260,7 @@ def relay(package: Path, *, key: ParticipantSecret, home: Path, operator: str | 
     with trail.recording():
         trail.log("relayed", period=facts.period, package_id=facts.package_id, sha256=facts.encrypted_sha256.hex(),
                   rows_in=list(result.rows_in), rows_out=list(result.rows_out), outputs=len(result.outputs),
-                  rows_withheld=sum(sum(r) for r in result.withheld.values()), signers=",".join(facts.signers))
+                  rows_withheld=sum(r.total for r in result.withheld.values()), signers=",".join(facts.signers))
         digest, _ = trail.keep(REPORT_KIND, relay_report(result, facts, reporter=trail.me, now=trail.now))
         trail.log("report-written", period=facts.period, report_sha256=digest)
         trail.receipt(accepted_receipt(facts, issuer=trail.me, action="relay", now=trail.now), receipts_out)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from secxfer.domain.counts import RowCounts
 from secxfer.errors import ProvenanceError
 from secxfer.ledger.evidence import REPORT_KIND, LeafFacts, Verified, verify_signed
 from secxfer.models import Model
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from secxfer.trust import Directory
 
 FORMAT = "secxfer-hop-report-v1"
-ANNEXES = range(3)
 
 
 class ReportInput(Model, kw_only=True):
@@ -54,7 +54,7 @@ class ReportOutput(Model, kw_only=True):
     file_name: str
     encrypted_sha256: bytes
     manifest_sha256: bytes
-    rows: tuple[int, int, int]
+    rows: RowCounts
     codes: tuple[str, ...]
 
 
@@ -63,7 +63,7 @@ class Withheld(Model, kw_only=True):
 
     code: str
     reason: str
-    rows: tuple[int, int, int]
+    rows: RowCounts
 
 
 class HopReport(Model, kw_only=True):
@@ -76,7 +76,7 @@ class HopReport(Model, kw_only=True):
     origin_package_id: str  # the agency's package this delivery started as
     merkle_root: bytes
     input: ReportInput | None = None
-    rows_in: tuple[int, int, int]
+    rows_in: RowCounts
     outputs: tuple[ReportOutput, ...]
     withheld: tuple[Withheld, ...] = ()
     leaves: tuple[LeafFacts, ...]
@@ -158,12 +158,10 @@ def balance_problems(report: HopReport) -> list[str]:
     codes' leaves; every leaf is sent or withheld exactly once.
     """
     problems = []
-    out = [sum(o.rows[a] for o in report.outputs) for a in ANNEXES]
-    held = [sum(w.rows[a] for w in report.withheld) for a in ANNEXES]
-    if any(report.rows_in[a] != out[a] + held[a] for a in ANNEXES):
-        problems.append(
-            f"rows in {tuple(report.rows_in)} ≠ rows out {tuple(out)} + withheld {tuple(held)}"
-        )
+    out = RowCounts.sum(o.rows for o in report.outputs)
+    held = RowCounts.sum(w.rows for w in report.withheld)
+    if report.rows_in != out + held:
+        problems.append(f"rows in {report.rows_in} ≠ rows out {out} + withheld {held}")
     leaves = {leaf.code: leaf for leaf in report.leaves}
     placed: dict[str, str] = {}
     for output in report.outputs:
@@ -174,10 +172,9 @@ def balance_problems(report: HopReport) -> list[str]:
         if any(c not in leaves for c in output.codes):
             problems.append(f"output to {output.recipient} carries codes outside the commitment")
             continue
-        expected = [sum(leaves[c].rows[a] for c in output.codes) for a in ANNEXES]
-        if list(output.rows) != expected:
-            problems.append(f"output to {output.recipient} has rows {tuple(output.rows)}, "
-                            f"its leaves add up to {tuple(expected)}")
+        expected = RowCounts.sum(leaves[c].rows for c in output.codes)
+        if output.rows != expected:
+            problems.append(f"output to {output.recipient} has rows {output.rows}, its leaves add up to {expected}")
     for withheld in report.withheld:
         if withheld.code in leaves:
             if withheld.code in placed:

@@ -197,7 +197,7 @@ class Trace:
         conflicts = receipt_conflicts(pid, output.package_id, accepted, failed)
         for problem in conflicts:
             self.add(problem)
-        standing = Standing(pid, "", output.package_id, rows=tuple(output.rows))  # type: ignore[arg-type]
+        standing = Standing(pid, "", output.package_id, rows=output.rows)
         if accepted:
             faults = [fault for receipt in accepted for fault in self.contradictions(pid, output, report, receipt)]
             faults += [p.kind for p in conflicts if p.severity == "error"]
@@ -247,8 +247,8 @@ class Trace:
             if len(theirs) != 1 or len(receipt.leaves) != 1:
                 found.append("it does not name exactly its own leaf")
             elif theirs[0].rows != leaf.rows or theirs[0].leaf_sha256 != leaf.leaf_sha256:
-                found.append(f"rows {tuple(theirs[0].rows)} (leaf {theirs[0].leaf_sha256.hex()[:12]}) differ from the "
-                             f"agency's {tuple(leaf.rows)} (leaf {leaf.leaf_sha256.hex()[:12]})")
+                found.append(f"rows {theirs[0].rows} (leaf {theirs[0].leaf_sha256.hex()[:12]}) differ from the "
+                             f"agency's {leaf.rows} (leaf {leaf.leaf_sha256.hex()[:12]})")
         return found
 
 
