@@ -72,8 +72,14 @@ def run_secxfer(work: Path, network, files, period: str, now) -> dict:
             rows_opened += sum(done.rows)
     total = time.perf_counter() - started
     packages = 1 + len(central.outputs) + opened
+    # Packages each phase handles: the seal writes one, central reads one and writes 47,
+    # the federations read 47 and write one per municipality, the opens read one each.
+    handled = {"seal": 1, "relay central": 1 + len(central.outputs),
+               "relay federations": len(central.outputs) + opened, "open municipalities": opened}
+    per_phase = {k: v / handled[k] * 1000 for k, v in times.items() if handled.get(k)}
     return {
         "tool": "secxfer (library, one process)", "total_s": total, "phases_s": dict(times), "packages": packages,
+        "phase_ms_per_package": per_phase,
         "per_package_ms": total / packages * 1000, "rows_sealed": sum(sealed.rows_sealed), "rows_opened": rows_opened,
         "municipalities_opened": opened, "media_bytes": _folder_bytes(media),
     }

@@ -47,6 +47,9 @@ def _fanout(section: dict) -> list[str]:
     out += _table(["tool", "total s", "packages", "ms / package", "MB written"], rows)
     ours = section["results"][0]
     out.append("secxfer phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in ours["phases_s"].items()))
+    if ours.get("phase_ms_per_package"):
+        out.append("ms per package handled (read or written) in each phase: "
+                   + ", ".join(f"{k} {v:.2f}" for k, v in ours["phase_ms_per_package"].items()))
     if section.get("secxfer_time_vs_peer") is not None:
         out.append(f"secxfer time / peer time: {section['secxfer_time_vs_peer']:.2f}")
     return out + [""]
@@ -61,7 +64,14 @@ def _memory(section: dict) -> list[str]:
 def _startup(section: dict) -> list[str]:
     rows = [[r["command"], _fmt(r["median_ms"], 1), _fmt(r["min_ms"], 1), f"{r['mean_ms']:.1f} ± {r['stdev_ms']:.1f}",
              r["runs"]] for r in section["rows"]]
-    return _table(["command", "median ms", "min ms", "mean ± sd ms", "runs"], rows)
+    out = _table(["command", "median ms", "min ms", "mean ± sd ms", "runs"], rows)
+    if section.get("imports"):
+        out += ["Imports (`python -X importtime`, one run): modules loaded and the sum of their own import times;",
+                "the module count does not depend on the machine's load, the milliseconds do.", ""]
+        out += _table(["command", "modules", "budget", "import ms (sum)", "heaviest top-level imports"],
+                      [[r["command"], r["modules"], r.get("budget_modules", "-"), _fmt(r["self_ms"], 1),
+                        ", ".join(f"{name} {ms:.0f}" for name, ms in r["heaviest"])] for r in section["imports"]])
+    return out
 
 
 def render_markdown(results: dict) -> str:

@@ -19,6 +19,10 @@ from pathlib import Path
 from suite.measure import run
 
 SHOWCASE = "131016"
+# Import budgets (modules loaded, counted by -X importtime; a count, so the machine's load
+# does not move it). Measured 2026-12-04: --help 166; verify 426 -> 422; open 675 -> 474
+# once the workbook no longer needed openpyxl (about 200 modules). A new eager import shows here.
+IMPORT_BUDGETS = {"secxfer --help": 180, "secxfer verify (small package)": 440, "secxfer open (small package)": 490}
 
 
 def _wall(command: list[str], runs: int, env: dict[str, str], before=None) -> dict:
@@ -36,6 +40,31 @@ def _wall(command: list[str], runs: int, env: dict[str, str], before=None) -> di
     return {"median_ms": statistics.median(samples) * 1000, "min_ms": min(samples) * 1000,
             "mean_ms": statistics.fmean(samples) * 1000,
             "stdev_ms": statistics.stdev(samples) * 1000 if len(samples) > 1 else 0.0, "runs": len(samples)}
+
+
+def _imports(args: list[str], env: dict[str, str], before=None) -> dict:
+    """Modules a command imports and the sum of their own import times (``-X importtime``)."""
+    if before is not None:
+        before()
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "secxfer", *args], capture_output=True, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"importtime of secxfer {' '.join(args[:2])} … exited {done.returncode}")
+    own_us = 0
+    modules = 0
+    top: dict[str, float] = {}
+    for line in done.stderr.decode(errors="replace").splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        self_us, cumulative_us, name = line[len("import time:"):].split("|", 2)
+        if not self_us.strip().isdigit():
+            continue  # the header line
+        modules += 1
+        own_us += int(self_us)
+        if not name[1:].startswith(" "):  # a top-level import (nested ones are indented)
+            root = name.strip().split(".")[0]
+            top[root] = top.get(root, 0.0) + int(cumulative_us) / 1000
+    heaviest = sorted(top.items(), key=lambda item: -item[1])[:5]
+    return {"modules": modules, "self_ms": own_us / 1000, "heaviest": heaviest}
 
 
 def measure(work: Path, runs: int, secxfer_cli: list[str]) -> dict:
@@ -70,5 +99,10 @@ def measure(work: Path, runs: int, secxfer_cli: list[str]) -> dict:
     rows = []
     for name, (command, before) in cases.items():
         rows.append({"command": name, **_wall(command, runs, env, before)})
+    imports = []
+    for name, budget in IMPORT_BUDGETS.items():
+        command, before = cases[name]
+        imports.append({"command": name, "budget_modules": budget,
+                        **_imports(command[len(secxfer_cli):], env, before)})
     run([python, "-c", "pass"])
-    return {"rows": rows, "package_bytes": package.stat().st_size}
+    return {"rows": rows, "imports": imports, "package_bytes": package.stat().st_size}
