@@ -26,7 +26,7 @@ from secxfer.domain.errors import CodeError
 from secxfer.domain.municipalities import lookup
 from secxfer.domain.profiles import Sex
 from secxfer.domain.validate import AnnexRejectedError, read_annex, read_record
-from secxfer.domain.xlsx import BOLD, DATE, GENERAL, TEXT, TITLE, WRAPPED, Sheet, write_xlsx
+from secxfer.domain.xlsx import BOLD, TITLE, WRAPPED, Sheet, Styled, write_xlsx
 
 WORKBOOK_SUFFIX = ".xlsx"
 SEX_JA = {Sex.MALE: "男", Sex.FEMALE: "女"}
@@ -81,8 +81,8 @@ def build_workbook(files: Sequence[AnnexFile], facts: WorkbookFacts) -> bytes:
         unread_total += unread
         counts.append((annex.title, len(rows)))
         sheet = Sheet(f"別紙{annex.number}", widths=_WIDTHS, freeze_header=True)
-        sheet.rows.append([(title, BOLD) for title in (*COLUMNS, annex.event.label, "備考")])
-        sheet.rows.extend(_cells(values) for values in rows)
+        sheet.rows.append([Styled(title, BOLD) for title in (*COLUMNS, annex.event.label, "備考")])
+        sheet.rows.extend(rows)  # each cell styled by its type: text, date or row number
         sheets.append(sheet)
     return write_xlsx([_cover(facts, counts, unread_total), *sheets])
 
@@ -126,21 +126,6 @@ def _name_of(code: str) -> str | None:
         return None
 
 
-def _cells(values: tuple) -> list[tuple[object, int]]:
-    """A row's cells: dates as dates, whole numbers as numbers, everything else as text (never a formula)."""
-    cells: list[tuple[object, int]] = []
-    for value in values:
-        if value is None:
-            cells.append((None, GENERAL))
-        elif isinstance(value, dt.date):
-            cells.append((value, DATE))
-        elif isinstance(value, int):
-            cells.append((value, GENERAL))
-        else:
-            cells.append((str(value), TEXT))
-    return cells
-
-
 def _cover(facts: WorkbookFacts, counts, unread: int) -> Sheet:
     lines: list[tuple[str, str]] = [
         ("特定技能外国人に係る情報", ""),
@@ -157,6 +142,6 @@ def _cover(facts: WorkbookFacts, counts, unread: int) -> Sheet:
     lines += [("利用の制限", text) for text in USE_LIMITS_JA]
     sheet = Sheet("表紙", widths=(22, 90))
     for label, text in lines:
-        sheet.rows.append([(label or None, WRAPPED), (text or None, WRAPPED)])
-    sheet.rows[0][0] = (sheet.rows[0][0][0], TITLE)
+        sheet.rows.append([Styled(label or None, WRAPPED), Styled(text or None, WRAPPED)])
+    sheet.rows[0] = [Styled(lines[0][0], TITLE), sheet.rows[0][1]]
     return sheet
