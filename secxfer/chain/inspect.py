@@ -141,6 +141,15 @@ class MediaReport:
             lines.append(RENAMED_ENGLISH.format(renamed=self.renamed))
         return lines
 
+    def raise_for(self, path: Path) -> None:
+        """Raise IntegrityError (exit 3) for any problem on the medium at ``path``, else
+        MediumRenamedError (exit 1) when packages were only renamed; nothing when all is well."""
+        if self.failures:
+            raise IntegrityError(f"{self.failures} problem(s) on {path}", hint="do not deliver this medium; rewrite it",
+                                 facts={"wording": "medium-problems", "count": str(self.failures), "path": str(path)})
+        if self.renamed:
+            raise MediumRenamedError(f"{self.renamed} package(s) on {path} renamed; their contents are intact")
+
     def fail(self, kind: str, where: str, detail: str = "") -> None:
         self.failures += 1
         self.findings.append(MediaFinding(kind, where, detail))

@@ -308,18 +308,3 @@ def directory_for_checks(
         )
     _, directory = apply_directory(anchor, data, now)
     return directory
-
-
-def bundle_root_fingerprint(directory_file: Path) -> str | None:
-    """The fingerprint of the root a trust bundle file would be trusted on, if it is one."""
-    from secxfer.trust.fingerprint import document_fingerprint
-    from secxfer.trust.root import decode_root_unverified
-    from secxfer.trust.store import is_bundle
-
-    data = read_bounded(Path(directory_file), BUNDLE_MAX_BYTES, "key directory file")
-    if not is_bundle(data):
-        return None
-    bundle = read_bundle(data)
-    if not bundle.roots:
-        return None
-    return document_fingerprint(decode_root_unverified(bundle.roots[0])[0].payload)

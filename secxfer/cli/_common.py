@@ -26,24 +26,27 @@ PassphraseFdOption = Annotated[
 ]
 
 
-def resolve_home(home: Path | None) -> Path:
-    from secxfer.installation import default_home
+def installation_at(home: Path | None):
+    """The installation ``--home`` names, else this computer's default one (secxfer.Installation)."""
+    from secxfer import Installation
 
-    return home if home is not None else default_home()
+    return Installation.at(home)
+
+
+def resolve_home(home: Path | None) -> Path:
+    return installation_at(home).path
 
 
 def load_key(path: Path, passphrase_fd: int | None = None):
-    """Load a participant key file, asking for its passphrase only when needed."""
-    from secxfer.errors import UsageError
-    from secxfer.trust.secret_keys import load_secret_key, obtain_passphrase, passphrase_from_env_or_fd
+    """Load a participant key file (secxfer.ParticipantKey), asking for its passphrase only when needed."""
+    from secxfer import ParticipantKey
+    from secxfer.trust.secret_keys import obtain_passphrase, passphrase_from_env_or_fd
 
-    passphrase = passphrase_from_env_or_fd(passphrase_fd)
-    try:
-        secret = load_secret_key(path, passphrase=passphrase)
-    except UsageError:
-        if passphrase is not None or not sys.stdin.isatty():
-            raise
-        secret = load_secret_key(path, passphrase=obtain_passphrase(prompt=f"Passphrase for {path.name}: "))
+    def ask() -> bytes:  # called only if the file turns out to be protected
+        return obtain_passphrase(prompt=f"Passphrase for {path.name}: ")
+
+    given = passphrase_from_env_or_fd(passphrase_fd)
+    secret = ParticipantKey.load(path, passphrase=ask if given is None and sys.stdin.isatty() else given)
     if secret.is_test_key:
         from secxfer.cli.i18n import t
 
@@ -60,27 +63,14 @@ RootOption = Annotated[
 ]
 
 
-def trust_anchor(home: Path, root: Path | None, key_path: Path) -> bytes | None:
-    """The root to pin in a fresh home: --root, else root.json distributed with the key."""
-    from secxfer.trust.store import TrustStore
+def announce_pin(installation, key_path: Path, root: Path | None) -> None:
+    """Say which root a fresh home is about to pin (the trust anchor rule of secxfer.Installation),
+    by the same 20-character fingerprint as the paper form and `directory import` show."""
+    anchor = installation.trust_anchor(key_file=key_path, root=root)
+    if anchor is not None:
+        from secxfer.cli.i18n import t
 
-    if TrustStore(home).exists():
-        return None
-    candidate = root if root is not None else key_path.parent / "root.json"
-    if not candidate.is_file():
-        return None
-    from secxfer.fsutil import read_bounded
-    from secxfer.trust.root import ROOT_MAX_BYTES, decode_root_unverified
-
-    data = read_bounded(candidate, ROOT_MAX_BYTES, "root file")
-    signed, parsed = decode_root_unverified(data)
-    from secxfer.cli.i18n import t
-    from secxfer.trust.fingerprint import document_fingerprint
-
-    # The same 20-character fingerprint as the paper form and `directory import` show.
-    note(t("cli.pinning_root", version=parsed.version, path=candidate,
-           fingerprint=document_fingerprint(signed.payload)))
-    return data
+        note(t("cli.pinning_root", version=anchor.version, path=anchor.path, fingerprint=anchor.fingerprint))
 
 
 def warn(message: str) -> None:
@@ -108,10 +98,11 @@ def banner(lines: list[str]) -> str:
     return "\n".join([bar, *(f"# {line}{' ' * (width - 4 - display_width(line))} #" for line in lines), bar])
 
 
-def participant_context(key: Path, passphrase_fd: int | None, home: Path | None, root: Path | None) -> dict:
-    """What seal, relay and open share: the loaded key, the home folder, the trust anchor
-    for a fresh home, as keyword arguments. The key is loaded first because it may ask for
+def participant_context(key: Path, passphrase_fd: int | None, home: Path | None, root: Path | None):
+    """What seal, relay and open share: the installation and the loaded key (secxfer.ParticipantKey),
+    after saying which root a fresh home pins. The key is loaded first because it may ask for
     a passphrase (before any progress display starts)."""
     secret = load_key(key, passphrase_fd)
-    where = resolve_home(home)
-    return {"key": secret, "home": where, "anchor": trust_anchor(where, root, key)}
+    installation = installation_at(home)
+    announce_pin(installation, key, root)
+    return installation, secret

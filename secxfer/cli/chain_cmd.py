@@ -13,8 +13,8 @@ from secxfer.cli._common import (
     RootOption,
     banner,
     note,
+    installation_at,
     participant_context,
-    resolve_home,
     warn,
 )
 from secxfer.cli.ledger_cmd import OperatorOption
@@ -33,24 +33,18 @@ CheckRootOption = Annotated[
 ]
 
 
-def announce_trust_start(home: Path, root: Path | None, directory: Path | None) -> None:
+def announce_trust_start(installation, root: Path | None, directory: Path | None) -> None:
     """Say which root a key-less check trusts, by the fingerprint on the paper form."""
+    from secxfer import TrustAnchor
     from secxfer.cli.i18n import t
-    from secxfer.trust.store import TrustStore
 
     if root is not None and root.is_file():
-        from secxfer.fsutil import read_bounded
-        from secxfer.trust.fingerprint import document_fingerprint
-        from secxfer.trust.root import ROOT_MAX_BYTES, decode_root_unverified
-
-        signed, parsed = decode_root_unverified(read_bounded(root, ROOT_MAX_BYTES, "root file"))
-        note(t("cli.checking_root", version=parsed.version, path=root, fingerprint=document_fingerprint(signed.payload)))
-    elif directory is not None and directory.is_file() and not TrustStore(home).exists():
-        from secxfer.chain.trustlink import bundle_root_fingerprint
-
-        fingerprint = bundle_root_fingerprint(directory)
-        if fingerprint is not None:
-            warn(t("cli.bundle_root", path=directory, fingerprint=fingerprint))
+        anchor = TrustAnchor.read(root)
+        note(t("cli.checking_root", version=anchor.version, path=root, fingerprint=anchor.fingerprint))
+    elif directory is not None and directory.is_file() and not installation.trusts_a_root:
+        in_bundle = TrustAnchor.in_bundle(directory)
+        if in_bundle is not None:
+            warn(t("cli.bundle_root", path=directory, fingerprint=in_bundle.fingerprint))
 
 SEAL_HELP = """Validate the month's three annex CSVs and seal them for central (agency only).
 
@@ -91,16 +85,15 @@ def register(app: typer.Typer) -> None:
         root: RootOption = None,
         operator: OperatorOption = None,
     ) -> None:
-        from secxfer.ledger.recorded import seal
+        from secxfer import AnnexFiles, SealRejectedError, seal
 
-        from secxfer.chain.seal import SealRejectedError
-
-        context = participant_context(key, passphrase_fd, home, root)
+        installation, secret = participant_context(key, passphrase_fd, home, root)
         try:
             with activity(t("progress.seal")):
                 result = seal(
-                    annex_files={1: annex1, 2: annex2, 3: annex3}, period=period, out=out, rehearsal=rehearsal,
-                    profile=profile, again=again, operator=operator, notify=warn, **context,
+                    AnnexFiles.of(annex1, annex2, annex3), period=period, key=secret, installation=installation,
+                    out=out, rehearsal=rehearsal, profile=profile, again=again, root=root, operator=operator,
+                    notify=warn,
                 )
         except SealRejectedError as rejected:
             from secxfer.cli.messages import problem_line
@@ -130,11 +123,12 @@ def register(app: typer.Typer) -> None:
         root: RootOption = None,
         operator: OperatorOption = None,
     ) -> None:
-        from secxfer.ledger.recorded import relay
+        from secxfer import relay
 
-        context = participant_context(key, passphrase_fd, home, root)
+        installation, secret = participant_context(key, passphrase_fd, home, root)
         with activity(t("progress.relay")):
-            result = relay(package, out=out, operator=operator, notify=warn, **context)
+            result = relay(package, key=secret, installation=installation, out=out, root=root, operator=operator,
+                           notify=warn)
         if result.rehearsal:
             note(banner([t("rehearsal.banner")]))
         typer.echo(t("relay.headline", period=result.period, relay=result.relay, packages=len(result.outputs),
@@ -159,12 +153,13 @@ def register(app: typer.Typer) -> None:
         root: RootOption = None,
         operator: OperatorOption = None,
     ) -> None:
-        from secxfer.ledger.recorded import open_package
+        from secxfer import open_package
 
-        context = participant_context(key, passphrase_fd, home, root)
+        installation, secret = participant_context(key, passphrase_fd, home, root)
         with activity(t("progress.open")):
             result = open_package(
-                package, out=out, utf8=utf8, workbook=not no_workbook, operator=operator, notify=warn, **context,
+                package, key=secret, installation=installation, out=out, utf8=utf8, workbook=not no_workbook,
+                root=root, operator=operator, notify=warn,
             )
         from secxfer.cli.messages import open_banner
 
@@ -181,18 +176,18 @@ def register(app: typer.Typer) -> None:
         root: CheckRootOption = None,
         home: HomeOption = None,
     ) -> None:
-        from secxfer.chain.inspect import verify_package
+        from secxfer import verify_package
         from secxfer.cli.messages import verify_line
 
-        where = resolve_home(home)
-        announce_trust_start(where, root, directory)
-        statement = verify_package(package, home=where, directory_file=directory, root_file=root)
+        installation = installation_at(home)
+        announce_trust_start(installation, root, directory)
+        statement = verify_package(package, installation=installation, directory=directory, root=root)
         typer.echo(verify_line(package.name, statement))
 
     @app.command("inspect")
     def inspect_command(package: Annotated[Path, typer.Argument(help="A package file (.age).")]) -> None:
         """Show a package's public facts (age header, outer statement) without verifying or decrypting."""
-        from secxfer.chain.inspect import inspect_package
+        from secxfer import inspect_package
 
         for line in inspect_package(package):
             typer.echo(line)
@@ -213,17 +208,12 @@ def register(app: typer.Typer) -> None:
         leftover, or an entry that is not a regular file: link, folder, pipe, device);
         1 when the only finding is packages renamed with their contents intact.
         """
-        from secxfer.chain.inspect import MediumRenamedError, verify_media
+        from secxfer import verify_medium
         from secxfer.cli.messages import media_lines
-        from secxfer.errors import IntegrityError
 
-        where = resolve_home(home)
-        announce_trust_start(where, root, directory)
+        installation = installation_at(home)
+        announce_trust_start(installation, root, directory)
         with activity(t("progress.media")):
-            report = verify_media(path, home=where, directory_file=directory, root_file=root)
+            report = verify_medium(path, installation=installation, directory=directory, root=root)
         typer.echo("\n".join(media_lines(report)))
-        if report.failures:
-            raise IntegrityError(f"{report.failures} problem(s) on {path}", hint="do not deliver this medium; rewrite it",
-                                 facts={"wording": "medium-problems", "count": str(report.failures), "path": str(path)})
-        if report.renamed:
-            raise MediumRenamedError(f"{report.renamed} package(s) on {path} renamed; their contents are intact")
+        report.raise_for(path)

@@ -43,10 +43,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         import msgspec
 
+        from secxfer import validate_annex
         from secxfer.cli.messages import validate_summary
-        from secxfer.domain.validate import validate_files
 
-        report = validate_files(files, annex=annex, period=period, profile=profile)
+        report = validate_annex(files, annex=annex, period=period, profile=profile)
         if json_output:
             typer.echo(msgspec.json.format(msgspec.json.encode(report), indent=2).decode())
         else:

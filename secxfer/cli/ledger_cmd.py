@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from secxfer.cli._common import HomeOption, PassphraseFdOption, load_key, resolve_home, warn
+from secxfer.cli._common import HomeOption, PassphraseFdOption, installation_at, load_key, resolve_home, warn
 
 OperatorOption = Annotated[
     str | None,
@@ -24,17 +24,6 @@ receipts or reports are still missing (the problems name them); 3 when evidence
 contradicts itself (rows that differ, a package opened twice, counts that do not add up).
 For the same result as a JSON document: secxfer status PERIOD --json.
 """
-
-
-def _directory_or_none(home: Path, now):
-    """The key directory this home trusts, or None in a home that trusts none yet."""
-    from secxfer.errors import SecxferError
-    from secxfer.ledger.evidence import trusted_directory
-
-    try:
-        return trusted_directory(home, now)
-    except SecxferError:
-        return None
 
 
 def register(app: typer.Typer) -> None:
@@ -54,11 +43,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         import msgspec
 
+        from secxfer import status
         from secxfer.cli.messages import status_lines
-        from secxfer.ledger.reconcile import require_consistent
-        from secxfer.ledger.status import status
 
-        result = status(resolve_home(home), period, viewer=viewer, holidays=holidays_file)
+        result = status(period, installation=installation_at(home), viewer=viewer, holidays=holidays_file)
         if html is not None:
             from secxfer.report.status_page import write_status_page
 
@@ -70,7 +58,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(msgspec.json.format(msgspec.json.encode(document), indent=2).decode())
         else:
             typer.echo("\n".join(status_lines(result)))
-        require_consistent(result.reconciliation)
+        result.reconciliation.raise_if_contradicted()
 
     @app.command("reconcile", help=RECONCILE_HELP)
     def reconcile_command(
@@ -78,12 +66,12 @@ def register(app: typer.Typer) -> None:
         home: HomeOption = None,
         viewer: AsOption = None,
     ) -> None:
+        from secxfer import reconcile
         from secxfer.cli.messages import reconcile_summary
-        from secxfer.ledger.reconcile import reconcile_home, require_reconciled
 
-        result = reconcile_home(resolve_home(home), period, viewer=viewer)
+        result = reconcile(period, installation=installation_at(home), viewer=viewer)
         typer.echo("\n".join(reconcile_summary(result)))
-        require_reconciled(result)
+        result.raise_if_incomplete()
 
     receipts_app = typer.Typer(help="Receipts on return media: collect them, forward them upward.", no_args_is_help=True)
     app.add_typer(receipts_app, name="receipts")
@@ -99,10 +87,10 @@ def register(app: typer.Typer) -> None:
         """Decrypt, verify and keep every receipt and aggregate addressed to you, and check the log checkpoints
         carried with them against those held (exit 3 if anything is refused or a log forked, 5 if a checkpoint
         could not be proven)."""
-        from secxfer.ledger.collect import collect
+        from secxfer import collect_receipts
 
-        result = collect(path, key=load_key(key, passphrase_fd), home=resolve_home(home), operator=operator,
-                         notify=warn)
+        result = collect_receipts(path, key=load_key(key, passphrase_fd), installation=installation_at(home),
+                                  operator=operator, notify=warn)
         typer.echo(t("receipts.collected", files=result.files, stored=result.stored, already=result.already,
                      refused=len(result.rejected) + len(result.checkpoints.rejected)))
         from secxfer.safetext import safe
@@ -121,17 +109,15 @@ def register(app: typer.Typer) -> None:
         passphrase_fd: PassphraseFdOption = None,
     ) -> None:
         """Write your receipts (a municipality) or one signed aggregate (a relay) for the period onto a return medium."""
-        from secxfer.ledger.aggregate import forward
+        from secxfer import forward_receipts
 
-        for path in forward(period, key=load_key(key, passphrase_fd), home=resolve_home(home), out=out, operator=operator,
-                            notify=warn):
+        for path in forward_receipts(period, key=load_key(key, passphrase_fd), installation=installation_at(home),
+                                     out=out, operator=operator, notify=warn):
             typer.echo(str(path))
 
     def _checkpoint_findings(result) -> None:
         """Print what the carried checkpoints showed; exit 3 on a fork or a refusal, 5 if unproven."""
-        from secxfer.errors import EXIT_UNPROVEN, IntegrityError
-        from secxfer.ledger.errors import LogForkError
-
+        from secxfer.errors import EXIT_UNPROVEN
         from secxfer.safetext import safe
 
         found = result.checkpoints  # lines quote what others signed: escaped
@@ -143,13 +129,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(t("receipts.fork_line", line=safe(line)))
         for line in found.unproven:
             warn(t("receipts.unproven_line", line=safe(line)))
-        if found.forks:
-            raise LogForkError(f"{len(found.forks)} checkpoint(s) carried up show a log with two histories: "
-                               f"{found.forks[0]}")
-        if result.rejected or found.rejected:
-            files = f" and {len(found.rejected)} checkpoint file(s)" if found.rejected else ""
-            raise IntegrityError(f"{len(result.rejected)} receipt(s) or aggregate(s){files} refused",
-                                 hint="report them to the sender; the rest was kept")
+        result.raise_if_refused()
         if found.unproven:
             warn(t("receipts.unproven_summary", count=len(found.unproven)))
             raise typer.Exit(EXIT_UNPROVEN)
@@ -184,9 +164,9 @@ def register(app: typer.Typer) -> None:
         from secxfer.ledger.carry import carry
         from secxfer.ledger.oplog import resolve_operator
 
-        where, secret = resolve_home(home), load_key(key, passphrase_fd)
-        carried = carry(where, secret, out, who=resolve_operator(operator, secret.participant_id),
-                        directory=_directory_or_none(where, dt.datetime.now(dt.timezone.utc)), since=since)
+        installation, secret = installation_at(home), load_key(key, passphrase_fd)
+        carried = carry(installation.path, secret.secret, out, who=resolve_operator(operator, secret.participant_id),
+                        directory=installation.directory_or_none(dt.datetime.now(dt.timezone.utc)), since=since)
         for path in [carried.note, *carried.proofs, *carried.restart]:
             typer.echo(str(path))
         for path in carried.moved_aside:
@@ -202,13 +182,13 @@ def register(app: typer.Typer) -> None:
         """Verify two checkpoints of one log and that the later extends the earlier (exit 3 on a fork)."""
         import datetime as dt
 
-        from secxfer.ledger.evidence import trusted_directory
         from secxfer.ledger.logcheck import compare_files
 
-        where = resolve_home(home)
+        installation = installation_at(home)
         now = dt.datetime.now(dt.timezone.utc)
-        directory = trusted_directory(where, now)
-        typer.echo("OK: " + compare_files(first, second, directory=directory, now=now, proof=proof, home=where))
+        directory = installation.directory(now)
+        typer.echo("OK: " + compare_files(first, second, directory=directory, now=now, proof=proof,
+                                          home=installation.path))
 
     @log_app.command("recover")
     def log_recover_command(
@@ -228,9 +208,9 @@ def register(app: typer.Typer) -> None:
 
         from secxfer.ledger.recovery import recover
 
-        where = resolve_home(home)
-        done = recover(where, load_key(key, passphrase_fd), reason=reason, operator=operator, abandon=abandon or [],
-                       directory=_directory_or_none(where, dt.datetime.now(dt.timezone.utc)))
+        installation = installation_at(home)
+        done = recover(installation.path, load_key(key, passphrase_fd).secret, reason=reason, operator=operator,
+                       abandon=abandon or [], directory=installation.directory_or_none(dt.datetime.now(dt.timezone.utc)))
         for problem in done.problems:
             typer.echo(t("log.recover_problem", problem=problem))
         size, root = (done.abandoned.size, done.abandoned.root.hex()[:16] + "…") if done.abandoned else (0, "-")

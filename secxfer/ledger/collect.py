@@ -41,6 +41,22 @@ class CollectResult:
     rejected: list[str] = field(default_factory=list)
     checkpoints: Findings = field(default_factory=Findings)
 
+    def raise_if_refused(self) -> None:
+        """Raise LogForkError (exit 3) if a carried checkpoint shows a log with two histories,
+        else IntegrityError (exit 3) if any receipt, aggregate or checkpoint file was refused."""
+        found = self.checkpoints
+        if found.forks:
+            from secxfer.ledger.errors import LogForkError
+
+            raise LogForkError(f"{len(found.forks)} checkpoint(s) carried up show a log with two histories: "
+                               f"{found.forks[0]}")
+        if self.rejected or found.rejected:
+            from secxfer.errors import IntegrityError
+
+            files = f" and {len(found.rejected)} checkpoint file(s)" if found.rejected else ""
+            raise IntegrityError(f"{len(self.rejected)} receipt(s) or aggregate(s){files} refused",
+                                 hint="report them to the sender; the rest was kept")
+
 
 def verify_item(raw: bytes, directory: Directory, *, now: dt.datetime, held: bool = False) -> Verified:
     """Verify a receipt or hop report by its kind (anything else is refused) at ``now``.

@@ -81,6 +81,14 @@ class Reconciliation:
             and not any(p.severity in ("error", "open") for p in self.problems)
         )
 
+    def raise_if_contradicted(self) -> None:
+        """Raise ReconciliationError (exit 3) when the evidence contradicts itself."""
+        require_consistent(self)
+
+    def raise_if_incomplete(self) -> None:
+        """Raise ReconciliationError (exit 3) on contradictions, IncompleteError (exit 1) on gaps."""
+        require_reconciled(self)
+
 
 def load_evidence(home: Path, period: str, directory: Directory, *, now: dt.datetime | None = None) -> Evidence:
     """Every stored receipt and report of ``period``, each verified again before use
