@@ -39,8 +39,7 @@ def _outcome(function, *args):
 def tiny_blocks(monkeypatch):
     # Blocks of a few bytes put row boundaries, and CRLF pairs, across block edges
     # (the same constants for every generated example, so sharing the fixture is fine).
-    monkeypatch.setattr(rows, "_BLOCK", 7)
-    monkeypatch.setattr(rows, "_MANY_ROWS", 2)
+    monkeypatch.setattr(rows, "BLOCK", 7)
 
 
 row_text = st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"x"))

@@ -10,16 +10,19 @@ Entry names come from a closed set (see ``ENTRY_NAME``) so a name can never be a
 path, and appear in the one order writers use (``entry_rank``), so a container has
 a single byte form. The container knows nothing about manifests or crypto; it only
 frames bytes.
-Parsing works on any buffer (bytes or an mmap of a private scratch file) and checks
-every length against the buffer and the named limits before slicing.
+Parsing (:class:`Framer`) takes the bytes in order, as they come out of decryption,
+and checks every length against the named limits before it holds or hashes anything:
+small entries are held, data files are only hashed, so memory stays bounded whatever
+the package's size. :func:`parse` runs it over a buffer held whole.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from secxfer.errors import FormatError
@@ -38,17 +41,23 @@ Chunk = bytes | bytearray | memoryview
 
 
 class Entry:
-    """One named entry: a zero-copy view into the parsed buffer."""
+    """One named entry: its bytes (``data``) when held, else only where it lies and its hash.
 
-    __slots__ = ("name", "data", "offset")
+    ``offset`` and ``size`` place the data in the container; ``sha256`` is the SHA-256
+    of the data for an entry that was hashed as it streamed past instead of held.
+    """
 
-    def __init__(self, name: str, data: memoryview, offset: int) -> None:
+    __slots__ = ("name", "data", "offset", "size", "sha256")
+
+    def __init__(self, name: str, data: bytes | None, offset: int, size: int, sha256: bytes | None = None) -> None:
         self.name = name
         self.data = data
         self.offset = offset
+        self.size = size
+        self.sha256 = sha256
 
     def __repr__(self) -> str:
-        return f"Entry({self.name!r}, {len(self.data)} bytes)"
+        return f"Entry({self.name!r}, {self.size} bytes)"
 
 
 def entry_rank(name: str) -> int:
@@ -70,7 +79,7 @@ def serialize(entries: Sequence[tuple[str, Sequence[Chunk]]]) -> Iterator[Chunk]
     yield MAGIC
     for name, chunks in entries:
         yield entry_header(name, sum(len(c) for c in chunks))
-        yield from chunks
+        yield from pieces(chunks)
     yield _NAME_LEN.pack(0)
 
 
@@ -82,28 +91,112 @@ def serialized_size(entries: Sequence[tuple[str, Sequence[Chunk]]]) -> int:
 
 
 def parse(buffer: Chunk | mmap.mmap) -> dict[str, Entry]:
-    """Parse a whole container; raise FormatError on any deviation from the grammar."""
-    view = memoryview(buffer)
-    if len(view) > PACKAGE_MAX_BYTES:
+    """Parse a whole container held in memory; raise FormatError on any deviation from the grammar."""
+    if len(buffer) > PACKAGE_MAX_BYTES:
         raise FormatError("package content exceeds the 4 GiB limit")
-    if bytes(view[: len(MAGIC)]) != MAGIC:
-        raise FormatError("not a secxfer package (bad container magic)")
-    pos = len(MAGIC)
-    entries: dict[str, Entry] = {}
-    while True:
-        if pos + _NAME_LEN.size > len(view):
-            raise FormatError("package content is truncated (missing end marker)")
-        (name_len,) = _NAME_LEN.unpack_from(view, pos)
-        pos += _NAME_LEN.size
-        if name_len == 0:
-            break
-        if name_len > ENTRY_NAME_MAX_BYTES or pos + name_len + _DATA_LEN.size > len(view):
-            raise FormatError("package content has a malformed entry header")
+    framer = Framer()
+    framer.feed(buffer)
+    return framer.finish()
+
+
+def hold_all(name: str) -> bool:
+    return True
+
+
+# Entries a streaming reader holds whole are bounded here, so a crafted size cannot
+# make it buffer a package (their own checks later are stricter).
+HELD_MAX_BYTES = 64 << 20
+
+
+class Framer:
+    """The container grammar over its bytes fed in order, in bounded memory.
+
+    Entries ``hold(name)`` selects are kept whole (at most :data:`HELD_MAX_BYTES`
+    each); the others are only hashed (SHA-256) as they pass, and keep their offset,
+    size and digest. The first deviation from the grammar is recorded, not raised,
+    and everything fed after it is ignored: a caller feeding decrypted chunks reports
+    a payload that fails to authenticate first, then :meth:`finish` raises it.
+    """
+
+    def __init__(self, hold: Callable[[str], bool] = hold_all) -> None:
+        self._hold = hold
+        self._entries: dict[str, Entry] = {}
+        self._pos = 0  # bytes consumed so far
+        self._want = len(MAGIC)  # header bytes still needed for the current field
+        self._field = bytearray()
+        self._state = "magic"
+        self._name = ""
+        self._left = 0  # data bytes of the current entry still to come
+        self._sink: bytearray | None = None
+        self._hash = None
+        self.error: FormatError | None = None
+
+    def feed(self, chunk: Chunk) -> None:
+        view = memoryview(chunk).cast("B")
         try:
-            name = bytes(view[pos : pos + name_len]).decode("ascii")
+            while len(view) and self.error is None:
+                view = self._step(view)
+        except FormatError as error:
+            self.error = error
+
+    def finish(self) -> dict[str, Entry]:
+        if self.error is None and self._state != "end":
+            self.error = FormatError(_ENDED_IN[self._state].format(name=self._name))
+        if self.error is not None:
+            raise self.error
+        return self._entries
+
+    def _step(self, view: memoryview) -> memoryview:
+        if self._state == "data":
+            take = min(self._left, len(view))
+            piece = view[:take]
+            if self._sink is not None:
+                self._sink += piece
+            else:
+                self._hash.update(piece)
+            self._pos += take
+            self._left -= take
+            if not self._left:
+                self._close_entry()
+            return view[take:]
+        if self._state == "end":
+            raise FormatError("package content has trailing data after the end marker")
+        take = min(self._want - len(self._field), len(view))
+        self._field += view[:take]
+        self._pos += take
+        if self._pos > PACKAGE_MAX_BYTES:
+            raise FormatError("package content exceeds the 4 GiB limit")
+        if len(self._field) == self._want:
+            field, self._field = bytes(self._field), bytearray()
+            self._header_field(field)
+        return view[take:]
+
+    def _header_field(self, field: bytes) -> None:
+        if self._state == "magic":
+            if field != MAGIC:
+                raise FormatError("not a secxfer package (bad container magic)")
+            self._state, self._want = "name_len", _NAME_LEN.size
+        elif self._state == "name_len":
+            (name_len,) = _NAME_LEN.unpack(field)
+            if name_len == 0:
+                self._state = "end"
+            elif name_len > ENTRY_NAME_MAX_BYTES:
+                raise FormatError("package content has a malformed entry header")
+            else:
+                self._state, self._want = "name", name_len
+        elif self._state == "name":
+            self._raw_name = field
+            self._state, self._want = "data_len", _DATA_LEN.size
+        else:
+            (size,) = _DATA_LEN.unpack(field)
+            self._open_entry(self._raw_name, size)
+
+    def _open_entry(self, raw: bytes, size: int) -> None:
+        try:
+            name = raw.decode("ascii")
         except UnicodeDecodeError:
             raise FormatError("package entry name is not ASCII") from None
-        pos += name_len
+        entries = self._entries
         if not ENTRY_NAME.match(name):
             raise FormatError(f"package has an unexpected entry {name!r}")
         if name in entries:
@@ -112,15 +205,45 @@ def parse(buffer: Chunk | mmap.mmap) -> dict[str, Entry]:
             raise FormatError(f"package entry {name!r} is out of order")
         if len(entries) >= PACKAGE_MAX_FILES:
             raise FormatError("package has too many entries")
-        (size,) = _DATA_LEN.unpack_from(view, pos)
-        pos += _DATA_LEN.size
-        if size > len(view) - pos:
+        if size > PACKAGE_MAX_BYTES - self._pos:
             raise FormatError(f"package entry {name!r} is truncated")
-        entries[name] = Entry(name, view[pos : pos + size], pos)
-        pos += size
-    if pos != len(view):
-        raise FormatError("package content has trailing data after the end marker")
-    return entries
+        held = self._hold(name)
+        if held and size > HELD_MAX_BYTES:
+            raise FormatError(f"package entry {name!r} exceeds its size limit")
+        self._name, self._left, self._start = name, size, self._pos
+        self._sink = bytearray() if held else None
+        self._hash = None if held else hashlib.sha256()
+        self._state = "data"
+        if not size:
+            self._close_entry()
+
+    def _close_entry(self) -> None:
+        name, size = self._name, self._pos - self._start
+        if self._sink is not None:
+            self._entries[name] = Entry(name, bytes(self._sink), self._start, size)
+        else:
+            self._entries[name] = Entry(name, None, self._start, size, self._hash.digest())
+        self._sink = self._hash = None
+        self._state, self._want = "name_len", _NAME_LEN.size
+
+
+_ENDED_IN = {
+    "magic": "not a secxfer package (bad container magic)",
+    "name_len": "package content is truncated (missing end marker)",
+    "name": "package content has a malformed entry header",
+    "data_len": "package content has a malformed entry header",
+    "data": "package entry {name!r} is truncated",
+}
+
+
+def pieces(chunks: Iterable) -> Iterator[Chunk]:
+    """The byte pieces of a data file's chunks: bytes-like chunks as they are, any
+    other chunk (such as a span of a file read on demand) iterated for its pieces."""
+    for chunk in chunks:
+        if isinstance(chunk, (bytes, bytearray, memoryview)):
+            yield chunk
+        else:
+            yield from chunk
 
 
 class ChunkStream(io.RawIOBase):

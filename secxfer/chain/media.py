@@ -93,10 +93,11 @@ def file_sha256(path: Path) -> tuple[int, bytes]:
     """Size and SHA-256 of a package on a medium (never through a link, only a regular file)."""
     h = hashlib.sha256()
     size = 0
+    buffer = memoryview(bytearray(READ_CHUNK))
     with open_medium_file(path, "package", PACKAGE_MAX_BYTES) as handle:
-        while chunk := handle.read(READ_CHUNK):
-            h.update(chunk)
-            size += len(chunk)
+        while count := handle.readinto(buffer):
+            h.update(buffer[:count])
+            size += count
     return size, h.digest()
 
 
@@ -203,6 +204,7 @@ def write_encrypted(
     with atomic_output(path, mode=0o644) as handle:
         writer = _HashingWriter(handle)
         encrypt(writer)
+    _forget_cached(path)
     size, digest = file_sha256(path)
     if size != writer.size or digest != writer.hash.digest():
         os.unlink(path)
@@ -211,6 +213,20 @@ def write_encrypted(
             hint="the medium may be faulty; use another one",
         )
     return size, digest
+
+
+def _forget_cached(path: Path) -> None:
+    """Drop the cached pages of a file just written and fsynced, so that reading it back
+    reads the medium rather than this computer's memory (where the system allows)."""
+    if not hasattr(os, "posix_fadvise"):
+        return
+    fd = os.open(path, binary(os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)))
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    except OSError:
+        pass  # advice only: a file system that cannot take it is read back as it is
+    finally:
+        os.close(fd)
 
 
 def write_sidecar(path: Path, signed_outer: bytes) -> None:

@@ -161,7 +161,7 @@ def _officer_workbook(pkg: ReceivedPackage, me) -> dict[str, bytes]:
     manifest = pkg.manifest
     facts = WorkbookFacts(period=manifest.period, recipient_id=me.id, recipient_name=me.name,
                           profile=pkg.chain.commitment.profile, rehearsal=manifest.rehearsal)
-    files = [AnnexFile(annex, bytes(pkg.entries[name].data)) for annex, name in ANNEX_FILES.items()]
+    files = [AnnexFile(annex, pkg.data(name)) for annex, name in ANNEX_FILES.items()]
     return {workbook_name(manifest.period, me.id, me.name): build_workbook(files, facts)}
 
 
@@ -203,7 +203,7 @@ def open_package(
         outer_checked = pkg.outer_checked
         outputs = {}
         for annex, name in ANNEX_FILES.items():
-            data = bytes(pkg.entries[name].data)
+            data = pkg.data(name)
             outputs[annex_output_name(pkg.manifest.period, me.id, annex)] = _to_utf8(data) if utf8 else data
         _refuse_formula_cells(outputs)
         if workbook:

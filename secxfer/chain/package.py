@@ -1,9 +1,11 @@
 """One package: write it (container → age → medium, outer signature) and receive it.
 
-Receiving decrypts into an anonymous scratch file under the home folder, parses the
-container from an mmap of it, brings the carried key directory through the trust
-store's rules, and verifies the manifest chain, the leaves and every data file.
-Nothing is written anywhere else until all of that holds.
+Receiving decrypts into an anonymous scratch file under the home folder while the
+container is parsed from the decrypted bytes as they pass (the small entries held,
+the data files only hashed), brings the carried key directory through the trust
+store's rules, and verifies the manifest chain, the leaves and every data file, whose
+rows are read back from the scratch file a block at a time: memory stays bounded
+whatever the package's size. Nothing is written anywhere else until all of that holds.
 """
 
 from __future__ import annotations
@@ -11,9 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import mmap
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import msgspec
 
 from secxfer.chain import container, media
+from secxfer.chain.datacheck import Positional, Span, verify_data
 from secxfer.chain.binding import verify_index_entry, verify_outer, verify_recipient_set  # noqa: F401 (verify_outer re-exported)
 from secxfer.chain.home import ChainHome
 from secxfer.chain.manifest import (
@@ -41,7 +43,6 @@ from secxfer.chain.verify import (
     scope_codes,
     verify_chain,
     verify_consent,
-    verify_data,
     verify_leaves,
     withheld_upstream,
 )
@@ -176,10 +177,13 @@ def write_package(
     leaves: Sequence[CarriedLeaf],
     files: dict[int, list[container.Chunk]],
     rng: Rng | None = None,
+    files_sha256: dict[int, bytes] | None = None,
 ) -> WrittenPackage:
     """Sign ``manifest`` (completed with file facts), encrypt to the recipient, write to ``folder``.
 
-    ``files`` maps annex number to the chunks of its data file (prefix, then rows).
+    ``files`` maps annex number to the chunks of its data file (prefix, then rows);
+    ``files_sha256`` the SHA-256 of a data file already taken (a relay hashes its outputs
+    while it checks its input), which saves a pass over its bytes.
     The package is encrypted to every current encryption key of the recipient in the
     directory (main and backup) and to nobody else.
     """
@@ -194,11 +198,14 @@ def write_package(
     entries_meta = []
     for annex, name in ANNEX_FILES.items():
         chunks = files[annex]
-        h = hashlib.sha256()
-        for chunk in chunks:
-            h.update(chunk)
+        digest = (files_sha256 or {}).get(annex)
+        if digest is None:
+            h = hashlib.sha256()
+            for piece in container.pieces(chunks):
+                h.update(piece)
+            digest = h.digest()
         rows = sum(c.leaf.rows[annex - 1] for c in leaves)
-        entries_meta.append(FileEntry(name=name, annex=annex, size=sum(len(c) for c in chunks), sha256=h.digest(), rows=rows))
+        entries_meta.append(FileEntry(name=name, annex=annex, size=sum(len(c) for c in chunks), sha256=digest, rows=rows))
     leaves_bytes = msgspec.json.encode(tuple(leaves))
     manifest = msgspec.structs.replace(
         manifest,
@@ -314,20 +321,41 @@ class HashingReader:
         return n
 
 
+class _FramingWriter:
+    """Write decrypted bytes to the scratch file and parse the container from them as they pass."""
+
+    def __init__(self, scratch, framer: container.Framer) -> None:
+        self._scratch = scratch
+        self._framer = framer
+
+    def write(self, data) -> int:
+        count = self._scratch.write(data)
+        self._framer.feed(memoryview(data)[:count])
+        return count
+
+
+_DATA_ENTRIES = frozenset(ANNEX_FILES.values())
+
+
+def _hold(name: str) -> bool:
+    """The entries receive keeps in memory (bounded by their limits); data files are only hashed."""
+    return name not in _DATA_ENTRIES
+
+
 class ReceivedPackage:
     """A decrypted and fully verified package (plaintext only in anonymous scratch)."""
 
     def __init__(
-        self, *, path: Path, size: int, sha256: bytes, scratch: BinaryIO, buffer: mmap.mmap | bytes,
+        self, *, path: Path, size: int, sha256: bytes, scratch: BinaryIO,
         entries: dict[str, container.Entry], chain: VerifiedChain, directory: Directory,
         leaves: tuple[CarriedLeaf, ...], spans: dict[int, list[tuple[int, int]]], bundle: bytes | None = None,
-        outer_checked: bool = False,
+        outer_checked: bool = False, split_sha256: Sequence[dict[int, bytes]] = (),
     ) -> None:
         self.path: Path = path
         self.size: int = size
         self.sha256: bytes = sha256
         self._scratch = scratch
-        self.buffer = buffer
+        self._source = Positional(scratch)
         self.entries: dict[str, container.Entry] = entries
         self.chain: VerifiedChain = chain
         self.directory = directory
@@ -335,6 +363,7 @@ class ReceivedPackage:
         self.spans: dict[int, list[tuple[int, int]]] = spans
         self._bundle: bytes | None = bundle  # the carried bundle, decompressed once by receive
         self.outer_checked: bool = outer_checked  # its .age.sig was beside it and verified
+        self.split_sha256: Sequence[dict[int, bytes]] = split_sha256  # per ``split`` output: annex -> SHA-256
 
     @property
     def manifest(self) -> Manifest:
@@ -345,20 +374,21 @@ class ReceivedPackage:
             self._bundle = unpack_bundle(bytes(self.entries["trust"].data))
         return self._bundle
 
-    def rows(self, annex: int, leaf_position: int) -> memoryview:
+    def rows(self, annex: int, leaf_position: int) -> Span:
+        """One leaf's rows of one data file, read from the scratch file when iterated."""
         lo, hi = self.spans[annex][leaf_position]
-        return memoryview(self.buffer)[lo:hi]
+        return Span(self._source, lo, hi)
+
+    def data(self, name: str) -> bytes:
+        """An entry's bytes in full (a data file is read from the scratch file: mind its size)."""
+        entry = self.entries[name]
+        return entry.data if entry.data is not None else self._source.read(entry.offset, entry.size)
 
     def prefix(self, annex: int) -> bytes:
         return self.chain.commitment.prefixes[annex - 1]
 
     def close(self) -> None:
         self.entries = {}
-        if isinstance(self.buffer, mmap.mmap):
-            try:
-                self.buffer.close()
-            except BufferError:
-                pass  # views a caller still holds keep the mapping until they are dropped
         self._scratch.close()
 
     def __enter__(self) -> ReceivedPackage:
@@ -369,13 +399,17 @@ class ReceivedPackage:
 
 
 def receive(
-    path: Path, *, me: ParticipantSecret, home: Path, now: dt.datetime, check_replay: bool = True, anchor: bytes | None = None
+    path: Path, *, me: ParticipantSecret, home: Path, now: dt.datetime, check_replay: bool = True,
+    anchor: bytes | None = None,
+    split: Callable[[VerifiedChain, tuple[CarriedLeaf, ...]], Sequence[Sequence[int]]] | None = None,
 ) -> ReceivedPackage:
     """Decrypt and verify the package at ``path`` for participant ``me``.
 
     Raises an IntegrityError subclass (exit 3) for anything that does not verify,
     including a package already processed in this home (replay). ``anchor`` (a signed
-    root) is pinned first if this home trusts no root yet.
+    root) is pinned first if this home trusts no root yet. ``split`` (a relay's), given
+    the verified chain and leaves, names the leaf positions of each package it will
+    write; their data files are hashed while the rows are checked (``split_sha256``).
     """
     from secxfer.age import decrypt_to_scratch
 
@@ -383,12 +417,14 @@ def receive(
     chain_home = ChainHome(home)
     scratch = chain_home.scratch()
     headers: list = []
+    framer = container.Framer(hold=_hold)
     try:
         with media.open_package_file(path) as handle:
             reader = HashingReader(handle)
             # hybrid and X25519; the header is taken from the very bytes decrypted
             try:
-                decrypt_to_scratch(list(me.encryption_identities), reader, scratch, on_header=headers.append)
+                decrypt_to_scratch(list(me.encryption_identities), reader, _FramingWriter(scratch, framer),
+                                   on_header=headers.append)
             except NoIdentityMatchError as error:
                 raise _not_for_this_key(path, me.participant_id) from error
             while reader.read(1 << 20):
@@ -397,8 +433,7 @@ def receive(
         length = scratch.seek(0, 2)
         if length == 0:
             raise FormatError("package decrypted to nothing")
-        buffer = mmap.mmap(scratch.fileno(), 0, access=mmap.ACCESS_READ)
-        entries = container.parse(buffer)
+        entries = framer.finish()  # the grammar's first deviation, now that every byte authenticated
         for name in REQUIRED_ENTRIES:
             if name not in entries:
                 raise FormatError(f"package lacks its {name!r} entry")
@@ -425,7 +460,8 @@ def receive(
         expected = [c for c in scope_codes(directory, me.participant_id, chain.commitment.covered) if c not in held]
         verify_leaves(leaves, chain.commitment, expected)
         verify_consent(directory, me.participant_id, leaves, chain.origin.created, now)
-        spans = verify_data(buffer, entries, manifest, chain.commitment, leaves)
+        outputs = split(chain, leaves) if split is not None else ()
+        spans, split_sha256 = verify_data(Positional(scratch), entries, manifest, chain.commitment, leaves, outputs)
         measured = (reader.size, reader.hash.digest())
         outer_checked = Path(str(path) + media.SIDECAR_SUFFIX).exists()
         if outer_checked:  # a package copied alone may lack it (docs/format.md §10.2 step 14)
@@ -434,9 +470,9 @@ def receive(
         if check_replay:
             _require_not_processed(chain_home, chain, me.participant_id, measured[1])
         return ReceivedPackage(
-            path=Path(path), size=measured[0], sha256=measured[1], scratch=scratch, buffer=buffer,
+            path=Path(path), size=measured[0], sha256=measured[1], scratch=scratch,
             entries=entries, chain=chain, directory=directory, leaves=leaves, spans=spans, bundle=carried,
-            outer_checked=outer_checked,
+            outer_checked=outer_checked, split_sha256=split_sha256,
         )
     except BaseException:
         scratch.close()

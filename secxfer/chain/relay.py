@@ -31,7 +31,7 @@ from secxfer.chain.manifest import WITHDRAWN, Manifest, Parent, WithheldCode, de
 from secxfer.chain.package import ReceivedPackage, WrittenPackage, receive, write_index, write_package, written_from_index
 from secxfer.chain.trustlink import current_bundle, newest_bundle
 from secxfer.domain.counts import ANNEX_NUMBERS, RowCounts
-from secxfer.errors import ConsentError, UsageError
+from secxfer.errors import ConsentError, SecxferError, UsageError
 
 if TYPE_CHECKING:
     from secxfer.trust import ParticipantSecret
@@ -92,6 +92,12 @@ def _consent_gate(directory, codes: list[str], sealed_on: dt.date, today: dt.dat
     return held
 
 
+def _plan(directory, me, sealed: dt.datetime, codes: list[str], now: dt.datetime):
+    """The codes held back (consent withdrawn since sealing) and each next-hop recipient's leaf positions."""
+    held = _consent_gate(directory, codes, sealed.astimezone(JST).date(), now.astimezone(JST).date())
+    return held, _targets(directory, me, codes)
+
+
 def relay(
     package: Path,
     *,
@@ -113,7 +119,27 @@ def relay(
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     chain_home = ChainHome(home)
-    with receive(Path(package), me=key, home=home, now=now, anchor=anchor, check_replay=check_replay) as pkg:
+    planned: list[tuple[int, ...]] = []
+
+    def split(chain, leaves) -> list[tuple[int, ...]]:
+        """The positions each output will carry, as computed below, so that receive hashes
+        the outputs' data files in its pass over the rows. Anything odd here is left to the
+        checks below, which raise it in their order."""
+        try:
+            directory = current_bundle(home, now)[1]
+            me = directory.participant(key.participant_id)
+            if str(me.role) not in ("central", "federation"):
+                return []
+            codes = [c.leaf.code for c in leaves]
+            held, targets = _plan(directory, me, chain.origin.created, codes, now)
+        except (SecxferError, KeyError):
+            return []
+        planned[:] = [tuple(p for p in carried if codes[p] not in held) for _, carried in sorted(targets.items())]
+        return planned
+
+    with receive(Path(package), me=key, home=home, now=now, anchor=anchor, check_replay=check_replay,
+                 split=split) as pkg:
+        hashed = dict(zip(planned, pkg.split_sha256, strict=True))
         directory = pkg.directory
         me = directory.participant(key.participant_id)
         if str(me.role) not in ("central", "federation"):
@@ -122,10 +148,8 @@ def relay(
             observe(pkg)
         bundle, directory = newest_bundle(home, pkg.bundle(), now)
         codes = [c.leaf.code for c in pkg.leaves]
-        sealed_on = pkg.chain.origin.created.astimezone(JST).date()
-        held = _consent_gate(directory, codes, sealed_on, now.astimezone(JST).date())
+        held, targets = _plan(directory, me, pkg.chain.origin.created, codes, now)
         withheld = {c.leaf.code: RowCounts.of(c.leaf.rows) for c in pkg.leaves if c.leaf.code in held}
-        targets = _targets(directory, me, codes)
         current = pkg.manifest
         sequences = chain_home.next_sequences(sorted(targets))
         outputs = []
@@ -170,6 +194,7 @@ def relay(
                 bundle=bundle if str(me.role) == "central" else current_bundle(home, now, only=[recipient])[0],
                 previous=pkg.chain.envelopes, manifest=manifest,
                 leaves=[pkg.leaves[p] for p in positions], files=files, rng=rng,
+                files_sha256=hashed.get(tuple(positions)),
             )
             write_index(folder, key, [written.index_entry])
             outputs.append(written)

@@ -4,11 +4,15 @@ Every data file in every package has the same shape, so a relay splits and check
 by counting row terminators: no CSV parsing after the agency, and no row's bytes ever
 change. Groups follow the carried leaves' order (sorted by insurer code); within a
 group, rows keep the order of the agency's source file.
+
+Rows are counted a block at a time (``bytes.count`` in C, no Python work per row
+inside a group), so a data file of any size is walked through a buffer of
+:data:`BLOCK` bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from secxfer.errors import ProvenanceError
@@ -17,9 +21,12 @@ if TYPE_CHECKING:
     import mmap
 
 NEWLINES = {"crlf": b"\r\n", "lf": b"\n"}
-# Groups of at least _MANY_ROWS rows are skipped a block at a time (no Python work per row).
-_MANY_ROWS = 1024
-_BLOCK = 1 << 20
+BLOCK = 1 << 20
+
+# read(position, size) -> (block, filled): ``block[:filled]`` holds the bytes at position.
+BlockReader = Callable[[int, int], tuple[bytes | bytearray, int]]
+# done(block, pieces): every piece (group index, start, end) of the block was assigned.
+BlockDone = Callable[[bytes | bytearray, list[tuple[int, int, int]]], object]
 
 
 def newline_bytes(name: str) -> bytes:
@@ -32,29 +39,66 @@ def newline_bytes(name: str) -> bytes:
 def group_spans(
     buffer: bytes | mmap.mmap, start: int, end: int, newline: bytes, counts: Sequence[int]
 ) -> list[tuple[int, int]]:
-    """Offsets of each group of ``counts[i]`` rows in ``buffer[start:end]``.
+    """Offsets of each group of ``counts[i]`` rows in ``buffer[start:end]`` (a buffer held whole)."""
 
-    ``buffer`` is anything with ``find(sub, start, end)`` (bytes, mmap). Raises
-    ProvenanceError unless the region is exactly ``sum(counts)`` newline-terminated rows.
+    def read(position: int, size: int) -> tuple[bytes, int]:
+        block = bytes(buffer[position : position + size])
+        return block, len(block)
+
+    return walk_groups(read, start, end, newline, counts)
+
+
+def walk_groups(
+    read: BlockReader, start: int, end: int, newline: bytes, counts: Sequence[int], done: BlockDone | None = None
+) -> list[tuple[int, int]]:
+    """Offsets of each group of ``counts[i]`` rows in bytes ``[start, end)`` that ``read`` gives.
+
+    ``done`` sees each block once its rows are assigned to groups (to hash them), before
+    the next block is read. Raises ProvenanceError unless the region is exactly
+    ``sum(counts)`` newline-terminated rows.
     """
-    spans: list[tuple[int, int]] = []
-    pos = start
     step = len(newline)
-    for count in counts:
-        group_start = pos
-        while count >= _MANY_ROWS:  # big group: count whole blocks in C, find rows only in the last
-            block = bytes(buffer[pos : min(pos + _BLOCK, end)])
-            found = block.count(newline)
-            if found == 0 or found >= count:
+    total = len(counts)
+    spans: list[tuple[int, int]] = []
+    group, pos = 0, start
+
+    def close_empty(at: int) -> None:
+        nonlocal group
+        while group < total and counts[group] == 0:
+            spans.append((at, at))
+            group += 1
+
+    close_empty(pos)
+    need = counts[group] if group < total else 0
+    group_start = pos
+    while group < total:
+        if pos >= end:
+            raise ProvenanceError("a data file holds fewer rows than its manifest says")
+        block, filled = read(pos, min(BLOCK, end - pos))
+        limit = filled
+        if step > 1 and pos + filled < end and block[filled - 1] == newline[0]:
+            limit -= 1  # a row end may straddle two blocks: this byte starts the next one
+        pieces: list[tuple[int, int, int]] = []
+        at = 0
+        while at < limit and group < total:
+            found = block.count(newline, at, limit)
+            if found < need:  # the whole rest of the block belongs to this group
+                need -= found
+                pieces.append((group, at, limit))
+                at = limit
                 break
-            pos += block.rfind(newline) + step
-            count -= found
-        for _ in range(count):
-            hit = buffer.find(newline, pos, end)
-            if hit < 0:
-                raise ProvenanceError("a data file holds fewer rows than its manifest says")
-            pos = hit + step
-        spans.append((group_start, pos))
+            stop = at
+            for _ in range(need):
+                stop = block.find(newline, stop, limit) + step
+            pieces.append((group, at, stop))
+            spans.append((group_start, pos + stop))
+            group += 1
+            close_empty(pos + stop)
+            need = counts[group] if group < total else 0
+            at, group_start = stop, pos + stop
+        if done is not None:
+            done(block, pieces)
+        pos += at
     if pos != end:
         raise ProvenanceError("a data file holds more bytes than its committed rows")
     return spans

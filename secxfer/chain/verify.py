@@ -1,4 +1,6 @@
-"""Checking a decrypted package: the manifest chain back to the agency, and every row.
+"""Checking a decrypted package: the manifest chain back to the agency, and the leaves.
+
+The data files themselves are checked by :mod:`secxfer.chain.datacheck`.
 
 Pure functions over parsed content and a verified directory; no files, no keys.
 Order matters: signatures over exact bytes first, then decoding, then the facts the
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -27,8 +29,7 @@ from secxfer.chain.manifest import (
     derive_package_id,
     sha256,
 )
-from secxfer.chain.provenance import CarriedLeaf, rows_digest, verify_inclusion
-from secxfer.chain.rows import group_spans, newline_bytes
+from secxfer.chain.provenance import CarriedLeaf, verify_inclusion
 from secxfer.domain.counts import ANNEX_NUMBERS
 from secxfer.errors import ConsentError, FormatError, NotForUsError, ProvenanceError, SignatureError, TimeOrderError
 from secxfer.limits import HOPS_MAX, MANIFEST_MAX_BYTES
@@ -37,10 +38,8 @@ from secxfer.trust.signing import SignedDocument, verify
 from secxfer.trust.validity import CLOCK_SKEW, span
 
 if TYPE_CHECKING:
-    import mmap
-
-    from secxfer.chain.container import Entry
     from secxfer.trust import Directory
+
 
 class ReissuedPackageError(ProvenanceError):
     """A relayed package whose id does not derive from its parent's and its recipient's."""
@@ -319,120 +318,3 @@ def withheld_upstream(chain: VerifiedChain, directory: Directory, me: str, now: 
                 )
             held[code] = manifest.sender
     return held
-
-
-HASH_BESIDE_MIN_BYTES = 8 << 20  # below this a second thread costs more than it saves
-
-
-class _Beside:
-    """Hashes on a second thread for a large package, inline for a small one.
-
-    hashlib releases the GIL on large buffers, so the data files' hashes and the row
-    groups' hashes run on the second core while this thread counts row ends;
-    starting a thread costs more than hashing a small package inline.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._pool = None
-        if size >= HASH_BESIDE_MIN_BYTES:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="secxfer-hash")
-
-    @property
-    def on(self) -> bool:
-        return self._pool is not None
-
-    def run(self, hash_function: Callable[[object], bytes], data) -> Callable[[], bytes]:
-        """Start ``hash_function(data)``; the returned callable gives its result (or raises)."""
-        if self._pool is None:
-            value = hash_function(data)
-            return lambda: value
-        return self._pool.submit(hash_function, data).result
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)  # never leave a thread reading the buffer
-
-
-def verify_data(
-    buffer: bytes | mmap.mmap,
-    entries: dict[str, Entry],
-    manifest: Manifest,
-    commitment: Commitment,
-    leaves: Sequence[CarriedLeaf],
-) -> dict[int, list[tuple[int, int]]]:
-    """Check each data file against the manifest and the leaves; return per-leaf row spans.
-
-    ``buffer`` is the whole decrypted container (bytes or mmap: anything with ``find``).
-    Every hash is checked; for a large package they are taken on a second thread
-    beside the row counting (:class:`_Beside`) and compared at the end, and a file
-    whose hash differs is reported as such even when its rows failed first.
-    """
-    listed = {f.name: f for f in manifest.files}
-    if set(listed) != set(ANNEX_FILES.values()) or len(manifest.files) != len(ANNEX_FILES):
-        raise ProvenanceError("the manifest must list exactly annex1.csv, annex2.csv and annex3.csv")
-    files = []
-    for annex, name in ANNEX_FILES.items():
-        info = listed[name]
-        entry = entries.get(name)
-        if entry is None:
-            raise FormatError(f"package lacks {name}")
-        if info.annex != annex or info.size != len(entry.data):
-            raise ProvenanceError(f"{name} differs from what the sender's manifest states")
-        files.append((annex, name, info, entry))
-    beside = _Beside(sum(len(entry.data) for *_, entry in files))
-
-    def check_files(digests) -> None:
-        for (_, name, info, _), digest in zip(files, digests, strict=False):
-            if not hmac.compare_digest(info.sha256, digest()):
-                raise ProvenanceError(f"{name} differs from what the sender's manifest states")
-
-    spans: dict[int, list[tuple[int, int]]] = {}
-    try:
-        digests = [beside.run(sha256, entry.data) for *_, entry in files]
-        deferred = []
-        try:
-            for position, (annex, name, info, entry) in enumerate(files):
-                if not beside.on:
-                    check_files(digests[: position + 1])
-                spans[annex], groups = _verify_rows(buffer, entry, name, info, annex, commitment, leaves, beside)
-                if beside.on:
-                    deferred.append((name, annex, groups))
-                else:
-                    _check_groups(name, annex, groups)
-        except ProvenanceError:
-            check_files(digests)  # a file that differs is the finding, whatever its rows did
-            raise
-        check_files(digests)
-        for name, annex, groups in deferred:
-            _check_groups(name, annex, groups)
-    finally:
-        beside.close()
-    return spans
-
-
-def _verify_rows(buffer, entry, name: str, info, annex: int, commitment: Commitment, leaves, beside: _Beside):
-    """One data file's header, row count and row groups: the groups' spans, and their
-    hashes (started, to be checked by :func:`_check_groups`)."""
-    data = entry.data
-    counts = [c.leaf.rows[annex - 1] for c in leaves]
-    if info.rows != sum(counts):
-        raise ProvenanceError(f"{name}: manifest row count disagrees with the leaves")
-    newline = newline_bytes(commitment.newlines[annex - 1])
-    prefix = commitment.prefixes[annex - 1]
-    if bytes(data[: len(prefix)]) != prefix:
-        raise ProvenanceError(f"{name}: header differs from the agency's")
-    start = entry.offset
-    annex_spans = group_spans(buffer, start + len(prefix), start + len(data), newline, counts)
-    groups = [(carried, beside.run(rows_digest, memoryview(buffer)[lo:hi])) for carried, (lo, hi) in zip(leaves, annex_spans, strict=True)]
-    return annex_spans, groups
-
-
-def _check_groups(name: str, annex: int, groups) -> None:
-    for carried, digest in groups:
-        if not hmac.compare_digest(digest(), carried.leaf.rows_sha256[annex - 1]):
-            raise ProvenanceError(
-                f"{name}: rows for {carried.leaf.code} differ from what the agency sealed",
-                hint="a row was altered, dropped, added or reordered on the way; report it to the sender",
-            )
