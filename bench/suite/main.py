@@ -14,12 +14,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
-SECTIONS = ("throughput", "fanout", "memory", "startup")
+SECTIONS = ("throughput", "fanout", "memory", "startup", "first")
 # mode -> settings; the quick mode stays under two minutes on the 2-core machine
 MODES = {
-    "quick": {"sizes": [64], "runs": 3, "municipalities": 150, "rows": 8_600, "memory": [64], "startup_runs": 5},
+    "quick": {"sizes": [64], "runs": 3, "municipalities": 150, "rows": 8_600, "memory": [64], "startup_runs": 5,
+              "first_rows": 5_000, "first_municipalities": 40},
     "full": {"sizes": [64, 1024], "runs": 5, "municipalities": None, "rows": 100_000, "memory": [64, 1024],
-             "startup_runs": 15},
+             "startup_runs": 15, "first_rows": 500_000, "first_municipalities": None},
 }
 BIG_MIB = 512  # payloads this large get at most BIG_RUNS rounds (one round of 1 GiB is about a minute)
 BIG_RUNS = 3
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = "quick" if args.quick else "full"
     settings = dict(MODES[mode])
     sections = args.only or list(SECTIONS)
-    from suite import fanout, memory, peers, startup, throughput
+    from suite import fanout, first, memory, peers, startup, throughput
     from suite.report import write_report
     from suite.targets import evaluate
 
@@ -109,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             rows=args.rows or settings["rows"]))
         part("memory", lambda: memory.measure(args.sizes or settings["memory"], work / "memory", found, cli))
         part("startup", lambda: startup.measure(work / "startup", settings["startup_runs"], cli))
+        part("first", lambda: first.measure(work / "first", rows=settings["first_rows"],
+                                            municipalities=settings["first_municipalities"]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results["seconds"] = time.perf_counter() - started

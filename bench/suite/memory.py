@@ -63,6 +63,9 @@ def measure(sizes_mib: list[int], work: Path, peers: Peers, secxfer_cli: list[st
         package = next(medium.rglob("*.age"))
         rows.append(_row("open (decrypt + verify at central)", size_mib,
                          launch([python, child, "open", str(folder), str(package), str(folder / "central-home")])))
+        rows.append(_row("relay at central (open, then 47 packages)", size_mib,
+                         launch([python, child, "relay", str(folder), str(package), str(folder / "relay-home"),
+                                 str(folder / "relay-out")])))
         key = folder / "identity.txt"
         from secxfer.age.keys import identity_file_text
 

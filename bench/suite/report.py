@@ -61,6 +61,15 @@ def _memory(section: dict) -> list[str]:
     return _table(["operation", "payload MiB", "peak RSS MiB", "anon MiB", "file-backed MiB", "s"], rows)
 
 
+def _first(section: dict) -> list[str]:
+    out = [f"{section['period']}: {section['rows']:,} rows, {section['municipalities']} insurers; keys, directory "
+           f"and CSVs built beforehand in {section['setup_s_untimed']:.1f} s (untimed). Each step in its own process.", ""]
+    rows = [[r["step"], _fmt(r["seconds"]), _fmt(r["peak_rss_mib"], 1), _fmt(r["peak_anon_mib"], 1),
+             r.get("packages", "-"), ", ".join(f"{k} {v:.2f} s" for k, v in r.get("phases_s", {}).items()) or "-"]
+            for r in section["steps"]]
+    return out + _table(["step", "s", "peak RSS MiB", "anon MiB", "packages", "phases"], rows)
+
+
 def _startup(section: dict) -> list[str]:
     rows = [[r["command"], _fmt(r["median_ms"], 1), _fmt(r["min_ms"], 1), f"{r['mean_ms']:.1f} ± {r['stdev_ms']:.1f}",
              r["runs"]] for r in section["rows"]]
@@ -99,6 +108,8 @@ def render_markdown(results: dict) -> str:
         lines += ["## National fan-out", ""] + _fanout(results["fanout"])
     if results.get("memory"):
         lines += ["## Peak memory (child process)", ""] + _memory(results["memory"])
+    if results.get("first"):
+        lines += ["## First delivery (2019-04 to this month)", ""] + _first(results["first"])
     if results.get("startup"):
         lines += ["## Start-up (wall time)", ""] + _startup(results["startup"])
     if results.get("errors"):

@@ -168,6 +168,15 @@ def open_sealed(fixture: Fixture, package: Path, scratch_home: Path) -> int:
         return sum(c.leaf.rows[0] for c in received.leaves)
 
 
+def relay_sealed(fixture: Fixture, package: Path, scratch_home: Path, out: Path) -> int:
+    """Relay ``package`` at central (a fresh copy of its home) into ``out`` (the caller empties it):
+    receive, then one package per federation; returns how many were written."""
+    from secxfer.chain.relay import relay
+
+    reset_home(fixture, scratch_home)
+    return len(relay(package, key=fixture.central, home=scratch_home, out=out, now=fixture.now).outputs)
+
+
 def reset_home(fixture: Fixture, target: Path) -> None:
     """A fresh copy of central's home (its trust store, nothing seen yet), so replays are not refused."""
     shutil.rmtree(target, ignore_errors=True)

@@ -101,7 +101,8 @@ def _cases(fx: sealed.Fixture, keys: PeerKeys, peers: Peers, work: Path, secxfer
         "secxfer age (CLI)": lambda: run([*secxfer_cli, "age", "decrypt", "-i", k, "-o", str(out), str(ref)]),
         "secxfer sealed package": lambda: sealed.open_sealed(fx, package, work / "central-home"),
     }
-    relay_cases: dict[str, Callable[[], object]] = {"secxfer relay": lambda: _secxfer_relay(fx, package, work)}
+    relay_cases: dict[str, Callable[[], object]] = {
+        "secxfer relay": lambda: sealed.relay_sealed(fx, package, work / "central-home", work / "relay-out")}
     if peers.has("age"):
         enc["age"] = lambda: run(["age", "-r", r, "-o", str(out), str(plain)])
         dec["age"] = lambda: run(["age", "-d", "-i", k, "-o", str(out), str(ref)])
@@ -132,14 +133,6 @@ def _cases(fx: sealed.Fixture, keys: PeerKeys, peers: Peers, work: Path, secxfer
         dec["minisign -V + age -d"] = lambda: shell(
             f"minisign -V -q -p '{p}' -m '{ref}' -x '{ref}.minisig' && age -d -i '{k}' -o '{out}' '{ref}'")
     return {"encrypt": enc, "decrypt": dec, "relay": relay_cases}
-
-
-def _secxfer_relay(fx: sealed.Fixture, package: Path, work: Path) -> None:
-    from secxfer.chain.relay import relay
-
-    home = work / "central-home"
-    sealed.reset_home(fx, home)
-    relay(package, key=fx.central, home=home, out=work / "relay-out", now=fx.now)
 
 
 def _clean(work: Path) -> None:
