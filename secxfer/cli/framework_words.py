@@ -118,7 +118,10 @@ def _message(error, click_exc) -> str:
 def _param_hint(error) -> str:
     hint = error.param_hint
     if hint is None and error.param is not None:
-        hint = error.param.get_error_hint()
+        try:
+            hint = error.param.get_error_hint(error.ctx)  # typer 0.28 (click's signature)
+        except TypeError:
+            hint = error.param.get_error_hint()
     if isinstance(hint, (list, tuple)):
         return " / ".join(str(h) for h in hint)
     return str(hint or "")
@@ -131,10 +134,11 @@ _REASONS = (
     (re.compile(r"^(?:File|Directory|Path) (.+) is a directory\.$"), "framework.reason.is_directory"),
     (re.compile(r"^(?:File|Directory|Path) (.+) is not readable\.$"), "framework.reason.not_readable"),
     (re.compile(r"^(?:File|Directory|Path) (.+) is not writable\.$"), "framework.reason.not_writable"),
-    (re.compile(r"valid integer"), "framework.reason.integer"),
+    (re.compile(r"valid integer|is not a valid int(?:eger)?\.?$"), "framework.reason.integer"),
     (re.compile(r"valid number|valid float"), "framework.reason.number"),
     (re.compile(r"valid boolean"), "framework.reason.boolean"),
     (re.compile(r"^Input should be (.+)$"), "framework.reason.choice"),
+    (re.compile(r"is not one of (.+?)\.?$"), "framework.reason.choice"),
 )
 
 
