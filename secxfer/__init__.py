@@ -29,6 +29,8 @@ _EXPORTS: dict[str, str] = {
     "TrustAnchor": "secxfer.api.installation",
     "ParticipantKey": "secxfer.api.keys",
     "AnnexFiles": "secxfer.api.annex",
+    "RowCounts": "secxfer.domain.counts",
+    "AnnexNumber": "secxfer.domain.counts",
     # the chain's steps, with their paper trail
     "seal": "secxfer.api.delivery",
     "relay": "secxfer.api.delivery",
@@ -43,6 +45,12 @@ _EXPORTS: dict[str, str] = {
     "forward_receipts": "secxfer.api.evidence",
     "reconcile": "secxfer.api.evidence",
     "status": "secxfer.api.evidence",
+    # the installation's upkeep: its operations log and purge
+    "verify_log": "secxfer.api.upkeep",
+    "checkpoint_log": "secxfer.api.upkeep",
+    "compare_checkpoints": "secxfer.api.upkeep",
+    "recover_log": "secxfer.api.upkeep",
+    "purge": "secxfer.api.upkeep",
     # results
     "SealResult": "secxfer.chain.seal",
     "RelayResult": "secxfer.chain.relay",
@@ -53,6 +61,11 @@ _EXPORTS: dict[str, str] = {
     "CollectResult": "secxfer.ledger.collect",
     "Reconciliation": "secxfer.ledger.reconcile",
     "Status": "secxfer.ledger.status",
+    "LogCheck": "secxfer.ledger.oplog",
+    "Carried": "secxfer.ledger.carry",
+    "Recovery": "secxfer.ledger.recovery",
+    "PurgePlan": "secxfer.ledger.purge",
+    "PurgeResult": "secxfer.ledger.purge",
     # the error tree: the root, its main branches, and the errors a caller most often tells apart
     "SecxferError": "secxfer.errors",
     "OperationalError": "secxfer.errors",
@@ -69,6 +82,7 @@ _EXPORTS: dict[str, str] = {
     "AnnexRejectedError": "secxfer.domain.validate",
     "IncompleteError": "secxfer.ledger.errors",
     "ReconciliationError": "secxfer.ledger.errors",
+    "LogTamperedError": "secxfer.ledger.errors",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -92,6 +106,7 @@ if TYPE_CHECKING:  # what a type checker and an editor see; at run time __getatt
     from secxfer.api.checks import inspect_package, validate_annex, verify_medium, verify_package
     from secxfer.api.delivery import open_package, relay, seal
     from secxfer.api.evidence import collect_receipts, forward_receipts, reconcile, status
+    from secxfer.api.upkeep import checkpoint_log, compare_checkpoints, purge, recover_log, verify_log
     from secxfer.api.installation import Installation, TrustAnchor
     from secxfer.api.keys import ParticipantKey
     from secxfer.chain.inspect import MediaReport
@@ -99,6 +114,7 @@ if TYPE_CHECKING:  # what a type checker and an editor see; at run time __getatt
     from secxfer.chain.open import OpenResult
     from secxfer.chain.relay import RelayResult
     from secxfer.chain.seal import SealRejectedError, SealResult
+    from secxfer.domain.counts import AnnexNumber, RowCounts
     from secxfer.domain.validate import AnnexRejectedError, ValidationReport
     from secxfer.errors import (
         InputRejectedError,
@@ -113,7 +129,11 @@ if TYPE_CHECKING:  # what a type checker and an editor see; at run time __getatt
         UsageError,
         WrongPassphraseError,
     )
+    from secxfer.ledger.carry import Carried
     from secxfer.ledger.collect import CollectResult
-    from secxfer.ledger.errors import IncompleteError, ReconciliationError
+    from secxfer.ledger.errors import IncompleteError, LogTamperedError, ReconciliationError
+    from secxfer.ledger.oplog import LogCheck
+    from secxfer.ledger.purge import PurgePlan, PurgeResult
+    from secxfer.ledger.recovery import Recovery
     from secxfer.ledger.reconcile import Reconciliation
     from secxfer.ledger.status import Status

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import secxfer.errors as errors
-from secxfer.chain.open import open_package
+from secxfer.chain.open import open_without_trail as open_package
 from secxfer.trust.secret_keys import load_secret_key
 
 VECTORS = Path(__file__).parent / "vectors"

@@ -21,9 +21,9 @@ import insider
 from secxfer.age import AgeDowngradeError, HybridIdentity, X25519Identity, decrypt_bytes, encrypt_bytes, read_header
 from secxfer.age.format import Stanza
 from secxfer.age.kinds import stanza_kinds
-from secxfer.chain.open import open_package
-from secxfer.chain.relay import relay
-from secxfer.chain.seal import seal
+from secxfer.chain.open import open_without_trail as open_package
+from secxfer.chain.relay import relay_without_trail as relay
+from secxfer.chain.seal import seal_without_trail as seal
 from secxfer.domain.sample import generate_sample
 from secxfer.testing.network import build_network
 from secxfer.trust.errors import EncryptionDowngradeError

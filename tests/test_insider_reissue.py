@@ -22,9 +22,9 @@ import pytest
 
 import insider
 from secxfer.chain.home import ChainHome
-from secxfer.chain.open import open_package
+from secxfer.chain.open import open_without_trail as open_package
 from secxfer.chain.package import PackageReplayError
-from secxfer.chain.relay import relay
+from secxfer.chain.relay import relay_without_trail as relay
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import ProvenanceError, ReplayError
 from secxfer.ledger import recorded

@@ -23,9 +23,9 @@ import pytest
 import insider
 from secxfer.chain import relay as relay_module
 from secxfer.chain.manifest import WithheldCode
-from secxfer.chain.open import open_package
-from secxfer.chain.relay import relay
-from secxfer.chain.seal import seal
+from secxfer.chain.open import open_without_trail as open_package
+from secxfer.chain.relay import relay_without_trail as relay
+from secxfer.chain.seal import seal_without_trail as seal
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import ProvenanceError
 from secxfer.ledger import recorded

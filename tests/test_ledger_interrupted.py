@@ -10,8 +10,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from secxfer.chain.open import open_package as chain_open
-from secxfer.chain.relay import relay as chain_relay
+from secxfer.chain.open import open_without_trail as chain_open
+from secxfer.chain.relay import relay_without_trail as chain_relay
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import ReplayError
 from secxfer.ledger import recorded

@@ -21,13 +21,13 @@ def test_the_walkthrough_runs_as_written_to_a_reconciled_close(tmp_path, monkeyp
     monkeypatch.delenv("SECXFER_HOME", raising=False)
     monkeypatch.delenv("SECXFER_PASSPHRASE", raising=False)
     found = blocks()
-    assert len(found) >= 7, "the walkthrough lost its steps"
+    assert len(found) >= 8, "the walkthrough lost its steps"
     namespace: dict = {}
     for number, block in enumerate(found, 1):
         exec(compile(block, f"{DOC.name} block {number}", "exec"), namespace)  # noqa: S102 (our own document)
 
     sealed, opened, closing = namespace["sealed"], namespace["opened"], namespace["closing"]
-    assert isinstance(sealed, secxfer.SealResult) and sealed.package.path.is_file()
+    assert isinstance(sealed, secxfer.SealResult) and sealed.package.path.name.endswith(".age")
     # every row the agency sealed was opened by exactly its municipality, byte for byte
     assert sum(sum(result.rows) for result in opened.values()) == sum(sealed.rows_sealed) == 60
     assert sorted(opened) == ["mun-131016", "mun-131024", "mun-141003"]
@@ -42,6 +42,9 @@ def test_the_walkthrough_runs_as_written_to_a_reconciled_close(tmp_path, monkeyp
     assert {s.id: s.state for s in closing.municipalities} == dict.fromkeys(sorted(opened), "confirmed")
     assert namespace["view"].complete
     assert namespace["collected"].stored > 0 and not namespace["collected"].rejected
+    # upkeep: the agency's log verifies, and the confirmed month's package left the medium
+    assert namespace["check"].entries > 0 and namespace["check"].checkpoints > 0
+    assert namespace["purged"].files > 0 and not sealed.package.path.exists()
 
 
 def test_the_walkthrough_uses_only_the_public_api_of_secxfer():

@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
-    from secxfer.chain.relay import relay
-    from secxfer.chain.seal import seal
+    from secxfer.chain.relay import relay_without_trail as relay
+    from secxfer.chain.seal import seal_without_trail as seal
     from secxfer.domain.sample import generate_sample
     from secxfer.testing.network import build_network
 

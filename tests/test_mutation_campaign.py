@@ -28,9 +28,9 @@ from mutation_container import Context, container_mutants, entries_of, pack
 from secxfer.age import decrypt_bytes, encrypt_bytes
 from secxfer.chain import media
 from secxfer.chain.manifest import MANIFEST_KIND
-from secxfer.chain.open import open_package
-from secxfer.chain.relay import relay
-from secxfer.chain.seal import seal
+from secxfer.chain.open import open_without_trail as open_package
+from secxfer.chain.relay import relay_without_trail as relay
+from secxfer.chain.seal import seal_without_trail as seal
 from secxfer.chain.trustlink import pack_bundle
 from secxfer.cli import run as cli_run
 from secxfer.domain.sample import generate_sample

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from secxfer.chain import container, media
 from secxfer.chain.inspect import verify_media
-from secxfer.chain.open import open_package
-from secxfer.chain.relay import relay
-from secxfer.chain.seal import seal
+from secxfer.chain.open import open_without_trail as open_package
+from secxfer.chain.relay import relay_without_trail as relay
+from secxfer.chain.seal import seal_without_trail as seal
 from secxfer.cli import run as cli_run
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import EXIT_INTEGRITY, FormatError, IntegrityError, OperationalError

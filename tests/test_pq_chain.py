@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from secxfer.age import X25519Identity, decrypt_bytes, encrypt_bytes, read_header
-from secxfer.chain.open import open_package
-from secxfer.chain.relay import relay
-from secxfer.chain.seal import seal
+from secxfer.chain.open import open_without_trail as open_package
+from secxfer.chain.relay import relay_without_trail as relay
+from secxfer.chain.seal import seal_without_trail as seal
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import DecryptionError, UsageError
 from secxfer.testing.network import build_network

@@ -19,10 +19,10 @@ from secxfer.age import decrypt_bytes, encrypt_bytes
 from secxfer.age.format import Stanza
 from secxfer.chain import media
 from secxfer.chain.manifest import OUTER_KIND, OuterStatement, encode
-from secxfer.chain.open import open_package
+from secxfer.chain.open import open_without_trail as open_package
 from secxfer.chain.package import write_index
-from secxfer.chain.relay import relay
-from secxfer.chain.seal import seal
+from secxfer.chain.relay import relay_without_trail as relay
+from secxfer.chain.seal import seal_without_trail as seal
 from secxfer.chain.verify import verify_consent
 from secxfer.domain.counts import RowCounts
 from secxfer.domain.sample import generate_sample

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 import secxfer.trust.validity as validity
-from secxfer.chain.relay import relay
-from secxfer.chain.seal import seal
+from secxfer.chain.relay import relay_without_trail as relay
+from secxfer.chain.seal import seal_without_trail as seal
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import (
     BeforeListingError,

@@ -125,7 +125,7 @@ def test_thief_with_its_real_clock_three_days_back_is_refused_at_central(run_cli
 def test_a_relay_dated_before_the_seal_is_refused_downstream(run_cli, net, tmp_path, monkeypatch):
     """Attack 2: central's manifest dated five days before the agency's seal."""
     import secxfer.trust.validity as validity
-    from secxfer.chain.relay import relay
+    from secxfer.chain.relay import relay_without_trail as relay
 
     network, files, homes = net
     run_cli(*seal_cmd(network, homes, files, tmp_path / "media"))
@@ -141,7 +141,7 @@ def test_a_relay_dated_before_the_seal_is_refused_downstream(run_cli, net, tmp_p
 
 
 def test_a_signature_dated_before_its_key_was_listed_is_refused(run_cli, net, tmp_path):
-    from secxfer.chain.seal import seal
+    from secxfer.chain.seal import seal_without_trail as seal
 
     network, files, homes = net
     new_agency = generate_participant("agency", Role.AGENCY, now=NOW - dt.timedelta(days=30))

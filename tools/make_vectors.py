@@ -38,8 +38,8 @@ def byte_source(label: str):
 
 def build(out: Path) -> dict[str, str]:
     from secxfer.age import decrypt_bytes, encrypt_bytes
-    from secxfer.chain.relay import relay
-    from secxfer.chain.seal import seal
+    from secxfer.chain.relay import relay_without_trail as relay
+    from secxfer.chain.seal import seal_without_trail as seal
     from secxfer.domain.sample import generate_sample
     from secxfer.testing.network import build_network
 

@@ -45,9 +45,9 @@ def prepare(work: Path, *, municipalities: int | None, rows: int, seed: int = 7)
 
 def run_secxfer(work: Path, network, files, period: str, now) -> dict:
     """The month through the library in this process; phase times and counts."""
-    from secxfer.chain.open import open_package
-    from secxfer.chain.relay import relay
-    from secxfer.chain.seal import seal
+    from secxfer.chain.open import open_without_trail as open_package
+    from secxfer.chain.relay import relay_without_trail as relay
+    from secxfer.chain.seal import seal_without_trail as seal
 
     keys, media = network.secrets, work / "media"
     times: dict[str, float] = defaultdict(float)

@@ -68,9 +68,9 @@ def _time_phases(step: str, phases: dict) -> None:
 
 def run_step(work: Path, step: str) -> dict:
     """One step in this process (the child): its phases' times and counts, as a dict."""
-    from secxfer.chain.open import open_package
-    from secxfer.chain.relay import relay
-    from secxfer.chain.seal import seal
+    from secxfer.chain.open import open_without_trail as open_package
+    from secxfer.chain.relay import relay_without_trail as relay
+    from secxfer.chain.seal import seal_without_trail as seal
     from secxfer.domain.period import parse_period
     from secxfer.domain.validate import read_annex
     from secxfer.trust.secret_keys import load_secret_key

@@ -171,7 +171,7 @@ def open_sealed(fixture: Fixture, package: Path, scratch_home: Path) -> int:
 def relay_sealed(fixture: Fixture, package: Path, scratch_home: Path, out: Path) -> int:
     """Relay ``package`` at central (a fresh copy of its home) into ``out`` (the caller empties it):
     receive, then one package per federation; returns how many were written."""
-    from secxfer.chain.relay import relay
+    from secxfer.chain.relay import relay_without_trail as relay
 
     reset_home(fixture, scratch_home)
     return len(relay(package, key=fixture.central, home=scratch_home, out=out, now=fixture.now).outputs)

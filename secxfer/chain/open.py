@@ -165,7 +165,7 @@ def _officer_workbook(pkg: ReceivedPackage, me) -> dict[str, bytes]:
     return {workbook_name(manifest.period, me.id, me.name): build_workbook(files, facts)}
 
 
-def open_package(
+def open_without_trail(
     package: Path,
     *,
     key: ParticipantSecret,
@@ -179,6 +179,8 @@ def open_package(
     workbook: bool = True,
 ) -> OpenResult:
     """Verify ``package`` for the municipality holding ``key`` and write its annexes to ``out``.
+
+    Internal: the chain's part only; ``secxfer.open_package`` adds the receipt and the log.
 
     With ``workbook`` (the default) an Excel workbook for the officer is written beside
     the exact CSVs, in the same single step (``secxfer.domain.workbook``).

@@ -98,7 +98,7 @@ def _plan(directory, me, sealed: dt.datetime, codes: list[str], now: dt.datetime
     return held, _targets(directory, me, codes)
 
 
-def relay(
+def relay_without_trail(
     package: Path,
     *,
     key: ParticipantSecret,
@@ -111,6 +111,8 @@ def relay(
     check_replay: bool = True,
 ) -> RelayResult:
     """Verify the incoming package and write one package per next-hop recipient under ``out``.
+
+    Internal: the chain's part only; ``secxfer.relay`` adds the receipt, hop report and log.
 
     Each recipient's package goes to its own medium folder ``out/<me>-to-<recipient>/``.
     ``observe`` is called with the verified package (for bookkeeping such as receipts).

@@ -83,7 +83,7 @@ class SealRejectedError(InputRejectedError):
         self.problems = problems
 
 
-def seal(
+def seal_without_trail(
     *,
     annex_files: Mapping[int, Path],
     period: str,
@@ -98,6 +98,8 @@ def seal(
     again: bool = False,
 ) -> SealResult:
     """Validate the month's three annex CSVs and seal them into one package for central.
+
+    Internal: the chain's part only; ``secxfer.seal`` adds the hop report and the log.
 
     Refuses (InputRejectedError, exit 4) if any row is rejected; nothing is written then.
     The package lands in ``out/agency-to-central/`` with its outer signature and index.

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from secxfer.cli._common import HomeOption, PassphraseFdOption, installation_at, load_key, resolve_home, warn
+from secxfer.cli._common import HomeOption, PassphraseFdOption, installation_at, load_key, warn
 
 OperatorOption = Annotated[
     str | None,
@@ -141,9 +141,9 @@ def register(app: typer.Typer) -> None:
     @log_app.command("verify")
     def log_verify_command(home: HomeOption = None) -> None:
         """Check every entry's link and every kept checkpoint (exit 3 on any edited, removed or reordered entry)."""
-        from secxfer.ledger.logcheck import require_log
+        from secxfer import verify_log
 
-        check = require_log(resolve_home(home))
+        check = verify_log(installation=installation_at(home))
         typer.echo(t("log.verified", entries=check.entries, root=check.root.hex(), checkpoints=check.checkpoints))
 
     @log_app.command("checkpoint")
@@ -159,14 +159,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Sign a checkpoint of the log (C2SP tlog-checkpoint) and write it to OUT for carrying up, with consistency
         proofs from the checkpoints carried up before (exit 3 if the log no longer matches one of them)."""
-        import datetime as dt
+        from secxfer import checkpoint_log
 
-        from secxfer.ledger.carry import carry
-        from secxfer.ledger.oplog import resolve_operator
-
-        installation, secret = installation_at(home), load_key(key, passphrase_fd)
-        carried = carry(installation.path, secret.secret, out, who=resolve_operator(operator, secret.participant_id),
-                        directory=installation.directory_or_none(dt.datetime.now(dt.timezone.utc)), since=since)
+        carried = checkpoint_log(key=load_key(key, passphrase_fd), installation=installation_at(home), out=out,
+                                 since=since, operator=operator)
         for path in [carried.note, *carried.proofs, *carried.restart]:
             typer.echo(str(path))
         for path in carried.moved_aside:
@@ -180,15 +176,9 @@ def register(app: typer.Typer) -> None:
         home: HomeOption = None,
     ) -> None:
         """Verify two checkpoints of one log and that the later extends the earlier (exit 3 on a fork)."""
-        import datetime as dt
+        from secxfer import compare_checkpoints
 
-        from secxfer.ledger.logcheck import compare_files
-
-        installation = installation_at(home)
-        now = dt.datetime.now(dt.timezone.utc)
-        directory = installation.directory(now)
-        typer.echo("OK: " + compare_files(first, second, directory=directory, now=now, proof=proof,
-                                          home=installation.path))
+        typer.echo("OK: " + compare_checkpoints(first, second, installation=installation_at(home), proof=proof))
 
     @log_app.command("recover")
     def log_recover_command(
@@ -204,13 +194,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Keep a log that no longer matches its checkpoints aside and start a new epoch whose first entry records
         why and which checkpoint it abandons (exit 2 if the log verifies: nothing to recover)."""
-        import datetime as dt
+        from secxfer import recover_log
 
-        from secxfer.ledger.recovery import recover
-
-        installation = installation_at(home)
-        done = recover(installation.path, load_key(key, passphrase_fd).secret, reason=reason, operator=operator,
-                       abandon=abandon or [], directory=installation.directory_or_none(dt.datetime.now(dt.timezone.utc)))
+        done = recover_log(key=load_key(key, passphrase_fd), installation=installation_at(home), reason=reason,
+                           abandon=abandon or [], operator=operator)
         for problem in done.problems:
             typer.echo(t("log.recover_problem", problem=problem))
         size, root = (done.abandoned.size, done.abandoned.root.hex()[:16] + "…") if done.abandoned else (0, "-")
@@ -227,17 +214,17 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Remove the period's packages and opened files once receipts confirm delivery (else remove nothing)."""
-        from secxfer.ledger.purge import purge, require_nothing_kept
+        from secxfer import purge
 
         def confirm(plan) -> bool:
             for line in purge_plan_lines(plan):
                 typer.echo(line)
             return yes or _ask(t("purge.confirm"))
 
-        result = purge(period, home=resolve_home(home), operator=operator, force=force, confirm=confirm)
+        result = purge(period, installation=installation_at(home), confirm=confirm, force=force, operator=operator)
         for line in purge_result_lines(result):
             typer.echo(line)
-        require_nothing_kept(result)
+        result.raise_if_kept()
 
 
 def _ask(question: str) -> bool:

@@ -18,7 +18,7 @@ from secxfer.safetext import safe
 if TYPE_CHECKING:
     from secxfer.domain.calendar import DeadlineExplanation
     from secxfer.domain.validate import ValidationReport
-    from secxfer.ledger.status import Status
+    from secxfer import Status
 
 TOP_INSURERS = 10
 

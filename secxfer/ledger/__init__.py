@@ -3,8 +3,8 @@
 It sits above the chain (it may import chain, trust, domain, age; they never import
 it). One module per concept; formats are specified in docs/ledger.md.
 
-* :mod:`~secxfer.ledger.recorded` — ``seal``, ``relay``, ``open_package``: the chain
-  functions of the same names plus their paper trail (what the CLI and demo call);
+* :mod:`~secxfer.ledger.recorded` — ``seal``, ``relay``, ``open_package``: the chain's
+  steps plus their paper trail (what the public API in ``secxfer`` and the demo call);
 * :mod:`~secxfer.ledger.receipts` — signed receipts and the disposition of each failure;
 * :mod:`~secxfer.ledger.reports` — signed hop reports whose counts add up;
 * :mod:`~secxfer.ledger.aggregate` — ``forward``: receipts and reports upward in one signed file;

@@ -93,6 +93,10 @@ class PurgeResult:
     def files(self) -> int:
         return sum(f.removed for f in self.folders) + sum(s.files for s in self.staging)
 
+    def raise_if_kept(self) -> None:
+        """PurgeKeptError (exit 1) naming every file purge kept because it is not what was recorded."""
+        require_nothing_kept(self)
+
     @property
     def bytes(self) -> int:
         return sum(f.bytes for f in self.folders)

@@ -1,7 +1,9 @@
 """Seal, relay and open with their paper trail: reports, receipts, log entries, checkpoints.
 
-These are the functions the CLI and the demo call. Each runs the pure chain function
-of the same name and then, around it:
+These are what the public ``secxfer.seal``, ``secxfer.relay`` and
+``secxfer.open_package`` call (and the demo). Each runs the chain's function without the
+trail (``seal_without_trail``, ``relay_without_trail``, ``open_without_trail``: internal,
+with knobs such as ``check_replay`` no caller outside may turn) and then, around it:
 
 * seal — signs the agency's hop report; logs ``sealed`` and ``report-written``;
 * relay — signs a hop report and an ``accepted`` receipt for the package received;
@@ -214,8 +216,8 @@ def _interrupted(trail: _Trail, error: IntegrityError) -> bool:
 def seal(
     *, key: ParticipantSecret, home: Path, operator: str | None = None, notify: Notify | None = None, **kwargs: Any
 ) -> SealResult:
-    """:func:`secxfer.chain.seal.seal` plus the agency's signed hop report and log entries."""
-    from secxfer.chain.seal import seal as chain_seal
+    """:func:`secxfer.chain.seal.seal_without_trail` plus the agency's signed hop report and log entries."""
+    from secxfer.chain.seal import seal_without_trail as chain_seal
 
     trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
     try:
@@ -238,8 +240,8 @@ def seal(
 
 def relay(package: Path, *, key: ParticipantSecret, home: Path, operator: str | None = None,
           receipts_out: Path | None = None, notify: Notify | None = None, **kwargs: Any) -> RelayResult:
-    """:func:`secxfer.chain.relay.relay` plus hop report, receipt to the sender and log entries."""
-    from secxfer.chain.relay import relay as chain_relay
+    """:func:`secxfer.chain.relay.relay_without_trail` plus hop report, receipt to the sender and log entries."""
+    from secxfer.chain.relay import relay_without_trail as chain_relay
 
     trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
     trail.sweep_staging()
@@ -272,8 +274,8 @@ def relay(package: Path, *, key: ParticipantSecret, home: Path, operator: str | 
 
 def open_package(package: Path, *, key: ParticipantSecret, home: Path, out: Path, operator: str | None = None,
                  receipts_out: Path | None = None, notify: Notify | None = None, **kwargs: Any) -> OpenResult:
-    """:func:`secxfer.chain.open.open_package` plus a signed receipt to the sender and log entries."""
-    from secxfer.chain.open import open_package as chain_open
+    """:func:`secxfer.chain.open.open_without_trail` plus a signed receipt to the sender and log entries."""
+    from secxfer.chain.open import open_without_trail as chain_open
 
     trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
     trail.sweep_staging()
