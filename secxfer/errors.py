@@ -25,7 +25,7 @@ class SecxferError(Exception):
     """Root of every error secxfer raises on purpose."""
 
     exit_code = EXIT_OPERATIONAL
-    default_hint = "see 'secxfer --help' or docs/operations.md"
+    default_hint = "see docs/operations.md"
 
     def __init__(self, message: str, *, hint: str | None = None, facts: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -65,7 +65,7 @@ class UsageError(SecxferError):
     """The call itself is wrong: arguments, options, their combination."""
 
     exit_code = EXIT_USAGE
-    default_hint = "see the command's --help"
+    default_hint = "check the arguments given and how they combine"
 
 
 # -- 3: authentication / integrity ------------------------------------------------

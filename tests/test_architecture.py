@@ -34,7 +34,6 @@ MEMBERS = {
         "errors", "limits", "models", "fsutil", "merkle", "safetext", "installation",
         "notices", "nofollow",
     ),
-    "testing": ("network", "demo"),  # until both move into secxfer/testing/
     "public API": ("", "api"),
     "cli": ("__main__",),
 }
@@ -271,8 +270,8 @@ def test_a_circle_is_found_and_named(tmp_path):
         ("chain/x.py", "if TYPE_CHECKING:\n    import pkg.report\n", "chain imports pkg.report"),
         ("age/x.py", "from pkg.domain.period import Period\n", "age imports pkg.domain.period"),
         ("errors.py", "from pkg.trust.ids import x\n", "shared ground imports pkg.trust.ids"),
-        ("report/x.py", "import pkg.demo\n", "report imports pkg.demo (testing"),
-        ("network.py", "from pkg.cli import app\n", "testing imports pkg.cli (cli"),
+        ("report/x.py", "import pkg.testing.demo\n", "report imports pkg.testing.demo (testing"),
+        ("testing/network.py", "from pkg.cli import app\n", "testing imports pkg.cli (cli"),
         ("ledger/x.py", "from pkg import Something\n", "ledger imports pkg (public API"),
         ("elsewhere/x.py", "", "wing 'elsewhere' is not in the wing order"),
     ],
@@ -296,8 +295,9 @@ def test_imports_down_the_order_pass(tmp_path):
         "ledger/other.py": "", "chain/__init__.py": "", "chain/seal.py": "from ..trust import ids\n",
         "trust/__init__.py": "", "trust/ids.py": "from pkg.age.keys import k\nfrom pkg.errors import E\n",
         "age/__init__.py": "", "age/keys.py": "", "cli/__init__.py": "from pkg import api\n",
-        "api/__init__.py": "from pkg import errors\n", "network.py": "from pkg.report import x\n",
-        "demo.py": "from pkg import network\n", "report/__init__.py": "", "report/x.py": "",
+        "api/__init__.py": "from pkg import errors\n", "testing/__init__.py": "",
+        "testing/network.py": "from pkg.report import x\n", "testing/demo.py": "from pkg.testing import network\n",
+        "report/__init__.py": "", "report/x.py": "",
         "__main__.py": "from pkg.cli import main\n",
     })
     assert wing_violations(package) == []

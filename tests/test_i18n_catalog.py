@@ -15,6 +15,7 @@ import secxfer
 from secxfer.cli import i18n
 from secxfer.cli.i18n import LANGUAGES, catalog, language_from, t
 from secxfer.errors import SecxferError
+from test_library_hints import PACKAGE, cli_wording
 
 CLI_DIR = Path(i18n.__file__).parent
 # A quoted dotted name in one of the catalog's namespaces is a message key.
@@ -82,8 +83,22 @@ def test_every_error_class_has_a_title_and_hint_in_both_languages():
     for klass in classes:
         for field in ("title", "hint"):
             assert f"error.{klass.__name__}.{field}" in catalog(), f"{klass.__name__} lacks a {field}"
-        # The English hint is the class's own, so the two never drift apart.
-        assert catalog()[f"error.{klass.__name__}.hint"]["en"] == klass.default_hint, klass.__name__
+        # The English hint is the class's own, so the two never drift apart, unless the CLI
+        # words it with its flags and commands, which the library never names.
+        english = catalog()[f"error.{klass.__name__}.hint"]["en"]
+        assert english == klass.default_hint or (cli_wording(english) and not cli_wording(klass.default_hint)), (
+            klass.__name__)
+
+
+def test_every_advice_names_cli_wording_and_its_facts_exist():
+    """``advice.<name>`` is the CLI's wording of a library hint; each one the library names
+    exists (both languages are checked above) and each one in the catalog is named."""
+    named = set()
+    for path in PACKAGE.rglob("*.py"):
+        if "cli" not in path.relative_to(PACKAGE).parts:
+            named |= set(re.findall(r'"advice": "([a-z0-9-]+)"', path.read_text(encoding="utf-8")))
+    defined = {key.removeprefix("advice.") for key in catalog() if key.startswith("advice.")}
+    assert named and named == defined, (named - defined, defined - named)
 
 
 def test_a_catalog_missing_one_language_is_caught(tmp_path, monkeypatch):

@@ -268,7 +268,7 @@ def test_a_checkpoint_from_a_forked_log_is_caught(tmp_path, net, directory):
         compare_files(a, b, directory=directory, now=NOW)
     # a longer forked log cannot carry a checkpoint past the one carried up before
     fill(two, 3, start=7)
-    with pytest.raises(LogRewrittenError, match="fed-13-oplog-00000007.checkpoint \\(--since\\) \\(root [0-9a-f]{16}…\\) "
+    with pytest.raises(LogRewrittenError, match="fed-13-oplog-00000007.checkpoint \\(the earlier one given\\) \\(root [0-9a-f]{16}…\\) "
                        "signed a different history of the first 7 entries"):
         export(two, key, tmp_path / "b2", since=a)
     assert not (tmp_path / "b2").exists()

@@ -18,10 +18,10 @@ from secxfer.errors import (
     UsageError,
     WrongPassphraseError,
 )
+from secxfer.cli.passphrase import passphrase_from_env_or_fd
 from secxfer.trust.secret_keys import (
     KDF_MIN,
     load_secret_key,
-    passphrase_from_env_or_fd,
     save_secret_key,
 )
 
@@ -64,6 +64,53 @@ def test_wrong_passphrase(protected):
 def test_missing_passphrase_is_a_usage_error(protected):
     with pytest.raises(UsageError, match="protected by a passphrase"):
         load_secret_key(protected[1])
+
+
+def test_passphrase_as_text_or_from_a_callable_asked_only_when_protected(protected, tmp_path):
+    secret, path = protected
+    assert load_secret_key(path, passphrase=PASS.decode()).signing_public_key == secret.signing_public_key
+    asked = []
+    loaded = load_secret_key(path, passphrase=lambda: asked.append(1) or PASS)
+    assert asked == [1] and loaded.signing_public_key == secret.signing_public_key
+    with pytest.raises(WrongPassphraseError):
+        load_secret_key(path, passphrase=lambda: "wrong horse battery")
+    with pytest.raises(UsageError, match="protected by a passphrase") as caught:
+        load_secret_key(path, passphrase=lambda: None)  # a front end with nobody to ask
+    assert caught.value.facts["advice"] == "passphrase-needed"
+    save_secret_key(secret, tmp_path / "t.key", passphrase=None, test_key=True)
+    load_secret_key(tmp_path / "t.key", passphrase=lambda: pytest.fail("asked for a TEST KEY"))
+
+
+def test_the_cli_prompts_only_for_a_protected_key_and_only_on_a_terminal(protected, tmp_path, monkeypatch):
+    import getpass
+    import sys
+
+    from secxfer.cli._common import load_key
+
+    secret, path = protected
+    monkeypatch.delenv("SECXFER_PASSPHRASE", raising=False)
+    prompts = []
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": prompts.append(prompt) or PASS.decode())
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    assert load_key(path).secret.signing_public_key == secret.signing_public_key
+    assert prompts == [f"Passphrase for {path.name}: "]
+    save_secret_key(secret, tmp_path / "t.key", passphrase=None, test_key=True)
+    load_key(tmp_path / "t.key")
+    assert len(prompts) == 1  # a TEST KEY is never asked for
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
+    with pytest.raises(UsageError, match="none was given"):
+        load_key(path)
+    assert len(prompts) == 1
+
+
+def test_the_library_asks_nobody():
+    """Prompting belongs to the CLI (secxfer/cli/passphrase.py): the key module has no
+    terminal, getpass or environment lookup of its own."""
+    import secxfer.trust.secret_keys as module
+
+    source = open(module.__file__, encoding="utf-8").read()
+    for word in ("getpass", "isatty", "sys.stdin", "os.environ", "SECXFER_PASSPHRASE", "input("):
+        assert word not in source, word
 
 
 def _rewrite(src, dst, **changes):
@@ -161,7 +208,7 @@ def test_interactive_prompt_asks_twice_on_creation(monkeypatch):
     import getpass
     import sys
 
-    from secxfer.trust.secret_keys import obtain_passphrase
+    from secxfer.cli.passphrase import obtain_passphrase
 
     monkeypatch.delenv("SECXFER_PASSPHRASE", raising=False)
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)

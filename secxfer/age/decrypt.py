@@ -54,7 +54,8 @@ def unwrap_file_key(identities: Iterable[Identity], header: format.Header) -> by
     """
     identities = list(identities)
     if not identities:
-        raise UsageError("no identities given", hint="pass your identity file with -i/--identity")
+        raise UsageError("no identities given", hint="give the identity (age secret key) to decrypt with",
+                         facts={"advice": "age-identity"})
     for identity in identities:
         file_key = identity.unwrap(header.stanzas)
         if file_key is not None:

@@ -11,12 +11,8 @@ from typing import TYPE_CHECKING, Union
 if TYPE_CHECKING:
     from secxfer.trust.participant_secret import ParticipantSecret
 
-Passphrase = Union[str, bytes, Callable[[], Union[str, bytes]], None]
+Passphrase = Union[str, bytes, Callable[[], Union[str, bytes, None]], None]
 """A passphrase, or a function that returns one and is called only if the key file has one."""
-
-
-def _as_bytes(value: str | bytes) -> bytes:
-    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
 
 
 @dataclass(frozen=True)
@@ -39,18 +35,12 @@ class ParticipantKey:
         key file; UsageError if the file is protected and no passphrase was given;
         WrongPassphraseError (exit 3) if the passphrase does not open it.
         """
-        from secxfer.errors import UsageError
         from secxfer.trust.secret_keys import load_secret_key
 
         path = Path(path)
-        if callable(passphrase):
-            try:
-                secret = load_secret_key(path, passphrase=None)
-            except UsageError:  # protected: only now ask
-                secret = load_secret_key(path, passphrase=_as_bytes(passphrase()))
-        else:
-            secret = load_secret_key(path, passphrase=None if passphrase is None else _as_bytes(passphrase))
-        return cls(secret=secret, path=path)
+        # A callable is called only if the file is protected; one returning None (nobody to
+        # ask) leaves the passphrase missing.
+        return cls(secret=load_secret_key(path, passphrase=passphrase), path=path)
 
     @property
     def participant_id(self) -> str:

@@ -58,7 +58,7 @@ def inspect_package(package: Path) -> list[str]:
         doc = SignedDocument.decode(media.read_sidecar(package), kind=OUTER_KIND, max_bytes=OUTER_MAX_BYTES)
         outer = decode_outer(doc.payload)
         lines += [
-            "outer statement (NOT verified; use 'secxfer verify'):",
+            "outer statement (NOT verified; verify the package to check it):",
             f"  sender {safe(outer.sender)} -> recipient {safe(outer.recipient)}",
             f"  period {safe(outer.period)}{'  REHEARSAL' if outer.rehearsal else ''}",
             f"  package id {safe(outer.package_id)}, created {outer.created.isoformat()}",

@@ -199,7 +199,8 @@ def open_without_trail(
     with receive(package, me=key, home=home, now=now, anchor=anchor, check_replay=check_replay) as pkg:
         me = pkg.directory.participant(key.participant_id)
         if str(me.role) != "municipality":
-            raise UsageError(f"{me.id!r} is a {me.role}; use 'secxfer relay' to pass packages on")
+            raise UsageError(f"{me.id!r} is a {me.role}; only a municipality opens a package",
+                             hint="relay the package to pass it on", facts={"advice": "use-relay"})
         if observe is not None:
             observe(pkg)
         outer_checked = pkg.outer_checked

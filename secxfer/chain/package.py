@@ -116,7 +116,7 @@ class PackageReplayError(ReplayError):
     default_hint = (
         "nothing was written again. If the output folder named here was lost, do not open another "
         "copy: restore it from your office's backup; if there is none, ask the agency through your "
-        "federation for a replacement delivery (secxfer seal --again), which opens normally"
+        "federation for a replacement delivery (sealed again on purpose), which opens normally"
     )
 
     def __init__(

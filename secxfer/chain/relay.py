@@ -145,7 +145,8 @@ def relay_without_trail(
         directory = pkg.directory
         me = directory.participant(key.participant_id)
         if str(me.role) not in ("central", "federation"):
-            raise UsageError(f"{me.id!r} is a {me.role}; only central and federations relay", hint="use 'secxfer open'")
+            raise UsageError(f"{me.id!r} is a {me.role}; only central and federations relay",
+                             hint="open the package instead", facts={"advice": "use-open"})
         if observe is not None:
             observe(pkg)
         bundle, directory = newest_bundle(home, pkg.bundle(), now)

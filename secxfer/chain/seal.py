@@ -74,7 +74,7 @@ class SealRejectedError(InputRejectedError):
     file, line and column, as ``validate`` prints them).
     """
 
-    default_hint = "correct the listed rows at the source and seal again ('secxfer validate' checks a file alone)"
+    default_hint = "correct the listed rows at the source and seal again (validating checks a file alone)"
 
     def __init__(self, problems: tuple) -> None:
         shown = "; ".join(str(p) for p in problems[:3])
@@ -165,8 +165,8 @@ def seal_without_trail(
     if sealed and not again:  # e.g. a rerun after a crash that came after the package was complete
         raise OutputExistsError(
             f"{str(folder)!r} already holds {sealed[0]!r}, sealed for {the_period.label}",
-            hint="deliver that package; to seal a second one for the same period on purpose, pass --again",
-            facts={"wording": "sealed-already", "folder": str(folder), "package": sealed[0], "period": the_period.label},
+            hint="deliver that package; seal a second one for the same period only on purpose, saying so",
+            facts={"wording": "sealed-already", "advice": "seal-again", "folder": str(folder), "package": sealed[0], "period": the_period.label},
         )
     media.clear_interrupted(folder, prefix)  # what a crash before the index was written left
     sequence = ChainHome(home).next_sequences([recipient])[recipient]

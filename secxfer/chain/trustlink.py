@@ -229,7 +229,8 @@ def current_bundle(
     if directory.is_excerpt:
         raise NotFoundError(
             f"this installation holds only an excerpt of key directory v{directory.version}; sending needs the full one",
-            hint="import the full directory (secxfer directory import FILE) from your parent organisation",
+            hint="import the full directory from your parent organisation",
+            facts={"advice": "import-full-directory"},
         )
     return trusted.bundle(only), directory
 
@@ -304,7 +305,8 @@ def directory_for_checks(
     if anchor is None:
         raise UsageError(
             f"{path.name!r} is a key directory without its root: nothing here says which root signs it",
-            hint="give the root as well: --root ROOT.json (compare its fingerprint with your paper form)",
+            hint="give the root as well (compare its fingerprint with your paper form)",
+            facts={"advice": "give-root", "file": path.name},
         )
     _, directory = apply_directory(anchor, data, now)
     return directory

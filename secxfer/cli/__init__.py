@@ -134,19 +134,27 @@ def _fail(message: str, hint: str | None) -> None:
 
 
 def _fail_error(error) -> None:
-    """One line for a SecxferError: in Japanese the class's title and hint, the English detail after."""
-    from secxfer.cli.i18n import error_text, language, t
+    """One line for a SecxferError: in Japanese the class's title and hint, the English detail after.
+
+    The hint is the CLI's: the library's hints name no flag or command, so where the error
+    names its advice (``facts["advice"]``) or carries its class's default hint, the catalog
+    words it with this CLI's flags and commands (``advice.<name>``, ``error.<Class>.hint``)."""
+    from secxfer.cli.i18n import advice_text, error_text, language, t
     from secxfer.safetext import safe
 
+    advice = advice_text(error)
     if language() == "en":
-        _fail(f"{error}", error.hint)
+        if advice is None and error.hint == type(error).default_hint:
+            advice = error_text(type(error), "hint")
+        _fail(f"{error}", advice or error.hint)
         return
     title = error_text(type(error), "title") or t("error.SecxferError.title")
-    hint = error_text(type(error), "hint")
+    hint = advice or error_text(type(error), "hint")
     worded = error_text(type(error), "detail", error.facts) if error.facts else None
     if worded is not None:  # the whole detail as a sentence of this language, from the error's facts
         detail = worded
     else:
         # A raise site's own hint is more specific than the class's: keep it, in English, with the detail.
-        detail = f"{error}" if error.hint == type(error).default_hint else f"{error}; hint: {error.hint}"
+        plain = advice is not None or error.hint == type(error).default_hint
+        detail = f"{error}" if plain else f"{error}; hint: {error.hint}"
     print(t("cli.error_line_ja", title=title, hint=hint, detail=safe(detail, ERROR_MAX_CHARS)), file=sys.stderr)

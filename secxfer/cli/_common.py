@@ -40,13 +40,9 @@ def resolve_home(home: Path | None) -> Path:
 def load_key(path: Path, passphrase_fd: int | None = None):
     """Load a participant key file (secxfer.ParticipantKey), asking for its passphrase only when needed."""
     from secxfer import ParticipantKey
-    from secxfer.trust.secret_keys import obtain_passphrase, passphrase_from_env_or_fd
+    from secxfer.cli.passphrase import passphrase_for
 
-    def ask() -> bytes:  # called only if the file turns out to be protected
-        return obtain_passphrase(prompt=f"Passphrase for {path.name}: ")
-
-    given = passphrase_from_env_or_fd(passphrase_fd)
-    secret = ParticipantKey.load(path, passphrase=ask if given is None and sys.stdin.isatty() else given)
+    secret = ParticipantKey.load(path, passphrase=passphrase_for(path, passphrase_fd))
     if secret.is_test_key:
         from secxfer.cli.i18n import t
 

@@ -26,6 +26,32 @@ def note_text(note) -> str:
     return t(f"demo.note.{note.stage}", **note.values)
 
 
+def repeat_commands(result) -> list[str]:
+    """Command lines that repeat one path through the chain by hand (``result``: a
+    ``secxfer.testing.demo.DemoResult``)."""
+    w = result.workdir
+    some = next(iter(sorted(p for p, n in result.summary["rows_per_municipality"].items() if n)), None)
+    lines = [
+        f"secxfer validate --annex 1 --period {result.summary['period']} {w}/source/*annex1*.csv",
+        f"secxfer media verify {w}/media --directory {w}/key-directory.json",
+    ]
+    if some:
+        fed = f"fed-{some[4:6]}"
+        lines += [
+            f"secxfer verify {w}/media/{fed}-to-{some}/*.age --directory {w}/key-directory.json",
+            f"SECXFER_HOME={w}/try-home secxfer open {w}/media/{fed}-to-{some}/*.age --key {w}/keys/{some}.key --out {w}/try-open",
+            f"secxfer keys age-identity {w}/keys/{some}.key > id.txt && "
+            f"{'secxfer age decrypt' if result.summary.get('encryption') == 'mlkem768x25519' else 'age -d'} "
+            f"-i id.txt {w}/media/{fed}-to-{some}/*.age | head -c 200 | xxd | head",
+        ]
+    lines += [
+        f"secxfer status {result.summary['period']} --home {w}/homes/agency",
+        f"secxfer reconcile {result.summary['period']} --home {w}/homes/agency",
+        f"secxfer log verify --home {w}/homes/central",
+    ]
+    return lines
+
+
 def register(app: typer.Typer) -> None:
     """Add ``demo`` to ``app``."""
 
@@ -42,7 +68,7 @@ def register(app: typer.Typer) -> None:
         from secxfer.cli.i18n import t
         from secxfer.cli.messages import status_lines
         from secxfer.cli.progress import steps
-        from secxfer.testing.demo import repeat_commands, run_demo
+        from secxfer.testing.demo import run_demo
         from secxfer.errors import UsageError
 
         if municipalities == "all":

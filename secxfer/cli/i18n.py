@@ -10,6 +10,11 @@ Details inside error messages come from the library (f-strings naming files, ids
 counts) and stay English; in Japanese the CLI prints the class's title and hint from
 the catalog and the detail in parentheses: worded from the error's facts when the
 catalog has ``error.<Class>.detail`` (or ``.detail.<wording>``), else the English one.
+
+Hints are the CLI's: the library's name no flag or command line. An error that names its
+advice (``facts["advice"]``) gets ``advice.<name>`` (catalog/advice.toml), filled from its
+facts with this CLI's flags and commands; one with its class's default hint gets
+``error.<Class>.hint``.
 """
 
 from __future__ import annotations
@@ -150,6 +155,20 @@ def worded(text: str) -> str:
         return t(f"notice.{wording}", **text.values)
     except (KeyError, IndexError):  # a notice lacking a value the wording names: its English stands
         return str(text)
+
+
+def advice_text(error: object) -> str | None:
+    """The CLI's wording of an error's hint, with the flags and commands of this CLI:
+    ``advice.<name>`` for the error's ``facts["advice"]``, filled from its facts (None when
+    the error names no advice, the catalog lacks it or a fact it names is missing)."""
+    facts = getattr(error, "facts", None) or {}
+    name = facts.get("advice")
+    if not name or f"advice.{name}" not in catalog():
+        return None
+    try:
+        return t(f"advice.{name}", **facts)
+    except (KeyError, IndexError):
+        return None
 
 
 def error_text(error_class: type, field: str, facts: Mapping[str, object] | None = None) -> str | None:

@@ -27,9 +27,10 @@ def register(app: typer.Typer) -> None:
 
 def load_key(path: Path, passphrase_fd: int | None = None):
     """Open a secret key file for a command, warning on stderr if it is a TEST KEY."""
-    from secxfer.trust.secret_keys import open_secret_key
+    from secxfer.cli.passphrase import obtain_passphrase
+    from secxfer.trust.secret_keys import load_secret_key
 
-    secret = open_secret_key(path, passphrase_fd=passphrase_fd)
+    secret = load_secret_key(path, passphrase=lambda: obtain_passphrase(passphrase_fd, prompt=f"Passphrase for {path}: "))
     if secret.is_test_key:
         from secxfer.cli._common import warn
         from secxfer.cli.i18n import t
@@ -62,7 +63,7 @@ def generate(
     """Generate a key pair: writes ID.key (passphrase-protected) and ID.card; prints the fingerprint."""
     from secxfer.cli.i18n import t
     from secxfer.trust.cards import generate_key_files
-    from secxfer.trust.secret_keys import obtain_passphrase
+    from secxfer.cli.passphrase import obtain_passphrase
 
     passphrase = None if test_key else obtain_passphrase(passphrase_fd, confirm=True,
                                                          prompt=t("keys.prompt_new", participant=participant_id))
@@ -92,7 +93,8 @@ def add_pq(
     """
     from secxfer.cli.i18n import t
     from secxfer.trust.cards import write_key_files
-    from secxfer.trust.secret_keys import add_hybrid_key, obtain_passphrase
+    from secxfer.cli.passphrase import obtain_passphrase
+    from secxfer.trust.secret_keys import add_hybrid_key
 
     secret = load_key(key_file, passphrase_fd)
     upgraded = add_hybrid_key(secret)

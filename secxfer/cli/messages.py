@@ -217,4 +217,6 @@ def problem_line(problem) -> str:
                 message = t(key, **problem.facts)
             except (KeyError, IndexError):
                 pass
+    if problem.facts.get("suggested_profile"):  # the library names the profile; the CLI, its option
+        message += t("finding.suggest_profile", profile=problem.facts["suggested_profile"])
     return f"{problem.source}:{problem.line}:{problem.column}: {severity}: {message} [{problem.code}]"

@@ -72,7 +72,7 @@ class FormulaCellError(InputRejectedError):
     """
 
     default_hint = ("do not open these files in a spreadsheet; ask the sender to correct the rows at the "
-                    "source, check them with 'secxfer validate' and seal again")
+                    "source, validate them and seal again")
 
     def __init__(self, message: str, *, cells: tuple[tuple[str, int, int], ...] = (), hint: str | None = None) -> None:
         super().__init__(message, hint=hint)

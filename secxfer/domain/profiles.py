@@ -24,7 +24,7 @@ UTF8_BOM = b"\xef\xbb\xbf"
 class ProfileError(UsageError):
     """A profile that does not exist or does not make sense."""
 
-    default_hint = "run 'secxfer validate --help' for the profile names, or see docs/input-profiles.md"
+    default_hint = "use one of the registered profile names (see docs/input-profiles.md)"
 
 
 class BomRule(StrEnum):

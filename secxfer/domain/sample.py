@@ -101,7 +101,8 @@ def generate_sample(
     targets = [folder / f"annex{number}_{checked.slug}.csv" for number in ANNEX_NUMBERS]
     existing = [str(path) for path in targets if path.exists()]
     if existing:  # checked up front so that no file of a set is written beside an old one
-        raise OutputExistsError(f"{existing[0]!r} already exists", hint="choose another --out folder")
+        raise OutputExistsError(f"{existing[0]!r} already exists", hint="choose another output folder",
+                                  facts={"advice": "sample-out"})
     folder.mkdir(parents=True, exist_ok=True)
     shares = {2: int(rows * ANNEX_SHARES[2]), 3: int(rows * ANNEX_SHARES[3])}
     shares[1] = rows - shares[2] - shares[3]

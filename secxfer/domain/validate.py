@@ -611,9 +611,12 @@ class _Reader:
         else:
             message = f"header column {column} is {_show(found)}, expected {expected!r}"
         if encoding == "cp932" and _header_if_utf8(body, self.annex.number):
-            message += "; the file looks like UTF-8 without a byte-order mark (try --profile utf-8)"
+            message += "; the file looks like UTF-8 without a byte-order mark"
+            suggest = {"suggested_profile": "utf-8"}  # a front end says how to choose it
+        else:
+            suggest = {}
         self._add(1, column, "wrong-header", message, number=column, expected=expected or "",
-                  found=_show(found) if found is not None else "", count=len(fields))
+                  found=_show(found) if found is not None else "", count=len(fields), **suggest)
         return True, body
 
     def _count_row(self) -> None:
@@ -672,9 +675,11 @@ class _Reader:
                 continue
             if _UNDECODABLE.search(value):
                 message = f"bytes that are not valid {encoding.upper()}"
+                suggest = {}
                 if encoding == "cp932" and _utf8_field(value):
-                    message += " (they look like UTF-8; the file may need --profile utf-8)"
-                self._add(line_no, column, "undecodable-bytes", message, encoding=encoding.upper())
+                    message += " (they look like UTF-8)"
+                    suggest = {"suggested_profile": "utf-8"}  # a front end says how to choose it
+                self._add(line_no, column, "undecodable-bytes", message, encoding=encoding.upper(), **suggest)
                 continue
             control = _CONTROL.search(value)
             if control:

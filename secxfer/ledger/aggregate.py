@@ -128,7 +128,8 @@ def forward(period: str, *, key: ParticipantSecret, home: Path, out: Path, opera
     carrying = _carrying(home, key, out, me, parent, who, now, directory)
     stored = [raw for _, raw in LedgerHome(home).evidence(period)]
     if not stored:
-        raise UsageError(f"nothing recorded here for {period}", hint="check the period and --home")
+        raise UsageError(f"nothing recorded here for {period}", hint="check the period and the home folder",
+                         facts={"advice": "check-period-home", "period": str(period), "home": str(home)})
     if me.startswith("mun-"):
         from secxfer.ledger.receipts import Receipt, verify_receipt
 

@@ -140,7 +140,7 @@ def check_before_carrying(home: Path, me: str, out: Path, *, directory: Director
         elif suffix == "checkpoint":
             found.append((f"checkpoint {path.name} on the medium", read_own_checkpoint(path, origin, directory)))
     if since is not None:
-        found.append((f"checkpoint {Path(since).name} (--since)", read_own_checkpoint(Path(since), origin, directory)))
+        found.append((f"checkpoint {Path(since).name} (the earlier one given)", read_own_checkpoint(Path(since), origin, directory)))
     extra: list[Labelled] = [(label, c) for label, c in found if (c.size, c.root) not in known]
     require_honest(home, extra)
     return epoch, stale, extra

@@ -195,7 +195,8 @@ def compare(a: Checkpoint, b: Checkpoint, proof: bytes | None) -> str:
     if proof is None:
         raise FormatError(
             f"a consistency proof from {old.size} to {new.size} entries is needed",
-            hint="pass --proof FILE (written by 'secxfer log checkpoint --since OLD'), or run where the log is",
+            hint="give the consistency proof written with the newer checkpoint, or run where the log is",
+            facts={"advice": "consistency-proof"},
         )
     origin, old_size, new_size, hashes = parse_proof(proof)
     if (origin, old_size, new_size) != (a.origin, old.size, new.size):

@@ -37,7 +37,7 @@ class LogRewrittenError(LogTamperedError):
 
     default_hint = (
         "nothing was done or signed; keep the log, its checkpoints and the medium as they are, find out why "
-        "(a restored backup, a repaired disk, an edit), then record it with 'secxfer log recover --reason TEXT' "
+        "(a restored backup, a repaired disk, an edit), then record the recovery with its reason "
         "(docs/operations.md); if nobody here can explain it, report the incident"
     )
 
@@ -51,15 +51,15 @@ class ReconciliationError(IntegrityError):
 class IncompleteError(OperationalError):
     """The chain is not complete yet: receipts or reports are still missing."""
 
-    default_hint = "collect the missing receipts (secxfer receipts collect) or chase the named participants"
+    default_hint = "collect the missing receipts or chase the named participants"
 
 
 class PurgeRefusedError(OperationalError):
     """Outputs cannot be removed yet: onward delivery is not confirmed."""
 
     default_hint = (
-        "collect the missing receipts first (secxfer receipts collect); a municipality puts its own receipt "
-        "on a return medium (secxfer receipts forward); then purge again"
+        "collect the missing receipts first; a municipality puts its own receipt on a return medium; "
+        "then purge again"
     )
 
 
@@ -67,7 +67,7 @@ class PurgeRecordsError(IntegrityError):
     """The record of what this home wrote cannot be trusted, so purge deletes nothing."""
 
     default_hint = (
-        "keep the operations log and its checkpoints as they are ('secxfer log verify' names the problem), "
+        "keep the operations log and its checkpoints as they are (verifying the log names the problem), "
         "delete nothing by hand, and report the incident"
     )
 
@@ -76,8 +76,8 @@ class PurgeBlockedError(IntegrityError):
     """The period's reconciliation reports contradictions: the outputs may be evidence."""
 
     default_hint = (
-        "find out what the contradiction is first (secxfer reconcile PERIOD; docs/operations.md, 'The monthly "
-        "close'); to purge anyway pass --force, which is logged"
+        "find out what the contradiction is first (reconcile the period; docs/operations.md, 'The monthly "
+        "close'); purging anyway must be forced, which is logged"
     )
 
 
@@ -93,10 +93,10 @@ class PurgeKeptError(OperationalError):
 class PurgeCancelledError(OperationalError):
     """The operator did not confirm the deletion."""
 
-    default_hint = "nothing was removed; run purge again and answer y, or pass --yes"
+    default_hint = "nothing was removed; purge again and confirm the deletion"
 
 
 class PurgeNeedsConfirmationError(UsageError):
     """Purge asks before deleting, and there is no one to answer (no terminal input)."""
 
-    default_hint = "pass --yes to confirm the deletion in advance (for example in a scheduled job)"
+    default_hint = "confirm the deletion in advance (for example in a scheduled job)"

@@ -238,8 +238,8 @@ def _proven(child: str, old: Checkpoint, new: Checkpoint, proofs, findings: Find
         first, second = ("held", "carried") if held_is_old else ("carried", "held")
         findings.unproven.append(
             f"{child}: no consistency proof from the {first} checkpoint ({_short(old)}) to the {second} one "
-            f"({_short(new)}): not checked, not held — ask {child} to carry up "
-            f"'secxfer log checkpoint --since' with the held checkpoint")
+            f"({_short(new)}): not checked, not held — ask {child} to carry up a checkpoint with a "
+            f"consistency proof from the held one")
         return False
     for hashes in candidates:
         try:

@@ -122,7 +122,8 @@ def require_log(home: Path) -> oplog.LogCheck:
     from secxfer.ledger.evidence import trusted_directory
 
     if not LedgerHome(home).log_path.exists():
-        raise UsageError(f"no operations log in {str(home)!r}", hint="check --home")
+        raise UsageError(f"no operations log in {str(home)!r}", hint="check the home folder",
+                         facts={"advice": "check-home", "home": str(home)})
     now = dt.datetime.now(dt.timezone.utc)
     try:
         directory = trusted_directory(home, now)
@@ -153,7 +154,7 @@ def require_honest(home: Path, extra: Iterable[Labelled] = ()) -> oplog.LogCheck
     before doing anything."""
     check, problems = honest_problems(home, extra)
     if problems:
-        more = f" (and {len(problems) - 1} more: secxfer log verify lists them)" if len(problems) > 1 else ""
+        more = f" (and {len(problems) - 1} more: verifying the log lists them)" if len(problems) > 1 else ""
         first = problems[0]
         facts = getattr(first, "facts", None) or {"wording": "broken", "problem": str(first)}
         raise LogRewrittenError(

@@ -70,7 +70,8 @@ def resolve_operator(explicit: str | None, participant_id: str) -> str:
     if not _OPERATOR.fullmatch(name) or name != name.strip():
         raise UsageError(
             f"operator name {name!r} is not 1-64 printable characters",
-            hint=f"pass --operator NAME or set {OPERATOR_ENV}",
+            hint=f"give an operator name or set {OPERATOR_ENV}",
+            facts={"advice": "operator", "variable": OPERATOR_ENV},
         )
     return name
 

@@ -134,9 +134,9 @@ def read_outputs(home: Path, me: str, directory: Directory) -> Outputs:
                 raise PurgeRecordsError(
                     f"log entry {seq} records a file to delete, but no checkpoint signed by {me} covers it "
                     f"(signed checkpoints cover entries 0…{covered - 1}): it was not recorded by secxfer here",
-                    hint="if the last seal, relay or open here was interrupted, sign a checkpoint "
-                         "(secxfer log checkpoint --key KEY --out FOLDER) and purge again; otherwise keep the "
-                         "log as it is and report the incident",
+                    hint="if the last seal, relay or open here was interrupted, sign a checkpoint of the log "
+                         "and purge again; otherwise keep the log as it is and report the incident",
+                    facts={"advice": "checkpoint-then-purge"},
                 )
             outputs.written.append(_written(seq, dict(entry.facts)))
         elif entry.op in (STARTED, DELETED):

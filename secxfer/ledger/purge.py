@@ -145,7 +145,7 @@ def _undelivered(home: Path, label: str, me: str, pending: list[Written], output
                 missing[f"no accepted receipt from {record.recipient} for {record.name.removesuffix('.sig')}"] = None
         elif own.get(record.package_id) not in outputs.receipts_sent:
             missing[f"the receipt for package {record.package_id[:8]} has not been put on a return medium "
-                    "(secxfer receipts forward)"] = None
+                    "(forward the receipts)"] = None
     return list(missing)
 
 
@@ -168,7 +168,8 @@ def plan(period: str, *, home: Path, force: bool = False, now: dt.datetime | Non
     label = parse_period(period).label
     me = LedgerHome(home).participant()
     if me is None:
-        raise UsageError(f"{str(home)!r} has not sealed, relayed or opened anything", hint="check --home")
+        raise UsageError(f"{str(home)!r} has not sealed, relayed or opened anything", hint="check the home folder",
+                         facts={"advice": "check-home", "home": str(home)})
     directory = trusted_directory(home, now)
     outputs = read_outputs(home, me, directory)
     pending = [w for w in outputs.written if w.period == label and w.seq not in outputs.done]
@@ -251,7 +252,8 @@ def purge(period: str, *, home: Path, operator: str | None = None, now: dt.datet
     """
     ledger = LedgerHome(home)
     if ledger.participant() is None:
-        raise UsageError(f"{str(home)!r} has not sealed, relayed or opened anything", hint="check --home")
+        raise UsageError(f"{str(home)!r} has not sealed, relayed or opened anything", hint="check the home folder",
+                         facts={"advice": "check-home", "home": str(home)})
     with exclusive_lock(ledger.root / ".purge.lock"):
         planned = plan(period, home=home, force=force, now=now)
         if confirm is not None and not confirm(planned):

@@ -126,7 +126,8 @@ def reconcile_home(
     viewer = viewer or LedgerHome(home).participant()
     if viewer is None:
         raise UsageError(f"{str(home)!r} has not sealed, relayed or opened anything yet",
-                         hint="pass --as ID or the right --home")
+                         hint="name the participant to view as, or use the right home folder",
+                         facts={"advice": "view-as", "home": str(home)})
     directory = trusted_directory(home, now)
     from secxfer.ledger.compromised import compromised_problems
 

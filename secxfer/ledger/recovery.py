@@ -95,13 +95,15 @@ def recover(home: Path, key: ParticipantSecret, *, reason: str, operator: str | 
     reason = reason.strip()
     if not _REASON.fullmatch(reason):
         raise UsageError("the reason must be 3-200 printable characters",
-                         hint="say what happened, e.g. --reason 'home restored from the backup of 2026-11-02'")
+                         hint="say what happened, e.g. 'home restored from the backup of 2026-11-02'",
+                         facts={"advice": "recovery-reason"})
     given: list[Labelled] = [(f"checkpoint {Path(p).name} given", read_own_checkpoint(Path(p), origin_of(me), directory))
                              for p in abandon]
     check, problems = honest_problems(home, given)
     if not problems:
         raise UsageError("the operations log verifies against every checkpoint kept here (and given): "
-                         "nothing to recover", hint="secxfer log verify shows the log's state")
+                         "nothing to recover", hint="verifying the log shows its state",
+                         facts={"advice": "log-verify"})
     checkpoints = [c for _, c in kept(home)[0]] + [c for _, c in given]
     newest = max(checkpoints, key=lambda c: c.size, default=None)
     lines = oplog.read_entries(home)[0]

@@ -76,7 +76,8 @@ class LedgerHome:
         if current is not None:
             raise UsageError(
                 f"home {str(self.home)!r} belongs to {current!r}, not {participant_id!r}",
-                hint="use each participant's own --home",
+                hint="use each participant's own home folder",
+                facts={"advice": "own-home", "home": str(self.home), "owner": current, "participant": participant_id},
             )
         self.ensure()
         atomic_write(self.root / "participant", participant_id.encode("ascii") + b"\n")

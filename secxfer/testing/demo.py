@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +83,8 @@ def choose_municipalities(count: int | None, seed: int) -> tuple[list[str], list
         chosen = every
     else:
         if count < 1:
-            raise UsageError("--municipalities must be at least 1, or 'all'")
+            raise UsageError("the demo needs at least one municipality", hint="ask for 1 or more, or for all of them",
+                             facts={"advice": "demo-municipalities", "count": str(count)})
         showcase = [c for c in SHOWCASE if c in every][:count]
         rest = rnd.sample([c for c in every if c not in showcase], count - len(showcase))
         chosen = sorted(showcase + rest)
@@ -120,7 +119,8 @@ def run_demo(
     started = time.perf_counter()
     workdir = Path(workdir)
     if workdir.exists() and any(workdir.iterdir()):
-        raise OutputExistsError(f"{str(workdir)!r} is not empty", hint="pass a new --workdir or remove the old one")
+        raise OutputExistsError(f"{str(workdir)!r} is not empty", hint="choose a new work folder or remove the old one",
+                                facts={"advice": "demo-workdir", "path": str(workdir)})
     workdir.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     period = period or previous_month(tokyo_today())
@@ -251,53 +251,3 @@ def return_receipts(network, *, period: str, returns: Path, now: dt.datetime,
         "refused": refused,
         "problems": document["problems"],
     }, view
-
-
-def status_excerpt(workdir: Path, limit: int = 60) -> list[str]:
-    """The status table as the demo prints it: all of it when short, else relays and
-    any municipality not confirmed (the full table is in ``status.txt``)."""
-    lines = (Path(workdir) / "status.txt").read_text(encoding="utf-8").splitlines()
-    if len(lines) <= limit:
-        return lines
-    kept = [x for x in lines if not x.startswith("mun-") or " confirmed " not in x]
-    hidden = len(lines) - len(kept)
-    at = next(i for i, x in enumerate(kept) if x == "")
-    at = kept.index("", at + 1)
-    note = f"… and {hidden} municipalities confirmed (full table: {Path(workdir) / 'status.txt'})"
-    return kept[:at] + [note] + kept[at:]
-
-
-def stderr_progress(message: object) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
-
-
-def repeat_commands(result: DemoResult) -> list[str]:
-    """Commands that repeat one path through the chain by hand."""
-    w = result.workdir
-    some = next(iter(sorted(p for p, n in result.summary["rows_per_municipality"].items() if n)), None)
-    lines = [
-        f"secxfer validate --annex 1 --period {result.summary['period']} {w}/source/*annex1*.csv",
-        f"secxfer media verify {w}/media --directory {w}/key-directory.json",
-    ]
-    if some:
-        fed = f"fed-{some[4:6]}"
-        lines += [
-            f"secxfer verify {w}/media/{fed}-to-{some}/*.age --directory {w}/key-directory.json",
-            f"SECXFER_HOME={w}/try-home secxfer open {w}/media/{fed}-to-{some}/*.age --key {w}/keys/{some}.key --out {w}/try-open",
-            f"secxfer keys age-identity {w}/keys/{some}.key > id.txt && "
-            f"{'secxfer age decrypt' if result.summary.get('encryption') == 'mlkem768x25519' else 'age -d'} "
-            f"-i id.txt {w}/media/{fed}-to-{some}/*.age | head -c 200 | xxd | head",
-        ]
-    lines += [
-        f"secxfer status {result.summary['period']} --home {w}/homes/agency",
-        f"secxfer reconcile {result.summary['period']} --home {w}/homes/agency",
-        f"secxfer log verify --home {w}/homes/central",
-    ]
-    return lines
-
-
-def collect_counts(summary: dict) -> dict[str, int]:
-    by_fed: dict[str, int] = defaultdict(int)
-    for pid, n in summary["rows_per_municipality"].items():
-        by_fed[f"fed-{pid[4:6]}"] += n
-    return dict(by_fed)

@@ -46,7 +46,6 @@ if TYPE_CHECKING:
         add_hybrid_key,
         generate_participant,
         load_secret_key,
-        passphrase_from_env_or_fd,
         save_secret_key,
     )
     from secxfer.trust.signing import Signature, SignedDocument, VerificationResult, sign, threshold_check, verify
@@ -98,7 +97,6 @@ _EXPORTS = {
     "new_directory": "secxfer.trust.authoring",
     "new_root": "secxfer.trust.root",
     "next_version": "secxfer.trust.authoring",
-    "passphrase_from_env_or_fd": "secxfer.trust.secret_keys",
     "read_directory_file": "secxfer.trust.directory_file",
     "record_consent": "secxfer.trust.authoring",
     "require_hybrid_encryption": "secxfer.trust.authoring",
@@ -137,7 +135,7 @@ __all__ = [
     "apply_bundle", "apply_directory", "apply_root", "card_fingerprint", "draft_bytes", "enroll",
     "export_bundle", "generate_participant", "load_draft", "load_secret_key", "make_card", "make_excerpt",
     "municipality_id",
-    "new_directory", "new_root", "next_version", "passphrase_from_env_or_fd", "record_consent",
+    "new_directory", "new_root", "next_version", "record_consent",
     "require_hybrid_encryption", "revoke_key", "save_secret_key", "sign", "sign_directory", "sign_draft", "sign_root",
     "read_directory_file", "threshold_check", "verify", "verify_card", "verify_directory", "verify_root",
 ]

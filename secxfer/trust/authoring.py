@@ -74,7 +74,8 @@ def start_directory(
     keys, and directory v1 listing the root holders. Both still need their signatures."""
     cards = [verify_card(c) for c in root_cards]
     if any(card.role is not Role.ROOT for card in cards):
-        raise UsageError("every --root card must belong to a root key holder (root-N)")
+        raise UsageError("every root card must belong to a root key holder (root-N)",
+                         hint="give only the cards of the root key holders", facts={"advice": "root-cards"})
     root = new_root(version=1, expires=root_expires, keys=[c.signing_key for c in cards], threshold=threshold)
     directory = new_directory(version=1, issued=issued, expires=expires, root_version=1)
     return root_draft(root), add_participants(directory, root_cards)
@@ -225,7 +226,8 @@ def record_consent(
     if federation is None:
         raise UsageError(
             f"the consent of {pid} must be signed by its federation",
-            hint="pass the federation's key (CLI: --key fed-NN.key) or add its enrollment file",
+            hint="give the federation's key or add its enrollment file",
+            facts={"advice": "federation-key", "participant": pid},
         )
     directory.participant(pid)
     card = latest_enrollment_card(directory, pid)
@@ -249,7 +251,8 @@ def require_hybrid_encryption(directory: Directory, role: Role | str, *, from_ve
     _refuse_excerpt_edit(directory)
     role = Role(role)
     if from_version is not None and from_version < 1:
-        raise UsageError("--from-version must be 1 or more")
+        raise UsageError("the first version the requirement applies to must be 1 or more",
+                         hint="give a directory version of 1 or more", facts={"advice": "from-version"})
     current = {} if directory.policy is None else {r.role: r.from_version for r in directory.policy.hybrid_encryption}
     current.pop(role, None)
     if from_version is not None:

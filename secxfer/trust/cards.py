@@ -179,8 +179,8 @@ def _refuse_existing(folder: Path, participant_id: str, overwrite: bool) -> tupl
     key_path, card_path = folder / f"{participant_id}.key", folder / f"{participant_id}.card"
     for path in (key_path, card_path):
         if path.exists() and not overwrite:
-            raise OutputExistsError(f"{str(path)!r} already exists", hint="use --force to replace it, or another --out",
-                                    facts={"wording": "key-exists", "path": str(path)})
+            raise OutputExistsError(f"{str(path)!r} already exists", hint="replace it on purpose, or choose another folder",
+                                    facts={"wording": "key-exists", "advice": "key-exists", "path": str(path)})
     return key_path, card_path
 
 

@@ -160,7 +160,8 @@ def _check_enrollments(directory: Directory, by_id: dict[str, Participant]) -> N
         if p.consent != b.consent:
             raise SignatureError(
                 f"{p.id}: consent {_show(p.consent)} differs from {p.parent}'s latest enrollment ({_show(b.consent)})",
-                hint="consent is attested by the federation: record it with its key (secxfer directory consent … --key)",
+                hint="consent is attested by the federation: record it with its key",
+                facts={"advice": "record-consent"},
             )
 
 

@@ -39,9 +39,9 @@ class NotPinnedError(UsageError):
     """The trust store has no root yet."""
 
     default_hint = (
-        "a municipality: put the root.json you received with your key beside the key file (or pass "
-        "--root ROOT.json); a relay or the agency: secxfer directory import DIRECTORY --root ROOT.json. "
-        "Compare the fingerprint it prints with your paper form"
+        "a municipality: put the root.json you received with your key beside the key file (or give that "
+        "root); a relay or the agency: import the key directory with its root. Compare the root's "
+        "fingerprint with your paper form"
     )
 
 
@@ -49,7 +49,7 @@ class PolicyError(IntegrityError):
     """A key directory that breaks its own policy, or a use the policy forbids."""
 
     default_hint = (
-        "the participant must make a post-quantum key (secxfer keys generate --pq, or keys add-pq) "
+        "the participant must make a post-quantum key (a new hybrid key, or one added beside its X25519 key) "
         "and be added or enrolled again before the directory is signed"
     )
 

@@ -49,7 +49,8 @@ def revoke_key(
     entries = (*participant.encryption_keys, *participant.signing_keys)
     target = next((e for e in entries if e.key == key), None)
     if target is None:
-        raise UnknownParticipantError(f"{pid} has no such key", hint="see 'secxfer directory show FILE --id ID' for its keys")
+        raise UnknownParticipantError(f"{pid} has no such key", hint="list the participant's keys in the directory",
+                                      facts={"advice": "show-keys", "participant": pid})
     if target.revoked_at is not None:
         raise UsageError(f"that key of {pid} was already revoked at {target.revoked_at.isoformat()}")
     revoked = msgspec.structs.replace(
@@ -90,6 +91,7 @@ def find_key(participant: Participant, text: str) -> bytes:
     if len(matches) != 1:
         raise UsageError(
             f"{text!r} matches {len(matches)} keys of {participant.id}",
-            hint="see 'secxfer directory show FILE --id ID' for its keys",
+            hint="list the participant's keys in the directory and give more of the key",
+            facts={"advice": "show-keys", "participant": participant.id},
         )
     return matches[0]

@@ -12,11 +12,10 @@ be written as a TEST KEY, and says so in its first line.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import hmac
 import os
-import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal, NamedTuple
@@ -41,9 +40,11 @@ from secxfer.trust.participant_secret import (  # noqa: F401 (re-exported: keys 
     generate_participant,
 )
 
-PASSPHRASE_ENV = "SECXFER_PASSPHRASE"
 PASSPHRASE_MIN_BYTES = 8
-PASSPHRASE_MAX_BYTES = 4096
+# A passphrase as given, or a callable the loader calls only when the file is protected
+# (a front end's prompt; it returns None when it has none to give).
+Passphrase = bytes | str
+PassphraseSource = Passphrase | Callable[[], Passphrase | None]
 PROTECTED_MARKER = "SECRET KEY - passphrase-protected - never copy onto transfer media"
 
 Key32 = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
@@ -108,7 +109,7 @@ def save_secret_key(
     secret: ParticipantSecret,
     path: str | os.PathLike[str],
     *,
-    passphrase: bytes | None,
+    passphrase: Passphrase | None,
     test_key: bool = False,
     overwrite: bool = False,
     kdf: KdfCost = KDF_INTERACTIVE,
@@ -119,11 +120,15 @@ def save_secret_key(
     Security: with a passphrase the keys are sealed (Argon2id + XSalsa20-Poly1305);
     without one the file is refused unless ``test_key`` is set, and then the keys lie
     in the file in clear under a TEST KEY marker. Refuses to overwrite unless asked.
+    A ``str`` passphrase is taken as UTF-8.
     """
+    if isinstance(passphrase, str):
+        passphrase = passphrase.encode("utf-8")
     if passphrase is None and not test_key:
         raise UsageError(
             "a secret key file must be protected by a passphrase",
-            hint=f"set {PASSPHRASE_ENV} or use --passphrase-fd; only example keys may use --test-key",
+            hint="give a passphrase; only example keys may be written unprotected, as TEST KEYs",
+            facts={"advice": "key-needs-passphrase"},
         )
     if passphrase is not None and not test_key and len(passphrase) < PASSPHRASE_MIN_BYTES:
         raise UsageError(f"the passphrase must be at least {PASSPHRASE_MIN_BYTES} bytes long")
@@ -155,22 +160,21 @@ def save_secret_key(
     atomic_write(path, msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n", overwrite=overwrite)
 
 
-def load_secret_key(path: str | os.PathLike[str], *, passphrase: bytes | None = None) -> ParticipantSecret:
+def load_secret_key(path: str | os.PathLike[str], *, passphrase: PassphraseSource | None = None) -> ParticipantSecret:
     """Read a key file; the result's ``is_test_key`` says whether it was a TEST KEY.
+
+    ``passphrase``: bytes, a ``str`` (taken as UTF-8), or a callable returning either (or
+    None when it has none), called only if the file is protected: a front end passes its
+    prompt here, so nobody is asked for an unprotected TEST KEY.
 
     Raises WrongPassphraseError if the passphrase does not open it, FormatError if the
     file is damaged or not a key file, UsageError if a passphrase is needed but none given.
     """
     document, where = _read(path)
-    return _secret(document, _open(document, passphrase, where), where)
-
-
-def open_secret_key(path: str | os.PathLike[str], *, passphrase_fd: int | None = None) -> ParticipantSecret:
-    """Load a key file, getting its passphrase only if it has one (fd, environment or prompt)."""
-    document, where = _read(path)
-    passphrase = None
-    if document.unprotected is None:
-        passphrase = obtain_passphrase(passphrase_fd, prompt=f"Passphrase for {where}: ")
+    if callable(passphrase):
+        passphrase = passphrase() if document.unprotected is None else None
+    if isinstance(passphrase, str):
+        passphrase = passphrase.encode("utf-8")
     return _secret(document, _open(document, passphrase, where), where)
 
 
@@ -225,8 +229,8 @@ def _open(document: _KeyFile, passphrase: bytes | None, where: str) -> _Material
     if passphrase is None:
         raise UsageError(
             f"{where!r} is protected by a passphrase and none was given",
-            hint=f"set {PASSPHRASE_ENV}, use --passphrase-fd, or run interactively",
-            facts={"wording": "no-passphrase", "file": str(where), "variable": PASSPHRASE_ENV},
+            hint="give the key file's passphrase",
+            facts={"wording": "no-passphrase", "advice": "passphrase-needed", "file": str(where)},
         )
     try:
         plain = _box(passphrase, kdf).decrypt(document.sealed)
@@ -237,47 +241,3 @@ def _open(document: _KeyFile, passphrase: bytes | None, where: str) -> _Material
         return _MATERIAL.decode(plain)
     except (msgspec.DecodeError, UnicodeDecodeError):
         raise FormatError(f"{where!r}: sealed key material is malformed") from None
-
-
-# -- passphrases --------------------------------------------------------------------
-
-
-def passphrase_from_env_or_fd(fd: int | None) -> bytes | None:
-    """The passphrase from file descriptor ``fd`` (first line) or $SECXFER_PASSPHRASE, else None."""
-    if fd is not None:
-        try:
-            with os.fdopen(os.dup(fd), "rb") as handle:
-                data = handle.read(PASSPHRASE_MAX_BYTES + 1)
-        except OSError as error:
-            raise UsageError(f"cannot read a passphrase from file descriptor {fd}: {error.strerror}") from None
-        if len(data) > PASSPHRASE_MAX_BYTES:
-            raise UsageError(f"passphrase longer than {PASSPHRASE_MAX_BYTES} bytes")
-        value = data.split(b"\n", 1)[0].removesuffix(b"\r")
-    elif PASSPHRASE_ENV in os.environ:
-        value = os.environ[PASSPHRASE_ENV].encode("utf-8")
-    else:
-        return None
-    if not value:
-        raise UsageError("the passphrase is empty")
-    return value
-
-
-def obtain_passphrase(fd: int | None = None, *, confirm: bool = False, prompt: str = "Passphrase: ") -> bytes:
-    """A passphrase from ``fd``, the environment, or (on a terminal) a prompt.
-
-    With ``confirm`` the prompt asks twice and refuses a mismatch.
-    """
-    value = passphrase_from_env_or_fd(fd)
-    if value is not None:
-        return value
-    if not sys.stdin.isatty():
-        raise UsageError(
-            "a passphrase is needed and there is no terminal to ask on",
-            hint=f"set {PASSPHRASE_ENV} or pass --passphrase-fd N",
-        )
-    first = getpass.getpass(prompt).encode("utf-8")
-    if confirm and not hmac.compare_digest(getpass.getpass("Repeat passphrase: ").encode("utf-8"), first):
-        raise UsageError("the two passphrases differ")
-    if not first:
-        raise UsageError("the passphrase is empty")
-    return first

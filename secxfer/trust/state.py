@@ -153,7 +153,8 @@ def current_directory(state: TrustState, now: datetime) -> Directory:
     if state.directory is None:
         raise NotFoundError(
             f"no key directory under root v{current_root(state).version} has been imported yet",
-            hint="import one: secxfer directory import FILE",
+            hint="import one",
+            facts={"advice": "import-directory"},
         )
     root = current_root(state)
     _require_unexpired(root, now)
@@ -168,7 +169,8 @@ def export_bundle(state: TrustState, *, only: Iterable[str] | None = None) -> by
     agency and central (see ``excerpt.excerpt_ids``).
     """
     if state.directory is None:
-        raise NotFoundError("no key directory to export", hint="import one first: secxfer directory import FILE")
+        raise NotFoundError("no key directory to export", hint="import one first",
+                            facts={"advice": "import-directory"})
     directory = state.directory if only is None else make_excerpt(state.directory, only)
     return make_bundle((*state.previous_roots, state.root), directory)
 

@@ -99,7 +99,8 @@ class TrustStore:
                     return current_root(state)
                 raise UsageError(
                     f"a root is already pinned in {str(self.folder)!r}",
-                    hint="newer roots are imported with the directory; to start over use a new --home",
+                    hint="newer roots are imported with the directory; to start over use a new home folder",
+                    facts={"advice": "root-pinned"},
                 )
             state = pin_root(signed_root_bytes, now=now or _utc_now())
             self._save(None, state)
