@@ -156,3 +156,24 @@ def test_a_malformed_container_is_reported_only_after_the_payload_authenticated(
     package.write_bytes(package.read_bytes()[: -(1 << 20)])  # the same, cut short: authentication fails first
     with pytest.raises(DecryptionError):
         receive(package, me=central, home=home, now=NOW)
+
+
+def test_a_relay_writes_with_the_hashes_taken_in_its_check_of_the_input(big_world, tmp_path, monkeypatch):
+    """Every output's data files were hashed in the pass over the input rows (no pass of their own),
+    and those hashes are the ones its recipient verifies."""
+    import secxfer.chain.relay as relay_module
+
+    network, files = big_world
+    given = []
+    original = relay_module.write_package
+
+    def recording(**kwargs):
+        given.append(kwargs.get("files_sha256"))
+        return original(**kwargs)
+
+    monkeypatch.setattr(relay_module, "write_package", recording)
+    homes = _homes(network, tmp_path)
+    _, package = _to_municipality(network, files, homes, tmp_path / "media")
+    assert given and all(sorted(hashes or {}) == [1, 2, 3] for hashes in given)
+    open_package(package.path, key=network.secrets["mun-131016"], home=homes / "mun-131016",
+                 out=tmp_path / "opened", now=NOW, workbook=False)
