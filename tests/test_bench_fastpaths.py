@@ -40,6 +40,7 @@ def tiny_blocks(monkeypatch):
     # Blocks of a few bytes put row boundaries, and CRLF pairs, across block edges
     # (the same constants for every generated example, so sharing the fixture is fine).
     monkeypatch.setattr(rows, "BLOCK", 7)
+    monkeypatch.setattr(rows, "MANY_ROWS", 2)  # the counted path for most groups
 
 
 row_text = st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"x"))
@@ -182,3 +183,29 @@ def test_small_inputs_start_no_reader_thread():
     buffer, filled = reader.next()
     assert (bytes(buffer[:filled]), threading.active_count()) == (b"x" * 100, before)
     reader.close()
+
+
+def test_many_small_groups_are_walked_in_one_pass_over_their_bytes():
+    """Each byte is looked at a bounded number of times, however many groups share a block."""
+    scanned = [0]
+
+    class Tally(bytes):
+        def count(self, sub, start, end):
+            scanned[0] += end - start
+            return super().count(sub, start, end)
+
+        def find(self, sub, start, end):
+            hit = super().find(sub, start, end)
+            scanned[0] += (hit if hit >= 0 else end) - start
+            return hit
+
+    counts = [3, 0, 1500, 7, 2, 1100, 1] * 40
+    data = b"".join(b"%05d,ROW\r\n" % i * c for i, c in enumerate(counts))
+
+    def read(position, size):
+        block = Tally(data[position : position + size])
+        return block, len(block)
+
+    spans = rows.walk_groups(read, 0, len(data), b"\r\n", counts)
+    assert spans[-1][1] == len(data)
+    assert scanned[0] <= 4 * len(data)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 NEWLINES = {"crlf": b"\r\n", "lf": b"\n"}
 BLOCK = 1 << 20
+MANY_ROWS = 1024  # groups of this many rows or more are counted a block at a time, smaller ones found row by row
 
 # read(position, size) -> (block, filled): ``block[:filled]`` holds the bytes at position.
 BlockReader = Callable[[int, int], tuple[bytes | bytearray, int]]
@@ -46,6 +47,38 @@ def group_spans(
         return block, len(block)
 
     return walk_groups(read, start, end, newline, counts)
+
+
+def _row_ends(block, at: int, limit: int, newline: bytes, need: int) -> tuple[int, int]:
+    """Where the ``need``-th row end after ``at`` finishes in ``block[:limit]``, and how many
+    row ends were found (fewer than ``need``: the block ends first, and ``stop`` means nothing).
+
+    A group of many rows is counted in C, over windows that grow from a guess at its
+    size, so it costs a few calls per block it spans; a small one (and the last rows of a
+    big one) is found row by row. Either way the bytes looked at stay proportional to
+    the group's, however many groups share a block.
+    """
+    step = len(newline)
+    stop, found = at, 0
+    width = need * 16  # a first guess at the group's bytes; doubled until it holds the group's end
+    while need - found >= MANY_ROWS:
+        window = min(limit, stop + width)
+        if step > 1 and window < limit and block[window - 1] == newline[0]:
+            window -= 1  # never split a row end between two windows
+        counted = block.count(newline, stop, window)
+        if found + counted >= need:
+            limit = window  # the group ends in this window: its last rows are found one by one
+            break
+        found, stop, width = found + counted, window, width * 2
+        if stop >= limit:
+            return limit, found
+    while found < need:
+        hit = block.find(newline, stop, limit)
+        if hit < 0:
+            return limit, found
+        stop = hit + step
+        found += 1
+    return stop, need
 
 
 def walk_groups(
@@ -81,15 +114,12 @@ def walk_groups(
         pieces: list[tuple[int, int, int]] = []
         at = 0
         while at < limit and group < total:
-            found = block.count(newline, at, limit)
+            stop, found = _row_ends(block, at, limit, newline, need)
             if found < need:  # the whole rest of the block belongs to this group
                 need -= found
                 pieces.append((group, at, limit))
                 at = limit
                 break
-            stop = at
-            for _ in range(need):
-                stop = block.find(newline, stop, limit) + step
             pieces.append((group, at, stop))
             spans.append((group_start, pos + stop))
             group += 1
