@@ -166,8 +166,7 @@ def reconcile_summary(rec) -> list[str]:
     from secxfer.ledger.reconcile import STATES
 
     municipalities = rec.municipalities
-    done = ("confirmed", "received") if rec.viewer.startswith("mun-") else ("confirmed",)
-    confirmed = sum(1 for s in municipalities if s.state in done)
+    confirmed = rec.count_confirmed()
     verdict = t("reconcile.reconciled") if rec.ok else t("reconcile.not_reconciled")
     lines = [t("reconcile.headline", verdict=verdict, period=safe(rec.period), viewer=safe(rec.viewer),
                confirmed=confirmed, total=len(municipalities))]

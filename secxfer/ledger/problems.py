@@ -96,7 +96,3 @@ class Standing:
     rows: RowCounts | None = None
     detail: str = ""
 
-
-# How far a participant's rows got, best first: to choose between two branches of a
-# contradiction without depending on the order documents arrived in.
-RANK = ("confirmed", "received", "withheld", "relayed", "sealed", "missing", "failed")

@@ -34,6 +34,7 @@ from secxfer.ledger.claims import delivery_problems, receipt_conflicts, short
 from secxfer.ledger.problems import Problem, Standing
 from secxfer.ledger.receipts import Receipt
 from secxfer.ledger.reports import HopReport, balance_problems
+from secxfer.ledger.states import STATES, confirmed_states, settled_states
 from secxfer.ledger.trace import Trace
 
 if TYPE_CHECKING:
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["STATES", "Evidence", "Problem", "Reconciliation", "Standing", "load_evidence", "reconcile",
            "reconcile_home", "require_consistent", "require_reconciled", "summary_lines", "to_json"]
 
-STATES = ("confirmed", "received", "relayed", "sealed", "failed", "missing", "withheld")
 
 
 @dataclass
@@ -68,16 +68,19 @@ class Reconciliation:
     def count(self, state: str) -> int:
         return sum(1 for s in self.standings.values() if s.state == state)
 
+    def count_confirmed(self) -> int:
+        """Municipalities below whose delivery is confirmed in this view (withheld ones are not)."""
+        states = confirmed_states(self.viewer)
+        return sum(1 for s in self.municipalities if s.state in states)
+
     @property
     def ok(self) -> bool:
-        """Every municipality below confirmed (or withheld by consent), and no error or open problem.
-
-        In a municipality's own view, its own package opened counts (``received``).
-        """
-        done = ("confirmed", "withheld", "received") if self.viewer.startswith("mun-") else ("confirmed", "withheld")
+        """Every municipality below settled (confirmed, or withheld by consent; see
+        ``secxfer.ledger.states``), and no error or open problem."""
+        settled = settled_states(self.viewer)
         return (
             (bool(self.standings) or self.delivery_id is not None)
-            and all(s.state in done for s in self.municipalities)
+            and all(s.state in settled for s in self.municipalities)
             and not any(p.severity in ("error", "open") for p in self.problems)
         )
 
@@ -248,8 +251,7 @@ def to_json(rec: Reconciliation) -> dict:
 def summary_lines(rec: Reconciliation) -> list[str]:
     """A short account: the verdict, counts per state, then every problem."""
     municipalities = rec.municipalities
-    done = ("confirmed", "received") if rec.viewer.startswith("mun-") else ("confirmed",)
-    confirmed = sum(1 for s in municipalities if s.state in done)
+    confirmed = rec.count_confirmed()
     verdict = "RECONCILED" if rec.ok else "NOT RECONCILED"
     lines = [f"{verdict}: {rec.period} as seen by {rec.viewer}: "
              f"{confirmed} of {len(municipalities)} municipalities confirmed"]

@@ -11,7 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from secxfer.ledger.reconcile import STATES, Reconciliation, reconcile_home, to_json
+from secxfer.ledger.reconcile import Reconciliation, reconcile_home, to_json
+from secxfer.ledger.states import STATES
 from secxfer.safetext import safe
 
 FORMAT = "secxfer-status-v1"

@@ -32,9 +32,10 @@ from secxfer.ledger.claims import (
     short,
     withdrawn_by,
 )
-from secxfer.ledger.problems import RANK, Problem, Standing
+from secxfer.ledger.problems import Problem, Standing
 from secxfer.ledger.receipts import Receipt
 from secxfer.ledger.reports import HopReport, ReportOutput
+from secxfer.ledger.states import RANK
 
 if TYPE_CHECKING:
     from secxfer.ledger.reconcile import Evidence

@@ -13,6 +13,7 @@ import os
 from collections import defaultdict
 from html import escape as _html_escape
 
+from secxfer.ledger.states import confirmed_states
 from secxfer.ledger.status import Status
 from secxfer.report.page import page, write_page
 from secxfer.report.tilemap import CSS as TILE_CSS
@@ -70,11 +71,6 @@ def _name(participant_id: str) -> str:
         return ""
 
 
-def _done_states(viewer: str) -> tuple[str, ...]:
-    # In a municipality's own view, its package opened is as far as it can see.
-    return ("confirmed", "received") if viewer.startswith("mun-") else ("confirmed",)
-
-
 def render_status_page(status: Status) -> str:
     """The page for ``status`` (everything escaped: ids, names and messages come from evidence)."""
     rec = status.reconciliation
@@ -86,7 +82,7 @@ def render_status_page(status: Status) -> str:
     for standing in rec.municipalities:
         by_prefecture[standing.id[4:6]].append(standing)
 
-    done_states = _done_states(rec.viewer)
+    done_states = confirmed_states(rec.viewer)
     shares, flagged = {}, set()
     for code, standings in by_prefecture.items():
         counted = [s for s in standings if s.state != "withheld"]
@@ -114,7 +110,7 @@ def _header(status: Status) -> str:
         deadline_class, left = "ng", f"{-status.days_left} 日超過"
     verdict = ("ok", "突合完了(全市町村の受領を確認)") if rec.ok else ("ng", "未完了")
     municipalities = rec.municipalities
-    done = sum(1 for s in municipalities if s.state in _done_states(rec.viewer))
+    done = rec.count_confirmed()
     delivery = rec.delivery_id[:8] if rec.delivery_id else "(なし)"
     return (
         f"<h1>特定技能外国人情報の引渡し状況 {escape(rec.period)}</h1>"
