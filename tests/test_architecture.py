@@ -41,7 +41,7 @@ _WING_OF_MEMBER = {member: wing for wing, members in MEMBERS.items() for member 
 
 MAX_LINES = 500
 # Files allowed over MAX_LINES until their split lands; each entry is a debt, not a rule.
-TOO_LONG_FOR_NOW = {"domain/validate.py"}
+TOO_LONG_FOR_NOW: set[str] = set()
 
 
 def module_files(package: Path) -> dict[str, Path]:

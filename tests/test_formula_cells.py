@@ -75,7 +75,7 @@ def hostile_package(tmp_path_factory):
     """An agency whose validation was switched off seals a row with ' =1+1' as the address."""
     from secxfer.chain.relay import relay_without_trail as relay
     from secxfer.chain.seal import seal_without_trail as seal
-    from secxfer.domain import clean_rows, validate
+    from secxfer.domain import annex_fields, clean_rows
     from secxfer.domain.sample import generate_sample
     from secxfer.testing.network import build_network
 
@@ -91,7 +91,7 @@ def hostile_package(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:  # the insider's modified copy of secxfer
         import re
 
-        patch.setattr(validate, "formula_start", lambda value: None)
+        patch.setattr(annex_fields, "formula_start", lambda value: None)
         patch.setattr(clean_rows, "_FORMULA_CELL", re.compile("(?!)"))
         sealed = seal(annex_files=files, period=PERIOD, key=network.secrets["agency"], home=network.home("agency"),
                       out=root / "media", now=NOW)

@@ -15,11 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from secxfer.domain.annex import ANNEXES
+from secxfer.domain.annex_checks import name_pattern
+from secxfer.domain.annex_reader import AnnexReader
 from secxfer.domain.clean_rows import CleanRowReader
 from secxfer.domain.dates import DateFormat
 from secxfer.domain.period import parse_period
 from secxfer.domain.profiles import NewlineRule, Profile, Quoting, get_profile
-from secxfer.domain.validate import _name_pattern, _Reader
 
 TODAY = date(2026, 11, 26)
 
@@ -69,7 +70,7 @@ PERIODS = st.sampled_from(["2026-10", "2019-04..2026-10", "2023-12..2024-01", "2
 
 
 def _read(data: bytes, *, fast: bool, profile: Profile, period: str | None, annex: int = 1):
-    reader = _Reader(annex=annex, period=period, profile=profile, source="in.csv", today=TODAY, keep_rows=True,
+    reader = AnnexReader(annex=annex, period=period, profile=profile, source="in.csv", today=TODAY, keep_rows=True,
                      fast=fast)
     return reader.read(io.BytesIO(data))
 
@@ -118,7 +119,7 @@ def test_paths_agree_on_mangled_bytes(lines, junk, position):
 
 def _clean_reader(profile: Profile | None = None, period: str | None = "2026-10") -> CleanRowReader:
     profile = profile or get_profile("default")
-    return CleanRowReader(profile, parse_period(period) if period else None, TODAY, _name_pattern(profile))
+    return CleanRowReader(profile, parse_period(period) if period else None, TODAY, name_pattern(profile))
 
 
 def test_clean_rows_take_the_fast_path():

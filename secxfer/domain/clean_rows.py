@@ -32,7 +32,7 @@ CELL_CACHE_MAX = 2_048
 # entries share the resolutions municipalities already caches.
 ROUTE_CACHE_MAX = 8_192
 
-# The same characters the general path flags (kept in step with validate._SUSPECT;
+# The same characters the general path flags (kept in step with annex_checks.SUSPECT;
 # formula cells come from secxfer.domain.formula, which both paths use; tests compare them).
 _SUSPECT = re.compile(
     "[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb"
