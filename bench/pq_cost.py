@@ -126,9 +126,9 @@ def directory_cost(folder: Path) -> dict:
     from secxfer.chain.trustlink import pack_bundle
     from secxfer.domain.municipalities import insurers
     from secxfer.testing.network import build_network
-    from secxfer.trust.directory import verify_directory
-    from secxfer.trust.excerpt import make_excerpt
-    from secxfer.trust.directory_file import read_directory_file
+    from secxfer.trust.directory.verify import verify_directory
+    from secxfer.trust.directory.excerpt import make_excerpt
+    from secxfer.trust.directory.file import read_directory_file
     from secxfer.trust.root import decode_root_unverified
 
     codes = [b.code for b in insurers()]

@@ -35,7 +35,7 @@ def root(data: bytes) -> None:
 def directory(data: bytes) -> None:
     """A key directory file (full or excerpt) under keys-example's root, and the content
     checks of an unsigned one (leaves, proofs, entries, enrollments)."""
-    from secxfer.trust.directory import check_directory, decode_directory_payload, verify_directory
+    from secxfer.trust.directory.verify import check_directory, decode_directory_payload, verify_directory
 
     def content() -> None:
         decoded = decode_directory_payload(data)

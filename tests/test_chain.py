@@ -224,7 +224,7 @@ def test_injected_rows_for_a_municipality_without_consent_are_refused(world, tmp
     network, files, homes = fresh(world, tmp_path)
     k = network.secrets
     # A misbehaving agency build that ignores the consent gate: it commits to every code.
-    from secxfer.trust.directory import Directory
+    from secxfer.trust.directory.verify import Directory
 
     monkeypatch.setattr(Directory, "covered_municipalities",
                         lambda self, on: [p for p in self.by_role("municipality")])

@@ -130,7 +130,7 @@ def signed_directory(demo, tmp_path_factory):
 
 def test_directory_show_in_english_is_the_librarys_table(cli, demo):
     from secxfer.trust.authoring import load_draft
-    from secxfer.trust.drafts import signature_count
+    from secxfer.trust.directory.drafts import signature_count
     from secxfer.trust.render import describe_directory
     from secxfer.trust.store import read_bundle
 

@@ -34,7 +34,7 @@ from secxfer.ledger.reconcile import load_evidence
 from secxfer.ledger.reports import balance_problems
 from secxfer.testing.network import CONSENT_FILED, build_network
 from secxfer.trust.authoring import next_version, record_consent
-from secxfer.trust.drafts import sign_directory
+from secxfer.trust.directory.drafts import sign_directory
 from secxfer.trust.store import TrustStore
 
 CODES = ["131016", "131024", "131032", "141003"]

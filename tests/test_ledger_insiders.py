@@ -21,8 +21,8 @@ from secxfer.domain.counts import RowCounts
 from secxfer.errors import ProvenanceError
 from secxfer.ledger import recorded
 from secxfer.ledger.collect import collect, verify_item
-from secxfer.ledger.evidence import RECEIPT_KIND, REPORT_KIND, Verified, sign_model
 from secxfer.ledger.errors import ReconciliationError
+from secxfer.ledger.evidence import RECEIPT_KIND, REPORT_KIND, Verified, sign_model
 from secxfer.ledger.reconcile import load_evidence, reconcile, reconcile_home, require_reconciled
 from secxfer.ledger.reports import HopReport, Withheld
 from secxfer.ledger.store import LedgerHome
@@ -394,7 +394,7 @@ def withdrawal(tmp_path_factory):
     from secxfer.domain.sample import generate_sample
     from secxfer.testing.network import CONSENT_FILED, build_network
     from secxfer.trust.authoring import next_version, record_consent
-    from secxfer.trust.drafts import sign_directory
+    from secxfer.trust.directory.drafts import sign_directory
     from secxfer.trust.store import TrustStore
 
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)

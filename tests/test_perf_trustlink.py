@@ -12,7 +12,7 @@ from test_trust_support import signed_small, signed_small_root
 
 from secxfer.chain import trustlink
 from secxfer.errors import FormatError
-from secxfer.trust.bundle import make_bundle, read_bundle
+from secxfer.trust.directory.excerpt import make_bundle, read_bundle
 
 BUNDLE = make_bundle([signed_small_root()], signed_small())
 

@@ -16,7 +16,7 @@ from secxfer.trust import (
     verified_cache,
     verify_directory,
 )
-from secxfer.trust.directory_file import DirectoryLeaf, LeafProof
+from secxfer.trust.directory.file import DirectoryLeaf, LeafProof
 from secxfer.trust.signing import Signature, SignedDocument, verify
 
 ROOT = small_root()

@@ -37,8 +37,8 @@ from secxfer.trust import (
 )
 from secxfer.trust.authoring import find_key, next_version
 from secxfer.trust.cards import card_fingerprint
-from secxfer.trust.directory import decode_directory_payload
-from secxfer.trust.entries import MLKEM768X25519, X25519
+from secxfer.trust.directory.entries import MLKEM768X25519, X25519
+from secxfer.trust.directory.verify import decode_directory_payload
 from secxfer.trust.ids import Role
 from secxfer.trust.policy import DirectoryPolicy, HybridRequirement, make_policy
 from secxfer.trust.secret_keys import KDF_MIN
@@ -218,7 +218,7 @@ def test_policy_holds_from_its_version_and_travels_in_excerpts():
 
 
 def _owner(raw: bytes) -> str:
-    from secxfer.trust.directory_model import enrollment_owner
+    from secxfer.trust.directory.model import enrollment_owner
 
     return enrollment_owner(raw)
 

@@ -29,7 +29,7 @@ from secxfer.domain.sample import generate_sample
 from secxfer.errors import ConsentError, IntegrityError, NotForUsError, ReplayError
 from secxfer.ledger.receipts import disposition_for
 from secxfer.testing.network import build_network
-from secxfer.trust.entries import Consent
+from secxfer.trust.directory.entries import Consent
 from secxfer.trust.signing import SignedDocument, sign_document
 
 CODES = ["131016", "131024", "141003"]

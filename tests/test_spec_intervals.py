@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from secxfer.errors import ExpiredError, RevokedKeyError
-from secxfer.trust.entries import Consent, KeyEntry
+from secxfer.trust.directory.entries import Consent, KeyEntry
 
 T = dt.datetime(2026, 10, 1, 15, 0, tzinfo=dt.timezone.utc)
 TICK = dt.timedelta(microseconds=1)

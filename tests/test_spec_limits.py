@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-import secxfer.limits
-import secxfer.trust.drafts as drafts
 from secxfer.errors import FormatError
-from secxfer.trust.directory import decode_directory_payload
+import secxfer.limits
+import secxfer.trust.directory.drafts as drafts
+from secxfer.trust.directory.verify import decode_directory_payload
 
 FORMAT_MD = Path(__file__).resolve().parents[1] / "docs" / "format.md"
 ROW = re.compile(r"^\| `(?P<name>[A-Z][A-Z0-9_]+)` \| (?P<value>[0-9,]+) \| (?P<what>[^|]+) \| `(?P<module>secxfer[a-z_.]*)` \|$")

@@ -133,7 +133,7 @@ def test_current_bundle_cuts_an_excerpt_per_recipient(tmp_path):
 
 
 def read_content_of(bundle: bytes):
-    from secxfer.trust.directory_file import read_content
+    from secxfer.trust.directory.file import read_content
 
     return read_content(read_bundle(bundle).directory)[1]
 

@@ -41,10 +41,10 @@ from secxfer.trust import (
     sign_directory,
     verify_directory,
 )
-from secxfer.trust.authoring import draft_bytes, find_key, load_draft, next_version, sign_draft
 from secxfer.merkle import merkle_root
+from secxfer.trust.authoring import draft_bytes, find_key, load_draft, next_version, sign_draft
 from secxfer.trust.codec import encode
-from secxfer.trust.directory_file import DirectoryFile, DirectoryLeaf, leaf_digest, read_directory_file
+from secxfer.trust.directory.file import DirectoryFile, DirectoryLeaf, leaf_digest, read_directory_file
 from secxfer.trust.errors import RootChainError, ScopeError, ThresholdError, UnknownParticipantError
 from secxfer.trust.kinds import KIND_DIRECTORY
 from secxfer.trust.root import decode_root_unverified

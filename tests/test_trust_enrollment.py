@@ -32,8 +32,8 @@ from secxfer.trust import (
 from secxfer.trust.authoring import next_version
 from secxfer.trust.cards import read_card
 from secxfer.trust.codec import encode
+from secxfer.trust.directory.entries import Consent
 from secxfer.trust.enrollment import Enrollment, read_enrollment
-from secxfer.trust.entries import Consent
 from secxfer.trust.errors import ScopeError, UnknownParticipantError
 from secxfer.trust.kinds import KIND_ENROLLMENT
 from secxfer.trust.signing import sign_document

@@ -25,9 +25,9 @@ from secxfer.errors import FormatError, IntegrityError, UsageError
 from secxfer.trust import make_excerpt, read_directory_file, verify_directory
 from secxfer.trust.authoring import draft_bytes, next_version, record_consent, sign_directory
 from secxfer.trust.codec import encode
-from secxfer.trust.directory_file import DirectoryFile, DirectoryLeaf, LeafProof, leaf_digest, leaves_of
+from secxfer.trust.directory.excerpt import Excerpter, excerpt_ids, merge_excerpts
+from secxfer.trust.directory.file import DirectoryFile, DirectoryLeaf, LeafProof, leaf_digest, leaves_of
 from secxfer.trust.errors import UnknownParticipantError
-from secxfer.trust.excerpt import Excerpter, excerpt_ids, merge_excerpts
 from secxfer.trust.root import decode_root_unverified
 
 ROOT = small_root()

@@ -23,7 +23,7 @@ from secxfer.trust import (
     sign_directory,
     sign_root,
 )
-from secxfer.trust.directory_file import build_file
+from secxfer.trust.directory.file import build_file
 from secxfer.trust.ids import role_of
 
 REPO = Path(__file__).resolve().parent.parent

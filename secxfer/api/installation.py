@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from secxfer.ledger.store import LedgerHome
-    from secxfer.trust.directory import Directory
+    from secxfer.trust.directory.model import Directory
     from secxfer.trust.store import TrustStore
 
 ROOT_FILE_NAME = "root.json"

@@ -150,7 +150,7 @@ def verify_recipient_set(directory: Directory, me: ParticipantSecret, manifest: 
     """
     from secxfer.age.kinds import CLASSICAL_TYPES, POSTQUANTUM_TYPES, stanza_kinds
     from secxfer.trust.agekeys import parse_recipient_text, recipient_text
-    from secxfer.trust.entries import MLKEM768X25519
+    from secxfer.trust.directory.entries import MLKEM768X25519
 
     listed = list(manifest.recipient_keys)
     if len(set(listed)) != len(listed) or not listed:

@@ -18,7 +18,7 @@ from secxfer.domain.counts import RowCounts
 from secxfer.errors import FormatError
 from secxfer.limits import MANIFEST_MAX_BYTES
 from secxfer.models import Model
-from secxfer.trust.entries import AwareDatetime
+from secxfer.trust.directory.entries import AwareDatetime
 
 MANIFEST_KIND = "secxfer/manifest"
 OUTER_KIND = "secxfer/package-outer"

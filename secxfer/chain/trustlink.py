@@ -28,10 +28,10 @@ from pathlib import Path
 
 from secxfer.errors import ExpiredError, FormatError, NotFoundError
 from secxfer.fsutil import read_bounded
-from secxfer.trust.directory import Directory
-from secxfer.trust.directory_file import decode_header
+from secxfer.trust.directory.verify import Directory
+from secxfer.trust.directory.file import decode_header
 from secxfer.trust.errors import NotPinnedError
-from secxfer.trust.excerpt import Excerpter, same_header
+from secxfer.trust.directory.excerpt import Excerpter, same_header
 from secxfer.trust.store import (
     BUNDLE_MAX_BYTES,
     TrustBundle,

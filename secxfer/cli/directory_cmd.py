@@ -47,7 +47,7 @@ def show(
     """Print a readable table of a directory (or a root). Use 'verify' to check signatures."""
     from secxfer.cli.directory_messages import directory_lines, participant_lines
     from secxfer.trust.authoring import load_draft
-    from secxfer.trust.drafts import signature_count
+    from secxfer.trust.directory.drafts import signature_count
     from secxfer.trust.kinds import KIND_ROOT
     from secxfer.trust.store import is_bundle, read_bundle
 

@@ -22,7 +22,7 @@ def _editable(path: Path):
     """The directory in a draft file; refuses a signed one (bump it to a new version first)."""
     from secxfer.errors import UsageError
     from secxfer.trust.authoring import load_draft
-    from secxfer.trust.drafts import signature_count
+    from secxfer.trust.directory.drafts import signature_count
 
     data = _read(path)
     if signature_count(data)[2]:
@@ -293,7 +293,7 @@ def sign(
 ) -> None:
     """Root holder: check a draft and sign it offline into a signature file."""
     from secxfer.trust.authoring import sign_draft
-    from secxfer.trust.drafts import signature_count
+    from secxfer.trust.directory.drafts import signature_count
     from secxfer.trust.fingerprint import document_fingerprint
 
     draft = _read(file)
@@ -312,7 +312,7 @@ def document_summary(data: bytes) -> str:
     from secxfer.cli.directory_messages import directory_heading
     from secxfer.cli.key_messages import root_lines
     from secxfer.trust.authoring import load_draft
-    from secxfer.trust.drafts import signature_count
+    from secxfer.trust.directory.drafts import signature_count
     from secxfer.trust.fingerprint import document_fingerprint
     from secxfer.trust.kinds import KIND_ROOT
     from secxfer.trust.root import decode_root_unverified
@@ -331,7 +331,7 @@ def combine(
     out: Annotated[Path | None, typer.Option("--out", help="Where to write (default: FILE, in place).")] = None,
 ) -> None:
     """Merge separately made signatures into one signed document."""
-    from secxfer.trust.drafts import add_signatures, signature_count
+    from secxfer.trust.directory.drafts import add_signatures, signature_count
 
     combined = _read(file)
     for path in signatures:

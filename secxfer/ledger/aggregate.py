@@ -27,7 +27,7 @@ from secxfer.ledger.evidence import (
     verify_signed,
 )
 from secxfer.models import Model
-from secxfer.trust.entries import AwareDatetime
+from secxfer.trust.directory.entries import AwareDatetime
 
 if TYPE_CHECKING:
     from secxfer.age.recipients import Rng

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 from secxfer.errors import SecxferError
 from secxfer.ledger.evidence import MAX_BYTES, REPORT_KIND
-from secxfer.ledger.store import LedgerHome, period_slug
 from secxfer.ledger.problems import Problem
-from secxfer.trust.entries import COMPROMISE
+from secxfer.ledger.store import LedgerHome, period_slug
+from secxfer.trust.directory.entries import COMPROMISE
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.signing import SignedDocument
 

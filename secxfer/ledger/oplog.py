@@ -34,7 +34,7 @@ from secxfer.ledger.store import LedgerHome
 from secxfer.ledger.tlog import Frontier, entry_hash
 from secxfer.models import Model
 from secxfer.trust.codec import decode_strict, encode
-from secxfer.trust.entries import AwareDatetime
+from secxfer.trust.directory.entries import AwareDatetime
 
 OPERATIONS = frozenset({
     "key-generated", "directory-imported", "sealed", "relayed", "opened", "seal-failed", "relay-failed",

@@ -38,7 +38,7 @@ from secxfer.errors import (
 )
 from secxfer.ledger.evidence import RECEIPT_KIND, LeafFacts, Verified, verify_signed
 from secxfer.models import Model
-from secxfer.trust.entries import AwareDatetime
+from secxfer.trust.directory.entries import AwareDatetime
 from secxfer.trust.errors import UnknownParticipantError
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from secxfer.domain.counts import RowCounts
 from secxfer.errors import ProvenanceError
 from secxfer.ledger.evidence import REPORT_KIND, LeafFacts, Verified, verify_signed
 from secxfer.models import Model
-from secxfer.trust.entries import AwareDatetime
+from secxfer.trust.directory.entries import AwareDatetime
 
 if TYPE_CHECKING:
     from secxfer.chain.relay import RelayResult

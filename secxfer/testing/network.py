@@ -93,7 +93,7 @@ def build_network(
     from secxfer.trust.root import new_root, sign_root
     from secxfer.trust.secret_keys import generate_participant, save_secret_key
     from secxfer.trust.codec import encode
-    from secxfer.trust.excerpt import Excerpter
+    from secxfer.trust.directory.excerpt import Excerpter
     from secxfer.trust.store import TrustStore
 
     now = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)

@@ -32,11 +32,12 @@ if TYPE_CHECKING:
         sign_draft,
     )
     from secxfer.trust.cards import KeyCard, card_fingerprint, make_card, verify_card
-    from secxfer.trust.directory import Directory, verify_directory
-    from secxfer.trust.directory_file import DirectoryFile, read_directory_file
+    from secxfer.trust.directory.model import Directory
+    from secxfer.trust.directory.verify import verify_directory
+    from secxfer.trust.directory.file import DirectoryFile, read_directory_file
     from secxfer.trust.enrollment import Enrollment, enroll
-    from secxfer.trust.entries import Consent, KeyEntry, Participant
-    from secxfer.trust.excerpt import Excerpter, make_excerpt
+    from secxfer.trust.directory.entries import Consent, KeyEntry, Participant
+    from secxfer.trust.directory.excerpt import Excerpter, make_excerpt
     from secxfer.trust.errors import PolicyError, ScopeError, ThresholdError, UnknownParticipantError
     from secxfer.trust.ids import Role, municipality_id
     from secxfer.trust.policy import DirectoryPolicy
@@ -54,15 +55,15 @@ if TYPE_CHECKING:
 # Imported on first use (PEP 562): a command that only verifies a package need not load
 # key authoring, key cards or the passphrase-protected key files.
 _EXPORTS = {
-    "Consent": "secxfer.trust.entries",
-    "Directory": "secxfer.trust.directory",
-    "DirectoryFile": "secxfer.trust.directory_file",
+    "Consent": "secxfer.trust.directory.entries",
+    "Directory": "secxfer.trust.directory.model",
+    "DirectoryFile": "secxfer.trust.directory.file",
     "DirectoryPolicy": "secxfer.trust.policy",
     "Enrollment": "secxfer.trust.enrollment",
-    "Excerpter": "secxfer.trust.excerpt",
+    "Excerpter": "secxfer.trust.directory.excerpt",
     "KeyCard": "secxfer.trust.cards",
-    "KeyEntry": "secxfer.trust.entries",
-    "Participant": "secxfer.trust.entries",
+    "KeyEntry": "secxfer.trust.directory.entries",
+    "Participant": "secxfer.trust.directory.entries",
     "ParticipantSecret": "secxfer.trust.secret_keys",
     "PolicyError": "secxfer.trust.errors",
     "Role": "secxfer.trust.ids",
@@ -92,12 +93,12 @@ _EXPORTS = {
     "load_draft": "secxfer.trust.authoring",
     "load_secret_key": "secxfer.trust.secret_keys",
     "make_card": "secxfer.trust.cards",
-    "make_excerpt": "secxfer.trust.excerpt",
+    "make_excerpt": "secxfer.trust.directory.excerpt",
     "municipality_id": "secxfer.trust.ids",
     "new_directory": "secxfer.trust.authoring",
     "new_root": "secxfer.trust.root",
     "next_version": "secxfer.trust.authoring",
-    "read_directory_file": "secxfer.trust.directory_file",
+    "read_directory_file": "secxfer.trust.directory.file",
     "record_consent": "secxfer.trust.authoring",
     "require_hybrid_encryption": "secxfer.trust.authoring",
     "revoke_key": "secxfer.trust.authoring",
@@ -109,7 +110,7 @@ _EXPORTS = {
     "threshold_check": "secxfer.trust.signing",
     "verify": "secxfer.trust.signing",
     "verify_card": "secxfer.trust.cards",
-    "verify_directory": "secxfer.trust.directory",
+    "verify_directory": "secxfer.trust.directory.verify",
     "verify_root": "secxfer.trust.root",
 }
 

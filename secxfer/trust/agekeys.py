@@ -13,7 +13,7 @@ import functools
 from typing import TYPE_CHECKING
 
 from secxfer.errors import FormatError, SecxferError
-from secxfer.trust.entries import KEY_SIZES, MLKEM768X25519, X25519
+from secxfer.trust.directory.entries import KEY_SIZES, MLKEM768X25519, X25519
 
 if TYPE_CHECKING:
     from secxfer.age import HybridIdentity, HybridRecipient, X25519Identity, X25519Recipient

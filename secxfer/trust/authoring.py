@@ -19,19 +19,18 @@ import msgspec
 
 from secxfer.errors import UsageError
 from secxfer.trust.cards import KeyCard, verify_card
-from secxfer.trust.directory_model import Directory, replaced
-from secxfer.trust.drafts import (  # noqa: F401 (part of authoring's public face)
+from secxfer.trust.directory.drafts import (  # noqa: F401 (part of authoring's public face)
     add_signatures,
     draft_bytes,
     load_draft,
     sign_directory,
     sign_draft,
 )
+from secxfer.trust.directory.entries import X25519, KeyEntry, Participant, default_name
+from secxfer.trust.directory.model import Directory, replaced
 from secxfer.trust.enrollment import enroll, read_enrollment, verify_enrollment
-from secxfer.trust.entries import X25519, KeyEntry, Participant
 from secxfer.trust.errors import ScopeError, UnknownParticipantError
 from secxfer.trust.ids import Role, federation_of
-from secxfer.trust.names import default_name
 from secxfer.trust.policy import make_policy
 from secxfer.trust.revocation import find_key, revoke_key  # noqa: F401 (part of authoring's public face)
 from secxfer.trust.root import new_root, root_draft

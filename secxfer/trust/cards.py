@@ -25,12 +25,12 @@ from secxfer.limits import KIB
 from secxfer.models import Model
 from secxfer.trust import agekeys
 from secxfer.trust.codec import decode_strict, encode
-from secxfer.trust.entries import MLKEM768X25519, X25519
+from secxfer.trust.directory.entries import MLKEM768X25519, X25519
 from secxfer.trust.errors import ParticipantIdError
 from secxfer.trust.fingerprint import fingerprint, key_id
 from secxfer.trust.ids import Role, check_participant_id, code_of
 from secxfer.trust.kinds import KIND_KEY_CARD
-from secxfer.trust.names import default_name
+from secxfer.trust.directory.entries import default_name
 from secxfer.trust.secret_keys import (
     KDF_INTERACTIVE,
     EncryptionKeys,

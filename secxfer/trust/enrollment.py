@@ -20,7 +20,7 @@ from secxfer.limits import KIB
 from secxfer.models import Model
 from secxfer.trust.cards import CARD_MAX_BYTES, KeyCard, verify_card
 from secxfer.trust.codec import decode_strict, encode
-from secxfer.trust.entries import Consent, Participant
+from secxfer.trust.directory.entries import Consent, Participant
 from secxfer.trust.errors import ScopeError
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.ids import Role, federation_of

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from secxfer.errors import FormatError, UsageError
 from secxfer.trust import agekeys
-from secxfer.trust.entries import MLKEM768X25519, X25519
+from secxfer.trust.directory.entries import MLKEM768X25519, X25519
 from secxfer.trust.fingerprint import fingerprint, key_id
 from secxfer.trust.ids import Role, check_participant_id
 from secxfer.trust.signing import Signature, sign

@@ -11,8 +11,8 @@ from datetime import datetime
 from secxfer.safetext import safe
 from secxfer.trust import agekeys
 from secxfer.trust.cards import KeyCard, card_fingerprint
-from secxfer.trust.directory import Directory
-from secxfer.trust.entries import Consent, KeyEntry, Participant
+from secxfer.trust.directory.entries import Consent, KeyEntry, Participant
+from secxfer.trust.directory.verify import Directory
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.policy import describe_policy
 from secxfer.trust.root import Root

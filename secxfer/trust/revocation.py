@@ -16,9 +16,9 @@ import msgspec
 
 from secxfer.errors import UsageError
 from secxfer.trust.agekeys import parse_recipient_text
-from secxfer.trust.directory_model import Directory, enrollment_heads, replaced
+from secxfer.trust.directory.entries import COMPROMISE, REVOCATION_CLASSES, Participant
+from secxfer.trust.directory.model import Directory, enrollment_heads, replaced
 from secxfer.trust.enrollment import read_enrollment
-from secxfer.trust.entries import COMPROMISE, REVOCATION_CLASSES, Participant
 from secxfer.trust.errors import UnknownParticipantError
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.ids import Role

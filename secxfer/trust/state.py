@@ -26,14 +26,21 @@ import msgspec
 
 from secxfer.errors import ExpiredError, NotFoundError, RollbackError
 from secxfer.models import Model
-from secxfer.trust.bundle import ROOT_CHAIN_MAX, SignedRoot, make_bundle, read_bundle
-from secxfer.trust.consistency import check_directory
-from secxfer.trust.directory import check_current, open_directory, verify_directory
-from secxfer.trust.directory_file import DirectoryFile, read_content, read_directory_file
-from secxfer.trust.directory_model import Directory
-from secxfer.trust.entries import require_aware
+from secxfer.trust.directory.checks import check_directory
+from secxfer.trust.directory.entries import require_aware
+from secxfer.trust.directory.excerpt import (
+    ROOT_CHAIN_MAX,
+    SignedRoot,
+    make_bundle,
+    make_excerpt,
+    merge_excerpts,
+    read_bundle,
+    same_header,
+)
+from secxfer.trust.directory.file import DirectoryFile, read_content, read_directory_file
+from secxfer.trust.directory.model import Directory
+from secxfer.trust.directory.verify import check_current, open_directory, verify_directory
 from secxfer.trust.errors import RootChainError
-from secxfer.trust.excerpt import make_excerpt, merge_excerpts, same_header
 from secxfer.trust.root import Root, decode_root_unverified, verify_root
 
 

@@ -16,7 +16,7 @@ import msgspec
 from secxfer.errors import UsageError
 from secxfer.fsutil import atomic_write, exclusive_lock
 from secxfer.installation import HOME_ENV, default_home
-from secxfer.trust.bundle import (
+from secxfer.trust.directory.excerpt import (
     BUNDLE_MAX_BYTES,
     ROOT_CHAIN_MAX,
     TrustBundle,
@@ -25,8 +25,8 @@ from secxfer.trust.bundle import (
     read_bundle,
 )
 from secxfer.trust.codec import decode_strict, encode
-from secxfer.trust.directory import verify_directory
-from secxfer.trust.directory_model import Directory
+from secxfer.trust.directory.verify import verify_directory
+from secxfer.trust.directory.model import Directory
 from secxfer.trust.errors import NotPinnedError
 from secxfer.trust.root import Root
 from secxfer.trust.state import (

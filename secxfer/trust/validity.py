@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from secxfer.errors import BeforeListingError, CompromisedKeyError, ExpiredError, FutureDatedError, RevokedKeyError
 from secxfer.limits import CLOCK_SKEW_SECONDS
-from secxfer.trust.entries import COMPROMISE, KeyEntry, require_aware
+from secxfer.trust.directory.entries import COMPROMISE, KeyEntry, require_aware
 
 CLOCK_SKEW = timedelta(seconds=CLOCK_SKEW_SECONDS)
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from secxfer.errors import ExpiredError, RollbackError
-from secxfer.trust.consistency import check_directory
-from secxfer.trust.directory_file import DirectoryFile, read_content, read_directory_file
-from secxfer.trust.directory_model import Directory
-from secxfer.trust.entries import Consent, KeyEntry, Participant, require_aware
+from secxfer.trust.directory.checks import check_directory
+from secxfer.trust.directory.entries import Consent, KeyEntry, Participant, require_aware
+from secxfer.trust.directory.file import DirectoryFile, read_content, read_directory_file
+from secxfer.trust.directory.model import Directory
 from secxfer.trust.errors import RootChainError
 from secxfer.trust.kinds import KIND_DIRECTORY
 from secxfer.trust.root import Root

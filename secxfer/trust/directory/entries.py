@@ -28,7 +28,7 @@ import msgspec
 
 from secxfer.errors import ExpiredError, RevokedKeyError, UsageError
 from secxfer.models import Model
-from secxfer.trust.ids import Role
+from secxfer.trust.ids import Role, check_participant_id
 
 NAME_MAX_CHARS = 100
 REASON_MAX_CHARS = 200
@@ -147,3 +147,29 @@ class Participant(Model, kw_only=True):
     encryption_keys: Annotated[tuple[KeyEntry, ...], msgspec.Meta(max_length=KEYS_PER_PARTICIPANT_MAX)] = ()
     signing_keys: Annotated[tuple[KeyEntry, ...], msgspec.Meta(max_length=KEYS_PER_PARTICIPANT_MAX)] = ()
     consent: Consent | None = None
+
+
+# Default display names of participants (Japanese, as on the paper forms). Municipality
+# and federation names come from the shipped code table (``secxfer.domain.municipalities``),
+# which also confirms that a municipality id names one of the 1,741 insurers.
+AGENCY_NAME = "出入国在留管理庁"
+CENTRAL_NAME = "公益社団法人国民健康保険中央会"
+ROOT_NAME = "ルート鍵保持者 {n}"
+
+
+def default_name(participant_id: str) -> str:
+    """The official name of a participant; raises if a municipality id is not an insurer."""
+    role = check_participant_id(participant_id)
+    if role is Role.AGENCY:
+        return AGENCY_NAME
+    if role is Role.CENTRAL:
+        return CENTRAL_NAME
+    if role is Role.ROOT:
+        return ROOT_NAME.format(n=participant_id.removeprefix("root-"))
+    from secxfer.domain import municipalities
+
+    if role is Role.FEDERATION:
+        return municipalities.federation_for(participant_id.removeprefix("fed-")).name
+    code = participant_id.removeprefix("mun-")
+    municipalities.participant_id(code)  # refuses wards, prefectures, unknown codes
+    return municipalities.lookup(code).name

@@ -20,9 +20,9 @@ import msgspec
 from secxfer.errors import FormatError, SignatureError
 from secxfer.limits import DIRECTORY_MAX_PARTICIPANTS
 from secxfer.trust import agekeys
-from secxfer.trust.directory_model import Directory
+from secxfer.trust.directory.entries import KEY_SIZES, Consent, Participant
+from secxfer.trust.directory.model import Directory
 from secxfer.trust.enrollment import read_enrollment, verify_enrollment
-from secxfer.trust.entries import KEY_SIZES, Consent, Participant
 from secxfer.trust.errors import ParticipantIdError, ScopeError
 from secxfer.trust.ids import Role, check_participant_id, code_of, federation_of
 from secxfer.trust.policy import check_policy_form, require_listed_hybrid_key

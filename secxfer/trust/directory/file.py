@@ -30,9 +30,9 @@ from secxfer.limits import DIRECTORY_MAX_BYTES, DIRECTORY_MAX_PARTICIPANTS, KIB,
 from secxfer.models import Model
 from secxfer.trust import verified_cache
 from secxfer.trust.codec import decode_strict, encode
-from secxfer.trust.directory_model import Directory, enrollment_owner
+from secxfer.trust.directory.entries import AwareDatetime, Participant
+from secxfer.trust.directory.model import Directory, enrollment_owner
 from secxfer.trust.enrollment import ENROLLMENT_MAX_BYTES
-from secxfer.trust.entries import AwareDatetime, Participant
 from secxfer.trust.kinds import DIRECTORY_FORMAT, DIRECTORY_LEAF_LABEL, KIND_DIRECTORY
 from secxfer.trust.policy import DirectoryPolicy
 from secxfer.trust.signing import SignedDocument, Signer, sign_document

@@ -18,8 +18,8 @@ from secxfer.errors import ExpiredError, RevokedKeyError, SignatureError
 from secxfer.models import Model
 from secxfer.trust import agekeys
 from secxfer.trust.cards import read_card
+from secxfer.trust.directory.entries import AwareDatetime, Participant, require_aware
 from secxfer.trust.enrollment import read_enrollment
-from secxfer.trust.entries import AwareDatetime, Participant, require_aware
 from secxfer.trust.errors import ParticipantIdError, UnknownParticipantError
 from secxfer.trust.fingerprint import key_id
 from secxfer.trust.ids import Role, check_participant_id, federation_id

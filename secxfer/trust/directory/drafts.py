@@ -17,16 +17,16 @@ import nacl.signing
 from secxfer.errors import FormatError, UsageError
 from secxfer.limits import DIRECTORY_MAX_BYTES
 from secxfer.trust import signing
-from secxfer.trust.consistency import check_directory
-from secxfer.trust.directory import decode_directory_payload
-from secxfer.trust.directory_file import (
+from secxfer.trust.directory.checks import check_directory
+from secxfer.trust.directory.verify import decode_directory_payload
+from secxfer.trust.directory.file import (
     SIGNED_HEADER_MAX_BYTES,
     build_file,
     is_directory_file,
     read_content,
     read_directory_file,
 )
-from secxfer.trust.directory_model import Directory
+from secxfer.trust.directory.model import Directory
 from secxfer.trust.kinds import KIND_DIRECTORY, KIND_ROOT
 from secxfer.trust.root import decode_root_unverified
 from secxfer.trust.signing import SignedDocument, Signer, sign_document
