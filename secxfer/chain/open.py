@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secxfer.chain.home import ChainHome
+from secxfer.chain.identity import Identified, PackageIdentity, received_identity
 from secxfer.chain.package import ReceivedPackage, receive
 from secxfer.chain.verify import ANNEX_FILES
-from secxfer.domain.counts import RowCounts
 from secxfer.errors import NotFoundError, OutputExistsError, UsageError
 from secxfer.chain.staging import HOLDER_PREFIX, noted
 from secxfer.fsutil import binary, fsync_dir, rename_into_place
@@ -32,14 +32,10 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class OpenResult:
-    recipient: str
-    package_id: str
-    period: str
-    rehearsal: bool
+class OpenResult(Identified):
+    identity: PackageIdentity  # the package opened (its recipient is this municipality)
     purpose: str
     use_limits: str
-    rows: RowCounts
     files: tuple[Path, ...]
     chain: tuple[str, ...]  # sender of each hop, agency first
     outer_signature_checked: bool
@@ -221,13 +217,9 @@ def open_without_trail(
             period=manifest.period, at=now.isoformat(), out=str(out.resolve()),
         )
         return OpenResult(
-            recipient=me.id,
-            package_id=manifest.package_id,
-            period=manifest.period,
-            rehearsal=manifest.rehearsal,
+            identity=received_identity(pkg),
             purpose=manifest.purpose,
             use_limits=manifest.use_limits,
-            rows=RowCounts.of(f.rows for f in sorted(manifest.files, key=lambda f: f.annex)),
             files=tuple(written),
             chain=tuple(m.sender for m in pkg.chain.manifests),
             outer_signature_checked=outer_checked,

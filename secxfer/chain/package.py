@@ -25,12 +25,19 @@ from secxfer.chain import container, media
 from secxfer.chain.datacheck import Positional, verify_data
 from secxfer.chain.binding import verify_index_entry, verify_outer, verify_recipient_set  # noqa: F401 (verify_outer re-exported)
 from secxfer.chain.home import ChainHome
+from secxfer.chain.identity import (
+    Identified,
+    PackageIdentity,
+    index_entry,
+    indexed_identity,
+    outer_statement,
+    written_identity,
+)
 from secxfer.chain.manifest import (
     MANIFEST_KIND,
     OUTER_KIND,
     FileEntry,
     Manifest,
-    OuterStatement,
     encode,
 )
 from secxfer.chain.provenance import CarriedLeaf
@@ -47,7 +54,6 @@ from secxfer.chain.verify import (
     verify_leaves,
     withheld_upstream,
 )
-from secxfer.domain.counts import RowCounts
 from secxfer.errors import (
     FormatError,
     IntegrityError,
@@ -156,15 +162,19 @@ def _replay_message(package_id: str, record: dict, origin: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class WrittenPackage:
+class WrittenPackage(Identified):
     path: Path
-    recipient: str
-    package_id: str
     size: int
-    sha256: bytes
-    manifest_sha256: bytes
-    rows: RowCounts
+    identity: PackageIdentity
     index_entry: media.IndexEntry
+
+    @property
+    def sha256(self) -> bytes:
+        return self.identity.encrypted_sha256
+
+    @property
+    def manifest_sha256(self) -> bytes:
+        return self.identity.manifest_sha256
 
 
 def write_package(
@@ -233,40 +243,12 @@ def write_package(
 
     media.clear_interrupted(Path(folder), name)  # a rerun after a crash writes the same name again
     size, digest = media.write_encrypted(path, encrypt, expected_size=expected)
-    outer = OuterStatement(
-        file_name=name,
-        size=size,
-        sha256=digest,
-        package_id=manifest.package_id,
-        sender=manifest.sender,
-        recipient=manifest.recipient,
-        period=manifest.period,
-        rehearsal=manifest.rehearsal,
-        created=manifest.created,
+    identity = written_identity(
+        manifest, file_name=name, encrypted_sha256=digest, manifest_sha256=hashlib.sha256(payload).digest()
     )
+    outer = outer_statement(identity, size, manifest.created)
     media.write_sidecar(path, sign_document(OUTER_KIND, encode(outer), [sender]))
-    rows = RowCounts.of(e.rows for e in entries_meta)
-    manifest_sha256 = hashlib.sha256(payload).digest()
-    return WrittenPackage(
-        path=path,
-        recipient=manifest.recipient,
-        package_id=manifest.package_id,
-        size=size,
-        sha256=digest,
-        manifest_sha256=manifest_sha256,
-        rows=rows,
-        index_entry=media.IndexEntry(
-            file_name=name,
-            size=size,
-            sha256=digest,
-            package_id=manifest.package_id,
-            recipient=manifest.recipient,
-            period=manifest.period,
-            rehearsal=manifest.rehearsal,
-            rows=rows,
-            manifest_sha256=manifest_sha256,
-        ),
-    )
+    return WrittenPackage(path=path, size=size, identity=identity, index_entry=index_entry(identity, size))
 
 
 def _slug(period_label: str) -> str:
@@ -281,10 +263,8 @@ def written_from_index(folder: Path, package_id: str) -> WrittenPackage | None:
         if entry.package_id == package_id and path.is_file():
             size, digest = media.file_sha256(path)
             if size == entry.size and hmac.compare_digest(digest, entry.sha256):
-                return WrittenPackage(
-                    path=path, recipient=entry.recipient, package_id=package_id, size=size, sha256=digest,
-                    manifest_sha256=entry.manifest_sha256, rows=entry.rows, index_entry=entry,
-                )
+                return WrittenPackage(path=path, size=size, identity=indexed_identity(entry, index.sender),
+                                      index_entry=entry)
     return None
 
 

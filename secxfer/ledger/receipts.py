@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from secxfer.chain.identity import PackageIdentity, received_identity
 from secxfer.domain.counts import RowCounts
 from secxfer.errors import (
     ConsentError,
@@ -116,38 +117,25 @@ def disposition_for(error: BaseException) -> str:
 
 @dataclass(frozen=True)
 class PackageFacts:
-    """What a verified package says about itself (taken while it is open, before it closes)."""
+    """What a verified package says about itself (taken while it is open, before it closes):
+    its identity (``secxfer.chain.identity``) and the delivery it belongs to."""
 
-    sender: str
-    period: str
-    rehearsal: bool
-    package_id: str
-    file_name: str
-    encrypted_sha256: bytes
-    manifest_sha256: bytes
+    identity: PackageIdentity
     delivery_id: str
     origin_package_id: str
     merkle_root: bytes
-    rows: RowCounts
     leaves: tuple[LeafFacts, ...]
     signers: tuple[str, ...] = ()  # signing key id of every hop's manifest, agency's first
 
 
 def package_facts(pkg: ReceivedPackage) -> PackageFacts:
     """Facts of a verified ``chain.package.ReceivedPackage``; leaf hashes recomputed here."""
-    manifest, commitment = pkg.manifest, pkg.chain.commitment
+    commitment = pkg.chain.commitment
     return PackageFacts(
-        sender=manifest.sender,
-        period=manifest.period,
-        rehearsal=manifest.rehearsal,
-        package_id=manifest.package_id,
-        file_name=pkg.path.name,
-        encrypted_sha256=pkg.sha256,
-        manifest_sha256=pkg.chain.payload_hashes[-1],
+        identity=received_identity(pkg),
         delivery_id=commitment.delivery_id,
         origin_package_id=pkg.chain.origin.package_id,
         merkle_root=commitment.merkle_root,
-        rows=RowCounts.of(f.rows for f in sorted(manifest.files, key=lambda f: f.annex)),
         leaves=tuple(LeafFacts(code=c.leaf.code, rows=RowCounts.of(c.leaf.rows), leaf_sha256=c.leaf.digest()) for c in pkg.leaves),
         signers=tuple(m.sender_keyid for m in pkg.chain.manifests),
     )
@@ -156,21 +144,22 @@ def package_facts(pkg: ReceivedPackage) -> PackageFacts:
 def accepted_receipt(facts: PackageFacts, *, issuer: str, action: str, now: dt.datetime) -> Receipt:
     """The receipt for a verified package. A municipality's names its leaf; a relay's
     names none (its hop report lists them)."""
+    package = facts.identity
     return Receipt(
         issuer=issuer,
-        sender=facts.sender,
+        sender=package.sender,
         action=action,
         disposition=ACCEPTED,
         claims_verified=True,
-        period=facts.period,
-        rehearsal=facts.rehearsal,
-        package_id=facts.package_id,
-        file_name=facts.file_name,
-        encrypted_sha256=facts.encrypted_sha256,
-        manifest_sha256=facts.manifest_sha256,
+        period=package.period,
+        rehearsal=package.rehearsal,
+        package_id=package.package_id,
+        file_name=package.file_name,
+        encrypted_sha256=package.encrypted_sha256,
+        manifest_sha256=package.manifest_sha256,
         delivery_id=facts.delivery_id,
         origin_package_id=facts.origin_package_id,
-        rows=facts.rows,
+        rows=package.rows,
         leaves=facts.leaves if action == "open" else (),
         created=now,
     )

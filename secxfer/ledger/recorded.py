@@ -259,15 +259,17 @@ def relay(package: Path, *, key: ParticipantSecret, home: Path, operator: str | 
         trail.failed("relay", package, error, seen[0] if seen else None, receipts_out)
         raise
     facts = seen[0]
+    received = facts.identity
     with trail.recording():
-        trail.log("relayed", period=facts.period, package_id=facts.package_id, sha256=facts.encrypted_sha256.hex(),
-                  rows_in=list(result.rows_in), rows_out=list(result.rows_out), outputs=len(result.outputs),
+        trail.log("relayed", period=received.period, package_id=received.package_id,
+                  sha256=received.encrypted_sha256.hex(), rows_in=list(result.rows_in),
+                  rows_out=list(result.rows_out), outputs=len(result.outputs),
                   rows_withheld=sum(r.total for r in result.withheld.values()), signers=",".join(facts.signers))
         digest, _ = trail.keep(REPORT_KIND, relay_report(result, facts, reporter=trail.me, now=trail.now))
-        trail.log("report-written", period=facts.period, report_sha256=digest)
+        trail.log("report-written", period=received.period, report_sha256=digest)
         trail.receipt(accepted_receipt(facts, issuer=trail.me, action="relay", now=trail.now), receipts_out)
         for written in result.outputs:
-            trail.outputs(kept_package_facts(written, facts.period))
+            trail.outputs(kept_package_facts(written, received.period))
     trail.checkpoint()
     return result
 
@@ -293,10 +295,11 @@ def open_package(package: Path, *, key: ParticipantSecret, home: Path, out: Path
         trail.failed("open", package, error, seen[0] if seen else None, receipts_out)
         raise
     facts = seen[0]
+    opened = facts.identity
     with trail.recording():
-        trail.log("opened", period=facts.period, package_id=facts.package_id, sha256=facts.encrypted_sha256.hex(),
+        trail.log("opened", period=opened.period, package_id=opened.package_id, sha256=opened.encrypted_sha256.hex(),
                   rows=list(result.rows), files=len(result.files), signers=",".join(facts.signers))
         trail.receipt(accepted_receipt(facts, issuer=trail.me, action="open", now=trail.now), receipts_out)
-        trail.outputs(opened_facts(result, facts.period, facts.package_id))
+        trail.outputs(opened_facts(result, opened.period, opened.package_id))
     trail.checkpoint()
     return result

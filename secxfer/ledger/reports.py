@@ -91,9 +91,10 @@ _decoder = msgspec.json.Decoder(HopReport)
 
 
 def _output(written, codes) -> ReportOutput:
+    sent = written.identity
     return ReportOutput(
-        recipient=written.recipient, package_id=written.package_id, file_name=written.path.name,
-        encrypted_sha256=written.sha256, manifest_sha256=written.manifest_sha256, rows=written.rows,
+        recipient=sent.recipient, package_id=sent.package_id, file_name=sent.file_name,
+        encrypted_sha256=sent.encrypted_sha256, manifest_sha256=sent.manifest_sha256, rows=sent.rows,
         codes=tuple(codes),
     )
 
@@ -125,6 +126,7 @@ def relay_report(result: RelayResult, pkg_facts: PackageFacts, *, reporter: str,
     """
     from secxfer.chain.relay import CONSENT_WITHDRAWN
 
+    received = pkg_facts.identity
     held = set(result.withheld)
     outputs = []
     for written in result.outputs:
@@ -132,12 +134,12 @@ def relay_report(result: RelayResult, pkg_facts: PackageFacts, *, reporter: str,
                  if leaf.code not in held and _in_scope(written.recipient, leaf.code)]
         outputs.append(_output(written, codes))
     return HopReport(
-        reporter=reporter, action="relay", period=pkg_facts.period, rehearsal=pkg_facts.rehearsal,
+        reporter=reporter, action="relay", period=received.period, rehearsal=received.rehearsal,
         delivery_id=pkg_facts.delivery_id, origin_package_id=pkg_facts.origin_package_id,
         merkle_root=pkg_facts.merkle_root,
         input=ReportInput(
-            package_id=pkg_facts.package_id, sender=pkg_facts.sender, file_name=pkg_facts.file_name,
-            encrypted_sha256=pkg_facts.encrypted_sha256, manifest_sha256=pkg_facts.manifest_sha256,
+            package_id=received.package_id, sender=received.sender, file_name=received.file_name,
+            encrypted_sha256=received.encrypted_sha256, manifest_sha256=received.manifest_sha256,
         ),
         rows_in=result.rows_in, outputs=tuple(outputs),
         withheld=tuple(Withheld(code=c, reason=CONSENT_WITHDRAWN, rows=r) for c, r in sorted(result.withheld.items())),
