@@ -1,4 +1,5 @@
-"""The library speaks no CLI: no flag and no command line in its messages and hints.
+"""The library speaks no CLI: no flag and no command line in its messages and hints, and no
+print, prompt or terminal.
 
 A Python caller has no ``--home`` to pass and no ``secxfer log verify`` to run; the
 library says what to do in words and carries the particulars as ``facts``. The CLI adds
@@ -89,3 +90,49 @@ def test_the_scan_finds_a_flag_and_a_command_line(tmp_path):
 @pytest.mark.parametrize("text", ["secxfer seal --again", "use -i/--identity", "(--since)"])
 def test_cli_wording_is_recognised(text):
     assert cli_wording(text)
+
+
+# What only a front end does: print, prompt, look at the terminal, parse a command line.
+UI_MODULES = {"getpass", "typer", "click", "readline"}
+UI_CALLS = {"print", "input", "breakpoint"}
+UI_ATTRIBUTES = {"isatty", "stdout", "stderr", "stdin", "getpass"}
+
+
+def ui_uses(package: Path = PACKAGE) -> list[str]:
+    """Every print, prompt, terminal or CLI-framework use in the library outside ``cli/``."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package).as_posix()
+        if relative.startswith("cli/") or relative == "__main__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name.split(".")[0] for a in node.names if a.name.split(".")[0] in UI_MODULES]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in UI_MODULES:
+                names = [node.module or ""]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in UI_CALLS:
+                names = [node.func.id]
+            elif isinstance(node, ast.Attribute) and node.attr in UI_ATTRIBUTES:
+                names = [node.attr]
+            found += [f"{relative}:{node.lineno}: {name}" for name in names]
+    return found
+
+
+def test_the_library_prints_prompts_and_parses_no_command_line():
+    """Output, prompts and the terminal belong to the CLI (secxfer/cli/): the library returns
+    data, reports progress through callbacks and takes a passphrase from its caller."""
+    assert ui_uses() == []
+
+
+def test_the_ui_scan_finds_print_prompt_and_terminal(tmp_path):
+    (tmp_path / "cli").mkdir()
+    (tmp_path / "cli" / "x.py").write_text("import typer\nprint('the CLI may')\n")
+    (tmp_path / "a.py").write_text(
+        "import sys, getpass\n"
+        "def f():\n"
+        "    print('x', file=sys.stderr)\n"
+        "    return sys.stdin.isatty() and input('?')\n"
+    )
+    found = {line.split(": ", 1)[1] for line in ui_uses(tmp_path)}
+    assert found == {"getpass", "print", "stderr", "stdin", "isatty", "input"}
