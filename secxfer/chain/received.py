@@ -99,10 +99,17 @@ class ReceivedPackage:
             self._bundle = unpack_bundle(bytes(self.entries["trust"].data))
         return self._bundle
 
-    def rows(self, annex: int, leaf_position: int) -> Span:
-        """One leaf's rows of one data file, read from the scratch file when iterated."""
-        lo, hi = self.spans[annex][leaf_position]
-        return Span(self._source, lo, hi)
+    def rows(self, annex: int, positions: Sequence[int]) -> list[Span]:
+        """These leaves' rows (ascending positions) of one data file, read from the scratch
+        file when iterated; groups that lie next to each other are read as one span."""
+        spans: list[Span] = []
+        for position in positions:
+            lo, hi = self.spans[annex][position]
+            if spans and spans[-1].end == lo:
+                spans[-1] = Span(self._source, spans[-1].start, hi)
+            else:
+                spans.append(Span(self._source, lo, hi))
+        return spans
 
     def data(self, name: str) -> bytes:
         """An entry's bytes in full (a data file is read from the scratch file: mind its size)."""

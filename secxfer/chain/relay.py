@@ -186,7 +186,7 @@ def relay_without_trail(
                 files=(),
                 leaves_sha256=b"",
             )
-            files = {a: [pkg.prefix(a), *(pkg.rows(a, p) for p in positions)] for a in ANNEX_NUMBERS}
+            files = {a: [pkg.prefix(a), *pkg.rows(a, positions)] for a in ANNEX_NUMBERS}
             existing = written_from_index(folder, package_id)
             if existing is not None:
                 outputs.append(existing)
