@@ -21,7 +21,7 @@ def test_the_walkthrough_runs_as_written_to_a_reconciled_close(tmp_path, monkeyp
     monkeypatch.delenv("SECXFER_HOME", raising=False)
     monkeypatch.delenv("SECXFER_PASSPHRASE", raising=False)
     found = blocks()
-    assert len(found) >= 8, "the walkthrough lost its steps"
+    assert len(found) >= 9, "the walkthrough lost its steps"
     namespace: dict = {}
     for number, block in enumerate(found, 1):
         exec(compile(block, f"{DOC.name} block {number}", "exec"), namespace)  # noqa: S102 (our own document)
@@ -42,6 +42,9 @@ def test_the_walkthrough_runs_as_written_to_a_reconciled_close(tmp_path, monkeyp
     assert {s.id: s.state for s in closing.municipalities} == dict.fromkeys(sorted(opened), "confirmed")
     assert namespace["view"].complete
     assert namespace["collected"].stored > 0 and not namespace["collected"].rejected
+    # a new PC's home would pin the root.json distributed beside the key
+    anchor = namespace["anchor"]
+    assert anchor.path.name == "root.json" and anchor.data == (tmp_path / "month" / "keys" / "root.json").read_bytes()
     # upkeep: the agency's log verifies, and the confirmed month's package left the medium
     assert namespace["check"].entries > 0 and namespace["check"].checkpoints > 0
     assert namespace["purged"].files > 0 and not sealed.package.path.exists()
