@@ -18,14 +18,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from secxfer.domain.annex import get_annex
+from secxfer.domain.clean_rows import CleanRowReader
+from secxfer.domain.dates import halfwidth
 from secxfer.domain.errors import CodeError
 from secxfer.domain.municipalities import lookup
-from secxfer.domain.profiles import Sex
-from secxfer.domain.validate import AnnexRejectedError, read_annex, read_record
+from secxfer.domain.period import tokyo_today
+from secxfer.domain.profiles import Profile, Sex, get_profile
+from secxfer.domain.validate import AnnexRejectedError, _name_pattern, read_annex, read_record
+from secxfer.limits import CSV_MAX_ROWS
 from secxfer.domain.xlsx import BOLD, TITLE, WRAPPED, Sheet, Styled, write_xlsx
 
 WORKBOOK_SUFFIX = ".xlsx"
@@ -38,6 +43,7 @@ USE_LIMITS_JA = (
 )
 COLUMNS = ("行", "氏名(英字)", "住居地コード", "住居地の市区町村", "保険者コード", "保険者", "住居地", "性別", "生年月日")
 _WIDTHS = (6, 36, 12, 20, 12, 16, 40, 6, 12, 14, 24)
+_SURROGATE = re.compile("[\udc80-\udcff]")  # bytes that did not decode (surrogateescape)
 
 
 @dataclass(frozen=True)
@@ -75,9 +81,11 @@ def build_workbook(files: Sequence[AnnexFile], facts: WorkbookFacts) -> bytes:
     sheets: list[Sheet] = []
     unread_total = 0
     counts: list[tuple[str, int]] = []
+    clean = _clean_reader(facts.profile)
     for annex_file in sorted(files, key=lambda f: f.annex):
         annex = get_annex(annex_file.annex)
-        rows, unread = _annex_rows(annex_file, facts.profile)
+        found = _clean_rows(annex_file, clean) if clean is not None else None
+        rows, unread = (found, 0) if found is not None else _annex_rows(annex_file, facts.profile)
         unread_total += unread
         counts.append((annex.title, len(rows)))
         sheet = Sheet(f"別紙{annex.number}", widths=_WIDTHS, freeze_header=True)
@@ -85,6 +93,77 @@ def build_workbook(files: Sequence[AnnexFile], facts: WorkbookFacts) -> bytes:
         sheet.rows.extend(rows)  # each cell styled by its type: text, date or row number
         sheets.append(sheet)
     return write_xlsx([_cover(facts, counts, unread_total), *sheets])
+
+
+def _clean_reader(profile_name: str) -> CleanRowReader | None:
+    profile = get_profile(profile_name)
+    if not CleanRowReader.applies(profile):
+        return None
+    return CleanRowReader(profile, None, tokyo_today(), _name_pattern(profile))
+
+
+def _clean_rows(annex_file: AnnexFile, clean: CleanRowReader) -> list[tuple] | None:
+    """The rows' cells in one pass, or None when the file needs :func:`_annex_rows`.
+
+    The CSVs were validated by the agency and verified on the way, so almost every row
+    is one the annex reader's own fast path (secxfer.domain.clean_rows) accepts with
+    nothing to report: its cells come from that one reading instead of a validation of
+    the whole file followed by a second parse of every row. Any other row (a 5-digit
+    code, a formula cell, an empty line) is read by :func:`read_annex` alone, after the
+    file's header, which is what the general reading decides for it (its acceptance
+    depends on nothing else). A header with anything to report, a CR or LF inside a
+    line, bytes that do not decode or too many rows send the whole file the general
+    way, so the workbook is the same either way (tests compare the two).
+    """
+    data, profile = annex_file.data, clean.profile
+    end = data.find(b"\n")
+    head = data if end < 0 else data[:end + 1]
+    reading = read_annex(head, annex=annex_file.annex, period=None, profile=profile)
+    if reading.header is None or reading.problems or reading.rows_read:
+        return None
+    encoding, newline = reading.encoding, reading.newline
+    lines = data[len(head):].split(newline)
+    if lines and lines[-1] == b"":
+        lines.pop()
+    if len(lines) > CSV_MAX_ROWS:
+        return None
+    limit, sex_codes, full_width = profile.max_line_bytes, profile.sex_codes, profile.full_width
+    rows: list[tuple] = []
+    for number, raw in enumerate(lines, start=2):
+        text = raw.decode(encoding, "surrogateescape")
+        found = clean.read(text) if len(raw) <= limit else None
+        if found is None:
+            if "\r" in text or "\n" in text or _SURROGATE.search(text) or not _one_row(
+                    rows, number, head + raw + newline, annex_file.annex, profile):
+                return None
+            continue
+        name, _, address, sex, _, _ = text.split(",")
+        body, insurer = found.resolution.body.code, found.resolution.insurer.code
+        rows.append(_cells(number, name, body, insurer, address, sex_codes[halfwidth(sex) if full_width else sex],
+                           found.birth, found.event))
+    return rows
+
+
+def _one_row(rows: list[tuple], number: int, data: bytes, annex: int, profile: Profile) -> bool:
+    """Append the row the general reading makes of ``data`` (the header and one line); False if
+    it is not accepted (the general reading then shows it raw and counts it on the cover)."""
+    reading = read_annex(data, annex=annex, period=None, profile=profile)
+    if not reading.rows:
+        return False
+    row = reading.rows[0]
+    try:
+        record = read_record(reading, row)
+    except AnnexRejectedError:
+        return False
+    rows.append(_cells(number, record.name, record.residence_code, row.insurer, record.address, record.sex,
+                       record.birth_date, record.event_date))
+    return True
+
+
+def _cells(number: int, name: str, residence: str, insurer: str, address: str, sex: Sex,
+           birth: dt.date, event: dt.date) -> tuple:
+    return (number, name, residence, _name_of(residence), insurer, _name_of(insurer), address, SEX_JA[sex],
+            birth, event, None)
 
 
 def _annex_rows(annex_file: AnnexFile, profile: str) -> tuple[list[tuple], int]:
@@ -111,10 +190,8 @@ def _annex_rows(annex_file: AnnexFile, profile: str) -> tuple[list[tuple], int]:
             rows.append((number, lines[number - 1], *([None] * 8), "読み取れない行(元のCSVを確認)"))
             unread += 1
             continue
-        rows.append((
-            number, record.name, record.residence_code, _name_of(record.residence_code), row.insurer,
-            _name_of(row.insurer), record.address, SEX_JA[record.sex], record.birth_date, record.event_date, None,
-        ))
+        rows.append(_cells(number, record.name, record.residence_code, row.insurer, record.address, record.sex,
+                           record.birth_date, record.event_date))
     return rows, unread
 
 
