@@ -29,7 +29,8 @@ from secxfer.domain.errors import CodeError
 from secxfer.domain.municipalities import lookup
 from secxfer.domain.period import tokyo_today
 from secxfer.domain.profiles import Profile, Sex, get_profile
-from secxfer.domain.validate import AnnexRejectedError, _name_pattern, read_annex, read_record
+from secxfer.domain.annex_checks import name_pattern
+from secxfer.domain.validate import AnnexRejectedError, read_annex, read_record
 from secxfer.limits import CSV_MAX_ROWS
 from secxfer.domain.xlsx import BOLD, TITLE, WRAPPED, Sheet, Styled, write_xlsx
 
@@ -99,7 +100,7 @@ def _clean_reader(profile_name: str) -> CleanRowReader | None:
     profile = get_profile(profile_name)
     if not CleanRowReader.applies(profile):
         return None
-    return CleanRowReader(profile, None, tokyo_today(), _name_pattern(profile))
+    return CleanRowReader(profile, None, tokyo_today(), name_pattern(profile))
 
 
 def _clean_rows(annex_file: AnnexFile, clean: CleanRowReader) -> list[tuple] | None:
