@@ -108,7 +108,7 @@ class _Folder:
     def __enter__(self) -> _Folder:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- entries of the folder, never followed ---------------------------------------

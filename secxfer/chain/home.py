@@ -19,8 +19,9 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from secxfer.fsutil import atomic_write, binary
 from secxfer.installation import default_home  # noqa: F401 (the chain's callers ask here too)
@@ -66,7 +67,7 @@ class ChainHome:
         """The record of the package with this id, if it was processed here."""
         return next((r for r in self._records() if r.get("package_id") == package_id), None)
 
-    def _records(self):
+    def _records(self) -> Iterator[dict[str, Any]]:
         if not self._seen_file.exists():
             return
         with self._seen_file.open("rb") as handle:

@@ -7,6 +7,7 @@ import hmac
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.chain import media
 from secxfer.chain.binding import index_entry_agrees
@@ -18,6 +19,9 @@ from secxfer.limits import MEDIA_INDEX_MAX_BYTES, OUTER_MAX_BYTES
 from secxfer.notices import Notice
 from secxfer.safetext import safe
 from secxfer.trust.signing import SignedDocument
+
+if TYPE_CHECKING:
+    from secxfer.trust import Directory
 
 
 def verify_package(
@@ -199,7 +203,7 @@ def verify_media(
 
 
 def _verified_index(
-    folder: Path, directory, report: MediaReport, now: dt.datetime
+    folder: Path, directory: Directory, report: MediaReport, now: dt.datetime
 ) -> tuple[dict[str, media.IndexEntry], str]:
     """The medium's index entries by file name and the index's sender, once it verifies
     (empty, with a finding, when it is missing or does not verify)."""
@@ -227,7 +231,7 @@ def _verified_index(
         return {}, ""
 
 
-def _verify_medium(folder: Path, directory, report: MediaReport, now: dt.datetime) -> None:
+def _verify_medium(folder: Path, directory: Directory, report: MediaReport, now: dt.datetime) -> None:
     listed, index_sender = _verified_index(folder, directory, report, now)
     for leftover in media.leftovers(folder):
         report.fail("leftover", f"{folder.name}/{leftover}")
@@ -257,7 +261,9 @@ def _verify_medium(folder: Path, directory, report: MediaReport, now: dt.datetim
         report.fail("missing", f"{folder.name}/{missing}")
 
 
-def _check_package(item: Path, directory, listed: dict[str, media.IndexEntry], index_sender: str, now: dt.datetime):
+def _check_package(
+    item: Path, directory: Directory, listed: dict[str, media.IndexEntry], index_sender: str, now: dt.datetime
+) -> tuple[OuterStatement, str | None]:
     """``(statement, None)`` for a package that verifies under its own name; ``(statement,
     signed name)`` for one whose bytes are exactly what its sender signed under another
     name (found by its contents: the signature file beside it, or the index entry with
@@ -283,7 +289,7 @@ def _check_package(item: Path, directory, listed: dict[str, media.IndexEntry], i
     return signed, (None if signed.file_name == item.name else signed.file_name)
 
 
-def _signature_beside(path: Path, directory, now: dt.datetime) -> OuterStatement | None:
+def _signature_beside(path: Path, directory: Directory, now: dt.datetime) -> OuterStatement | None:
     """The verified outer statement in ``path``'s .sig, or None when there is no such file."""
     from secxfer.chain.binding import verified_outer_statement
 

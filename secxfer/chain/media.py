@@ -80,7 +80,7 @@ class _HashingWriter:
         self.hash = hashlib.sha256()
         self.size = 0
 
-    def write(self, data) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:
         self.hash.update(data)
         self.size += len(data)
         return self._target.write(data)

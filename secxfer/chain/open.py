@@ -28,7 +28,7 @@ from secxfer.chain.staging import HOLDER_PREFIX, noted
 from secxfer.fsutil import binary, fsync_dir, rename_into_place
 
 if TYPE_CHECKING:
-    from secxfer.trust import ParticipantSecret
+    from secxfer.trust import Participant, ParticipantSecret
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def annex_output_name(period: str, recipient: str, annex: int) -> str:
     return f"{parse_period(period).slug}_{recipient}_annex{annex}.csv"
 
 
-def _officer_workbook(pkg: ReceivedPackage, me) -> dict[str, bytes]:
+def _officer_workbook(pkg: ReceivedPackage, me: Participant) -> dict[str, bytes]:
     """The officer's workbook, named with period and municipality, from the verified CSVs."""
     from secxfer.domain.workbook import AnnexFile, WorkbookFacts, build_workbook, workbook_name
 

@@ -65,6 +65,7 @@ from secxfer.errors import (
 from secxfer.trust.signing import sign_document
 
 if TYPE_CHECKING:
+    from secxfer.age.format import Header
     from secxfer.age.recipients import Rng
     from secxfer.trust import Directory, ParticipantSecret
 
@@ -238,7 +239,7 @@ def write_package(
     )
     path = Path(folder) / name
 
-    def encrypt(writer) -> None:
+    def encrypt(writer: BinaryIO) -> None:
         encrypt_stream(recipients, container.ChunkStream(container.serialize(entries)), writer, rng=rng)
 
     media.clear_interrupted(Path(folder), name)  # a rerun after a crash writes the same name again
@@ -381,7 +382,7 @@ def _require_not_processed(
         raise error
 
 
-def _require_file_encryption(directory, me: str, header, package_id: str) -> None:
+def _require_file_encryption(directory: Directory, me: str, header: Header, package_id: str) -> None:
     """The directory's encryption policy, held against the stanzas in the file's age
     header, not against the recipient keys the sender's manifest claims."""
     from secxfer.age.kinds import stanza_kinds

@@ -34,7 +34,7 @@ from secxfer.domain.counts import ANNEX_NUMBERS, RowCounts
 from secxfer.errors import ConsentError, SecxferError, UsageError
 
 if TYPE_CHECKING:
-    from secxfer.trust import ParticipantSecret
+    from secxfer.trust import Directory, Participant, ParticipantSecret
 
 CONSENT_WITHDRAWN = WITHDRAWN
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -55,7 +55,7 @@ class RelayResult:
         return RowCounts.sum(p.rows for p in self.outputs)
 
 
-def _targets(directory, me, codes: list[str]) -> dict[str, list[int]]:
+def _targets(directory: Directory, me: Participant, codes: list[str]) -> dict[str, list[int]]:
     """Next-hop recipient id -> positions of the carried leaves it gets."""
     targets: dict[str, list[int]] = defaultdict(list)
     if str(me.role) == "central":
@@ -73,7 +73,7 @@ def _targets(directory, me, codes: list[str]) -> dict[str, list[int]]:
     return targets
 
 
-def _consent_gate(directory, codes: list[str], sealed_on: dt.date, today: dt.date) -> set[str]:
+def _consent_gate(directory: Directory, codes: list[str], sealed_on: dt.date, today: dt.date) -> set[str]:
     """Codes to hold back because consent was withdrawn after sealing.
 
     A code whose consent was not in force when the agency sealed should never have

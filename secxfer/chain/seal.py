@@ -25,6 +25,8 @@ from secxfer.domain.counts import ANNEX_NUMBERS, RowCounts
 from secxfer.errors import InputRejectedError, OutputExistsError, UsageError
 
 if TYPE_CHECKING:
+    from secxfer.domain.annex import AnnexReading
+    from secxfer.domain.period import Period
     from secxfer.trust import ParticipantSecret
 
 NEWLINE_NAMES = {b"\r\n": "crlf", b"\n": "lf"}
@@ -50,7 +52,7 @@ class SealResult:
         return sum(v.total for v in self.withheld.values())
 
 
-def _read_all(annex_files: Mapping[int, Path], period, profile: str):
+def _read_all(annex_files: Mapping[int, Path], period: Period, profile: str) -> dict[int, AnnexReading]:
     from secxfer.domain.validate import read_annex
 
     if tuple(sorted(annex_files)) != ANNEX_NUMBERS:

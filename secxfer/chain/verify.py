@@ -180,7 +180,7 @@ def _require_time_order(hop: int, manifest: Manifest, parent: Manifest) -> None:
 HYBRID_RECIPIENT_PREFIX = "age1pq1"
 
 
-def _require_policy_encryption(directory, me: str, manifest: Manifest) -> None:
+def _require_policy_encryption(directory: Directory, me: str, manifest: Manifest) -> None:
     """Refuse a package sealed to classic keys where the directory requires hybrid ones.
 
     Without this a sender (or anyone holding an old X25519 key of ours) could keep
@@ -197,7 +197,7 @@ def _require_policy_encryption(directory, me: str, manifest: Manifest) -> None:
         )
 
 
-def _require_role(directory, participant_id: str, role: str) -> None:
+def _require_role(directory: Directory, participant_id: str, role: str) -> None:
     participant = directory.participant(participant_id)
     if str(participant.role) != role:
         raise SignatureError(f"{participant_id!r} is a {participant.role}, not a {role} as its position requires")
