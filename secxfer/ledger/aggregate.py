@@ -157,7 +157,10 @@ def forward(period: str, *, key: ParticipantSecret, home: Path, out: Path, opera
     return [path, *carrying()]
 
 
-def _carrying(home: Path, key, out: Path, me: str, parent: str, who: str, now: dt.datetime, directory):
+def _carrying(
+    home: Path, key: ParticipantSecret, out: Path, me: str, parent: str, who: str, now: dt.datetime,
+    directory: Directory,
+) -> Callable[[], list[Path]]:
     """Check the log before anything is written; return what carries its checkpoint up after."""
     from secxfer.ledger.carry import carry, check_before_carrying, medium_folder
 

@@ -131,7 +131,7 @@ def collect(path: Path, *, key: ParticipantSecret, home: Path, operator: str | N
     return result
 
 
-def _take_aggregate(raw: bytes, file: Path, directory, me: str, pending: dict[str, list[Verified]],
+def _take_aggregate(raw: bytes, file: Path, directory: Directory, me: str, pending: dict[str, list[Verified]],
                     result: CollectResult, now: dt.datetime) -> None:
     aggregate = verify_aggregate(raw, directory, me=me, now=now).document
     assert isinstance(aggregate, Aggregate)

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 HELD = "held"
 RESTART_FILE = "restart.entry"
 _ENTRY_NAME = re.compile(r"([a-z0-9-]{2,20})-oplog-e([1-9][0-9]{0,5})\.entry")
+# (child, older size, newer size) -> the consistency proofs carried for that pair
+_Proofs = dict[tuple[str, int, int], list[list[bytes]]]
 
 
 @dataclass
@@ -152,7 +154,7 @@ def check_carried(path: Path, *, me: str, home: Path, directory: Directory, now:
 
     findings = Findings()
     checkpoints: dict[str, list[Checkpoint]] = {}
-    proofs: dict[tuple[str, int, int], list[list[bytes]]] = {}
+    proofs: _Proofs = {}
     entries: dict[str, list[tuple[int, bytes]]] = {}
     for file in find_carried(path, me):
         try:
@@ -192,7 +194,9 @@ def held_folder(home: Path, child: str) -> Path:
     return LedgerHome(home).root / HELD / child
 
 
-def _check_child(held: Held, incoming: list[Checkpoint], proofs, entries, findings: Findings) -> None:
+def _check_child(
+    held: Held, incoming: list[Checkpoint], proofs: _Proofs, entries: list[tuple[int, bytes]], findings: Findings
+) -> None:
     child = held.child
     unique = {(c.size, c.root): c for c in incoming}
     ordered = [unique[k] for k in sorted(unique, reverse=True)]  # newest first: older ones are proven into it
@@ -232,7 +236,9 @@ def _check_child(held: Held, incoming: list[Checkpoint], proofs, entries, findin
                 wording="checkpoint-extends", values=_facts(child, checkpoint)))
 
 
-def _proven(child: str, old: Checkpoint, new: Checkpoint, proofs, findings: Findings, *, held_is_old: bool) -> bool:
+def _proven(
+    child: str, old: Checkpoint, new: Checkpoint, proofs: _Proofs, findings: Findings, *, held_is_old: bool
+) -> bool:
     candidates = proofs.get((child, old.size, new.size), [])
     if not candidates:
         first, second = ("held", "carried") if held_is_old else ("carried", "held")

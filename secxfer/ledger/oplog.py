@@ -18,11 +18,12 @@ line it finds.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def _check_facts(facts: Mapping[str, Fact]) -> dict[str, Fact]:
     return {k: facts[k] for k in sorted(facts)}
 
 
-def _locked(ledger: LedgerHome):
+def _locked(ledger: LedgerHome) -> contextlib.AbstractContextManager[None]:
     ledger.ensure()
     return exclusive_lock(ledger.root / ".oplog.lock")
 
@@ -105,7 +106,7 @@ def append(home: Path, *, op: str, who: str, facts: Mapping[str, Fact] | None = 
     return append_many(home, [(op, facts or {})], who=who, now=now)[-1]
 
 
-def append_many(home: Path, operations: list[tuple[str, Mapping[str, Fact]]], *, who: str,
+def append_many(home: Path, operations: Sequence[tuple[str, Mapping[str, Fact]]], *, who: str,
                 now: dt.datetime | None = None) -> list[LogEntry]:
     """Append the entries of one operation together: one locked write, one fsync.
 

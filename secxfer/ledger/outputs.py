@@ -29,8 +29,11 @@ from secxfer.ledger import oplog
 from secxfer.ledger.errors import PurgeRecordsError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from secxfer.chain.open import OpenResult
     from secxfer.chain.package import WrittenPackage
+    from secxfer.ledger.logcheck import Labelled
     from secxfer.trust import Directory
 
 WRITTEN, STARTED, DELETED, STAGING_REMOVED = "output-written", "purge-started", "output-deleted", "staging-removed"
@@ -66,7 +69,9 @@ class Outputs:
     receipts_sent: set[str] = field(default_factory=set)
 
 
-def _facts(*, period: str, package_id: str, kind: str, path: Path, sha256: bytes, size: int, **extra) -> dict:
+def _facts(
+    *, period: str, package_id: str, kind: str, path: Path, sha256: bytes, size: int, **extra: str | int
+) -> dict:
     folder = os.path.realpath(Path(path).parent)  # purge later follows no link: resolve them now
     return {"period": period, "package_id": package_id, "kind": kind, "folder": folder, "name": Path(path).name,
             "sha256": sha256.hex(), "bytes": size, **extra}
@@ -95,7 +100,7 @@ def opened_facts(result: OpenResult, period: str, package_id: str) -> list[dict]
             for path, digest in zip(result.files, result.sha256, strict=True)]
 
 
-def _covered(checkpoints, me: str) -> int:
+def _covered(checkpoints: Iterable[Labelled], me: str) -> int:
     """Entries covered by this home's signed checkpoints (already verified against the log)."""
     from secxfer.ledger.checkpoint import origin_of
 

@@ -28,6 +28,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secxfer.chain import media, staging
 from secxfer.errors import UsageError
@@ -37,6 +38,9 @@ from secxfer.ledger.errors import PurgeBlockedError, PurgeCancelledError, PurgeK
 from secxfer.ledger.outputs import DELETED, STAGING_REMOVED, STARTED, Outputs, Written, read_outputs
 from secxfer.ledger.store import LedgerHome
 from secxfer.nofollow import ABSENT, REMOVED, remove_empty_folder, remove_recorded
+
+if TYPE_CHECKING:
+    from secxfer.trust import Directory
 
 OUTSIDE = "outside"  # a recorded path that is not one secxfer writes: refused
 
@@ -131,7 +135,9 @@ def _plan_folders(pending: list[Written], started: set[int]) -> list[PlannedFold
     return list(groups.values())
 
 
-def _undelivered(home: Path, label: str, me: str, pending: list[Written], outputs: Outputs, directory) -> list[str]:
+def _undelivered(
+    home: Path, label: str, me: str, pending: list[Written], outputs: Outputs, directory: Directory
+) -> list[str]:
     from secxfer.ledger.reconcile import load_evidence
 
     evidence = load_evidence(home, label, directory)

@@ -208,7 +208,7 @@ def _received_sha256(path: Path) -> bytes:
         return b""
 
 
-def _claims(path: Path, directory, now: dt.datetime) -> tuple[str, str, bool, str, bool] | None:
+def _claims(path: Path, directory: Directory, now: dt.datetime) -> tuple[str, str, bool, str, bool] | None:
     from secxfer.chain import media
     from secxfer.chain.manifest import decode_outer
     from secxfer.chain.package import verify_outer

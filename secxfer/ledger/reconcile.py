@@ -139,7 +139,7 @@ def reconcile_home(
     return rec
 
 
-def _below(viewer: str, root: HopReport, directory) -> list[str]:
+def _below(viewer: str, root: HopReport, directory: Directory) -> list[str]:
     relays = []
     if viewer == "agency":
         relays = ["central"]

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from secxfer.chain.open import OpenResult
     from secxfer.chain.relay import RelayResult
     from secxfer.chain.seal import SealResult
-    from secxfer.trust import ParticipantSecret
+    from secxfer.trust import Directory, ParticipantSecret
 
 Notify = Callable[[str], None]
 
@@ -64,7 +64,10 @@ Notify = Callable[[str], None]
 class _Trail:
     """The ledger side of one operation by one participant."""
 
-    def __init__(self, *, key, home: Path, operator: str | None, now: dt.datetime | None, notify: Notify | None):
+    def __init__(
+        self, *, key: ParticipantSecret, home: Path, operator: str | None, now: dt.datetime | None,
+        notify: Notify | None,
+    ) -> None:
         self.key = key
         self.me = key.participant_id
         self.home = Path(home)
@@ -76,10 +79,10 @@ class _Trail:
         from secxfer.ledger.logcheck import require_honest
 
         require_honest(self.home)
-        self._directory = None
-        self._entries: list[tuple[str, dict]] = []
+        self._directory: Directory | None = None
+        self._entries: list[tuple[str, dict[str, oplog.Fact]]] = []
 
-    def log(self, op: str, **facts) -> None:
+    def log(self, op: str, **facts: oplog.Fact) -> None:
         """Queue a log entry; :meth:`checkpoint` writes the operation's entries together."""
         self._entries.append((op, facts))
 
@@ -124,7 +127,7 @@ class _Trail:
         self.ledger.keep([verified], document.period)
         return verified.sha256.hex(), raw
 
-    def directory(self):
+    def directory(self) -> Directory:
         """The directory trusted in this home now (read once per operation)."""
         if self._directory is None:
             from secxfer.ledger.evidence import trusted_directory

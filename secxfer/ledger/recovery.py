@@ -120,7 +120,7 @@ def recover(home: Path, key: ParticipantSecret, *, reason: str, operator: str | 
     return Recovery(epoch=current + 1, entry=entry, kept_aside=aside, abandoned=newest, problems=problems)
 
 
-def _set_aside(ledger: LedgerHome, epoch: int, abandon) -> Path:
+def _set_aside(ledger: LedgerHome, epoch: int, abandon: Sequence[Path]) -> Path:
     """Move the log and its checkpoints to ``epochs/<epoch>/`` (renames: nothing is copied or lost)."""
     root = ledger.root / EPOCHS
     root.mkdir(parents=True, exist_ok=True, mode=0o700)

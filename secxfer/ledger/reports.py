@@ -28,6 +28,9 @@ from secxfer.models import Model
 from secxfer.trust.directory.entries import AwareDatetime
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from secxfer.chain.package import WrittenPackage
     from secxfer.chain.relay import RelayResult
     from secxfer.chain.seal import SealResult
     from secxfer.ledger.receipts import PackageFacts
@@ -90,7 +93,7 @@ class HopReport(Model, kw_only=True):
 _decoder = msgspec.json.Decoder(HopReport)
 
 
-def _output(written, codes) -> ReportOutput:
+def _output(written: WrittenPackage, codes: Iterable[str]) -> ReportOutput:
     sent = written.identity
     return ReportOutput(
         recipient=sent.recipient, package_id=sent.package_id, file_name=sent.file_name,
