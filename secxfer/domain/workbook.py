@@ -204,7 +204,7 @@ def _name_of(code: str) -> str | None:
         return None
 
 
-def _cover(facts: WorkbookFacts, counts, unread: int) -> Sheet:
+def _cover(facts: WorkbookFacts, counts: list[tuple[str, int]], unread: int) -> Sheet:
     lines: list[tuple[str, str]] = [
         ("特定技能外国人に係る情報", ""),
         ("対象期間", facts.period),

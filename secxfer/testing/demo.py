@@ -21,10 +21,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from secxfer.errors import OutputExistsError, UsageError
+
+if TYPE_CHECKING:
+    from secxfer.testing.network import Network
 
 OPERATOR = "demo-operator"
 SHOWCASE = ("131016", "141003", "011002", "012131", "271004", "401307")
@@ -203,7 +207,7 @@ def run_demo(
     return DemoResult(workdir=workdir, summary=summary, seconds=time.perf_counter() - started, status=view)
 
 
-def return_receipts(network, *, period: str, returns: Path, now: dt.datetime,
+def return_receipts(network: Network, *, period: str, returns: Path, now: dt.datetime,
                     say: Callable[[DemoNote], None]) -> tuple[dict, object]:
     """Federations → central → agency: collect and forward receipts; reconcile at the agency.
 

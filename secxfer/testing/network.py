@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ ROOT_IDS = ("root-1", "root-2", "root-3")
 RECEIVING_ROLES = (Role.AGENCY, Role.CENTRAL, Role.FEDERATION, Role.MUNICIPALITY)
 
 
-def seeded_rng(seed: int, participant_id: str):
+def seeded_rng(seed: int, participant_id: str) -> Callable[[int], bytes]:
     """Deterministic bytes for one participant's TEST keys (HMAC-SHA256 counter mode)."""
     key = hashlib.sha256(b"secxfer-test-network-v1:%d" % seed).digest()
     counter = 0
