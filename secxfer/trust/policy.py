@@ -14,7 +14,7 @@ policy added in v5 "from v7" leaves v5 and v6 as they are.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 
@@ -22,6 +22,12 @@ from secxfer.errors import FormatError
 from secxfer.models import Model
 from secxfer.trust.errors import EncryptionDowngradeError, PolicyError
 from secxfer.trust.ids import Role
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from secxfer.age.kinds import StanzaKinds
+    from secxfer.trust import Participant
 
 
 class HybridRequirement(Model, kw_only=True):
@@ -74,7 +80,7 @@ def check_policy_form(policy: DirectoryPolicy | None, version: int) -> None:
         raise FormatError(f"the policy of key directory v{version} lists roles out of order or twice")
 
 
-def require_hybrid_key(policy: DirectoryPolicy | None, version: int, participant, at) -> None:
+def require_hybrid_key(policy: DirectoryPolicy | None, version: int, participant: Participant, at: datetime) -> None:
     """Raise PolicyError if the policy needs a hybrid key for ``participant`` and none is usable at ``at``."""
     if policy is None or not policy.requires_hybrid(participant.role, version):
         return
@@ -87,7 +93,9 @@ def require_hybrid_key(policy: DirectoryPolicy | None, version: int, participant
     )
 
 
-def require_listed_hybrid_key(policy: DirectoryPolicy | None, version: int, participant, issued, expires) -> None:
+def require_listed_hybrid_key(
+    policy: DirectoryPolicy | None, version: int, participant: Participant, issued: datetime, expires: datetime
+) -> None:
     """Raise PolicyError if the policy needs a hybrid key for ``participant`` and none is
     usable at any time while the directory is valid (``issued`` .. ``expires``).
 
@@ -114,7 +122,9 @@ def describe_policy(policy: DirectoryPolicy | None) -> str:
     return f"policy: hybrid (mlkem768x25519) encryption keys required for {rules}"
 
 
-def require_policy_on_file(policy: DirectoryPolicy | None, version: int, participant, kinds, *, what: str) -> None:
+def require_policy_on_file(
+    policy: DirectoryPolicy | None, version: int, participant: Participant, kinds: StanzaKinds, *, what: str
+) -> None:
     """Hold the recipient stanzas actually in a file (``kinds``, an
     :class:`secxfer.age.kinds.StanzaKinds`) against the policy for ``participant``.
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterable
 
 MAX_ENTRIES = 1 << 15  # about 8 MiB; more than the signatures of a 2,000-entry directory
 
@@ -41,7 +42,7 @@ def record_verified(key: tuple) -> None:
         _verified.add(key)
 
 
-def proof_key(entries_root: bytes, entries: int, index: int, leaf_digest: bytes, path) -> tuple:
+def proof_key(entries_root: bytes, entries: int, index: int, leaf_digest: bytes, path: Iterable[bytes]) -> tuple:
     """What identifies one verified inclusion proof: the tree (root, size), the index, the
     leaf's digest and the exact audit path (an excerpt is kept and passed on with its
     proofs, so altered path bytes must fail here as they would in a fresh process)."""
