@@ -16,13 +16,20 @@ import hmac
 import io
 import os
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, BinaryIO
 
 from secxfer.chain import rows
 from secxfer.chain.manifest import Commitment, Manifest
 from secxfer.chain.provenance import ROWS_LABEL, CarriedLeaf
 from secxfer.chain.verify import ANNEX_FILES
 from secxfer.errors import FormatError, ProvenanceError
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hasher
+
+    from secxfer.chain.container import Entry
+    from secxfer.chain.manifest import FileEntry
 
 RING = 3
 HASH_BESIDE_MIN_BYTES = 8 << 20  # below this a second thread costs more than it saves
@@ -31,7 +38,7 @@ HASH_BESIDE_MIN_BYTES = 8 << 20  # below this a second thread costs more than it
 class Positional:
     """Reads at an offset of a file (``os.preadv`` where there is one), never moving a shared position."""
 
-    def __init__(self, handle) -> None:
+    def __init__(self, handle: BinaryIO) -> None:
         self._handle = handle
         self._fd = None
         if hasattr(os, "preadv"):
@@ -135,13 +142,13 @@ class _Blocks:
             self._pool.shutdown(wait=True, cancel_futures=True)  # never leave a thread reading a block
 
 
-def _update(block: bytearray, work) -> None:
+def _update(block: bytearray, work: Iterable[tuple[Hasher, int, int]]) -> None:
     view = memoryview(block)
     for hasher, start, end in work:
         hasher.update(view[start:end])
 
 
-def entry_sha256(entry) -> bytes:
+def entry_sha256(entry: Entry) -> bytes:
     """The SHA-256 of an entry's data: taken as it streamed, or of the bytes held."""
     return entry.sha256 if entry.sha256 is not None else hashlib.sha256(entry.data).digest()
 
@@ -193,8 +200,9 @@ def verify_data(
     return spans, split_sha256
 
 
-def _row_groups(source: Positional, blocks: _Blocks, entry, name: str, info, annex: int, commitment: Commitment,
-                leaves: Sequence[CarriedLeaf], split: Sequence[Sequence[int]]):
+def _row_groups(source: Positional, blocks: _Blocks, entry: Entry, name: str, info: FileEntry, annex: int,
+                commitment: Commitment, leaves: Sequence[CarriedLeaf], split: Sequence[Sequence[int]],
+                ) -> tuple[list[tuple[int, int]], list[bytes], list[bytes]]:
     """One data file's header, row count and row groups: the groups' spans and digests,
     and the digest of each output file of ``split``."""
     counts = [c.leaf.rows[annex - 1] for c in leaves]

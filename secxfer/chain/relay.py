@@ -34,6 +34,8 @@ from secxfer.domain.counts import ANNEX_NUMBERS, RowCounts
 from secxfer.errors import ConsentError, SecxferError, UsageError
 
 if TYPE_CHECKING:
+    from secxfer.chain.provenance import CarriedLeaf
+    from secxfer.chain.verify import VerifiedChain
     from secxfer.trust import Directory, Participant, ParticipantSecret
 
 CONSENT_WITHDRAWN = WITHDRAWN
@@ -92,7 +94,9 @@ def _consent_gate(directory: Directory, codes: list[str], sealed_on: dt.date, to
     return held
 
 
-def _plan(directory, me, sealed: dt.datetime, codes: list[str], now: dt.datetime):
+def _plan(
+    directory: Directory, me: Participant, sealed: dt.datetime, codes: list[str], now: dt.datetime
+) -> tuple[set[str], dict[str, list[int]]]:
     """The codes held back (consent withdrawn since sealing) and each next-hop recipient's leaf positions."""
     held = _consent_gate(directory, codes, sealed.astimezone(JST).date(), now.astimezone(JST).date())
     return held, _targets(directory, me, codes)
@@ -123,7 +127,7 @@ def relay_without_trail(
     chain_home = ChainHome(home)
     planned: list[tuple[int, ...]] = []
 
-    def split(chain, leaves) -> list[tuple[int, ...]]:
+    def split(chain: VerifiedChain, leaves: tuple[CarriedLeaf, ...]) -> list[tuple[int, ...]]:
         """The positions each output will carry, as computed below, so that receive hashes
         the outputs' data files in its pass over the rows. Anything odd here is left to the
         checks below, which raise it in their order."""
