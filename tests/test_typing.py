@@ -96,6 +96,57 @@ def outer() -> None:
     ]
 
 
+def half_typed(source: str) -> list[tuple[int, str]]:
+    """(line, function) for every function, private and nested ones too, that annotates some
+    of its parameters or its return but not all: mypy's ``disallow_incomplete_defs``, which
+    a plain pytest without mypy enforces here (``__init__`` may leave out ``-> None``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+            params += [a for a in (args.vararg, args.kwarg) if a is not None]
+            if params and params[0].arg in ("self", "cls") and params[0].annotation is None:
+                params = params[1:]
+            marks = [p.annotation is not None for p in params]
+            if node.name != "__init__" or not any(marks):
+                marks.append(node.returns is not None)
+            if any(marks) and not all(marks):
+                found.append((node.lineno, node.name))
+    return found
+
+
+# The modules mypy checks (pyproject.toml [tool.mypy] exclude).
+NOT_CHECKED = ("cli", "testing", "report", "__main__.py")
+
+
+def test_no_checked_function_is_half_typed():
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {function}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.relative_to(PACKAGE).parts[0] not in NOT_CHECKED
+        for line, function in half_typed(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders, "functions typed in part (annotate every parameter and the return):\n" + "\n".join(
+        offenders
+    )
+
+
+def test_the_half_typed_check_finds_what_it_is_for():
+    source = '''
+def whole(a: int) -> int: ...
+def bare(a, b): ...
+def half(a: int, b): ...
+def no_return(a: int): ...
+class Thing:
+    def __init__(self, a: int): ...
+    def method(self, a) -> None: ...
+def outer() -> None:
+    def inner(x: int): ...
+'''
+    assert sorted(half_typed(source)) == [(4, "half"), (5, "no_return"), (8, "method"), (10, "inner")]
+
+
 @pytest.mark.skipif(importlib.util.find_spec("mypy") is None,
                     reason="mypy is not installed (pip install -e '.[test]'); .ci/run always runs it")
 def test_mypy_passes_on_the_library():
