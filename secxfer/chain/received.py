@@ -49,11 +49,11 @@ class HashingReader:
 class FramingWriter:
     """Write decrypted bytes to the scratch file and parse the container from them as they pass."""
 
-    def __init__(self, scratch, framer: container.Framer) -> None:
+    def __init__(self, scratch: BinaryIO, framer: container.Framer) -> None:
         self._scratch = scratch
         self._framer = framer
 
-    def write(self, data) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:
         count = self._scratch.write(data)
         self._framer.feed(memoryview(data)[:count])
         return count
@@ -126,5 +126,5 @@ class ReceivedPackage:
     def __enter__(self) -> ReceivedPackage:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

@@ -49,7 +49,7 @@ def group_spans(
     return walk_groups(read, start, end, newline, counts)
 
 
-def _row_ends(block, at: int, limit: int, newline: bytes, need: int) -> tuple[int, int]:
+def _row_ends(block: bytes | bytearray, at: int, limit: int, newline: bytes, need: int) -> tuple[int, int]:
     """Where the ``need``-th row end after ``at`` finishes in ``block[:limit]``, and how many
     row ends were found (fewer than ``need``: the block ends first, and ``stop`` means nothing).
 
