@@ -131,7 +131,7 @@ class AnnexReader(FieldChecks):
             line_no += 1
             if terminator in quiet and not overlong and self.rows_read < CSV_MAX_ROWS:
                 text = body.decode(encoding, "surrogateescape")
-                clean = self.clean.read(text)  # type: ignore[union-attr] - quiet is empty without it
+                clean = self.clean.read(text)  # type: ignore[union-attr]  # quiet is empty without it
                 if clean is not None:
                     self._clean_row(line_no, body, clean)
                     continue
