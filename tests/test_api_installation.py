@@ -91,3 +91,42 @@ def test_a_protected_file_without_or_with_a_wrong_passphrase_is_refused(protecte
         secxfer.ParticipantKey.load(protected, passphrase=lambda: "wrong horse")
     with pytest.raises(secxfer.NotFoundError):
         secxfer.ParticipantKey.load(protected.parent / "none.key")
+
+
+def test_open_pins_the_root_beside_the_key_in_a_fresh_installation_and_refuses_without_one(tmp_path):
+    """The anchor rule inside the operations: a new PC's home trusts the root.json that came
+    with the key; a key file alone (no root beside it, none given) anchors nothing."""
+    import shutil
+
+    from secxfer.domain.sample import generate_sample
+    from secxfer.testing.network import build_network
+
+    network = build_network(tmp_path / "net", insurer_codes=["131016"], seed=5)
+    sample = generate_sample(tmp_path / "src", period="2026-10", rows=8, seed=5, insurers=["131016"])
+
+    def key(pid: str) -> secxfer.ParticipantKey:
+        return secxfer.ParticipantKey.load(network.key_path(pid))
+
+    media = tmp_path / "media"
+    sealed = secxfer.seal(secxfer.AnnexFiles.of(*sample.files), period="2026-10", key=key("agency"),
+                          installation=secxfer.Installation(network.home("agency")), out=media)
+    central = secxfer.relay(sealed.package.path, key=key("central"),
+                            installation=secxfer.Installation(network.home("central")), out=media)
+    to_tokyo = next(p for p in central.outputs if p.recipient == "fed-13")
+    relayed = secxfer.relay(to_tokyo.path, key=key("fed-13"), installation=secxfer.Installation(network.home("fed-13")),
+                            out=media)
+    package = relayed.outputs[0].path
+
+    lonely = tmp_path / "lonely"
+    lonely.mkdir()
+    shutil.copy(network.key_path("mun-131016"), lonely / "mun-131016.key")
+    bare = secxfer.Installation(tmp_path / "bare-home")
+    with pytest.raises(secxfer.UsageError, match="root"):  # NotPinnedError: nothing to start trust from
+        secxfer.open_package(package, key=secxfer.ParticipantKey.load(lonely / "mun-131016.key"), installation=bare,
+                             out=tmp_path / "bare-out")
+    assert not (tmp_path / "bare-out").exists() and not bare.trusts_a_root
+
+    fresh = secxfer.Installation(tmp_path / "new-pc-home")
+    opened = secxfer.open_package(package, key=key("mun-131016"), installation=fresh, out=tmp_path / "out")
+    assert fresh.trusts_a_root and sum(opened.rows) == sum(relayed.outputs[0].rows)
+    assert fresh.participant() == "mun-131016"
