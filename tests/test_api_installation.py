@@ -130,3 +130,17 @@ def test_open_pins_the_root_beside_the_key_in_a_fresh_installation_and_refuses_w
     opened = secxfer.open_package(package, key=key("mun-131016"), installation=fresh, out=tmp_path / "out")
     assert fresh.trusts_a_root and sum(opened.rows) == sum(relayed.outputs[0].rows)
     assert fresh.participant() == "mun-131016"
+
+
+def test_keys_generate_logs_in_the_default_installation(run_cli, monkeypatch, tmp_path):
+    """Work outside the chain goes into the one installation's log (Installation.log_operation)."""
+    monkeypatch.setenv("SECXFER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("SECXFER_OPERATOR", raising=False)
+    run_cli("keys", "generate", "mun-131016", "--test-key", "--out", tmp_path / "keys")
+    home = secxfer.Installation.default()
+    check = secxfer.verify_log(installation=home)
+    assert check.entries == 1 and not check.problems
+    log = home.ledger.log_path.read_text(encoding="utf-8")
+    assert '"key-generated"' in log and "mun-131016" in log
+    with pytest.raises(secxfer.UsageError):
+        home.log_operation("directory-imported", facts={"version": 1}, operator="bad\nname")

@@ -36,7 +36,6 @@ OPERATIONS = ("seal", "relay", "open_package", "verify_package", "verify_medium"
 # What the CLI may import from the chain and ledger wings directly: their documented faces
 # for what the API leaves out. Everything else goes through ``secxfer.<name>``.
 CLI_ALLOWED = {
-    ("secxfer.ledger.oplog", "record"),  # the log entry a key or directory command adds (trust wing's work)
     ("secxfer.ledger.errors", "PurgeNeedsConfirmationError"),  # the CLI's own refusal when nobody can answer
     ("secxfer.ledger.reconcile", "STATES"),  # the states' display order in the tables
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -151,6 +152,19 @@ class Installation:
             return self.directory(now)
         except SecxferError:
             return None
+
+    def log_operation(self, op: str, *, facts: Mapping[str, str | int | bool], participant: str | None = None,
+                      operator: str | None = None) -> None:
+        """Add one entry to the operations log for work done outside the chain (a key generated,
+        a key directory imported). The operator is ``operator``, else $SECXFER_OPERATOR, else
+        ``participant`` or the participant this home acts for.
+
+        Raises UsageError for a malformed operator name or too many facts; LogTamperedError
+        (exit 3) if the log's last entry no longer verifies.
+        """
+        from secxfer.ledger.oplog import record
+
+        record(self.path, op, facts=facts, participant=participant, operator=operator)
 
     def trust_anchor(self, *, key_file: Path | None = None, root: Path | None = None) -> TrustAnchor | None:
         """The root to pin if this installation trusts none yet, by the one rule:

@@ -98,9 +98,10 @@ def import_command(
     typer.echo("\n".join(changes_lines(old, new)))
     typer.echo(t("directory.trusted", root=store.current_root().version, version=new.version,
                  expires=new.expires.isoformat()))
-    from secxfer.ledger.oplog import record
+    from secxfer import Installation
 
-    record(store.home, "directory-imported", facts={"version": new.version, "root_version": store.current_root().version})
+    Installation(store.home).log_operation("directory-imported", facts={
+        "version": new.version, "root_version": store.current_root().version})
 
 
 def _trusted_directory(store, now):

@@ -74,9 +74,10 @@ def generate(
     protection = t("keys.protection_test" if test_key else "keys.protection_passphrase") + (t("keys.protection_pq") if pq else "")
     typer.echo(t("keys.wrote", key_file=key_path, protection=protection, card=card_path))
     typer.echo(t("keys.fingerprint", fingerprint=fingerprint))
-    from secxfer.ledger.oplog import record
+    from secxfer import Installation
 
-    record(None, "key-generated", participant=participant_id, facts={"participant": participant_id, "fingerprint": fingerprint, "test_key": test_key})
+    Installation.default().log_operation("key-generated", participant=participant_id, facts={
+        "participant": participant_id, "fingerprint": fingerprint, "test_key": test_key})
 
 
 @keys_app.command("add-pq")
@@ -105,10 +106,10 @@ def add_pq(
     key_path, card_path, fingerprint = write_key_files(upgraded, out, passphrase=passphrase, test_key=secret.is_test_key)
     typer.echo(t("keys.wrote", key_file=key_path, protection=t("keys.protection_added_pq"), card=card_path))
     typer.echo(t("keys.fingerprint", fingerprint=fingerprint))
-    from secxfer.ledger.oplog import record
+    from secxfer import Installation
 
-    record(None, "key-generated", participant=secret.participant_id,
-           facts={"participant": secret.participant_id, "fingerprint": fingerprint, "test_key": secret.is_test_key})
+    Installation.default().log_operation("key-generated", participant=secret.participant_id, facts={
+        "participant": secret.participant_id, "fingerprint": fingerprint, "test_key": secret.is_test_key})
 
 
 @keys_app.command("show")
