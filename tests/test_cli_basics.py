@@ -37,3 +37,14 @@ def test_exit_codes_belong_to_error_classes():
     assert IntegrityError("x").exit_code == EXIT_INTEGRITY
     assert InputRejectedError("x").exit_code == EXIT_REJECTED
     assert IntegrityError("x", hint="do y").hint == "do y"
+
+
+def test_usage_lines_name_arguments_as_their_help_does(capsys):
+    # PACKAGE, [IN], FILE CARD_OR_ENROLLMENT... (not typer 0.28's {package})
+    for args, usage in ((["open", "--help"], "[OPTIONS] PACKAGE\n"), (["age", "encrypt", "--help"], "[OPTIONS] [IN]\n"),
+                        (["directory", "add", "--help"], "[OPTIONS] FILE CARD_OR_ENROLLMENT...\n")):
+        run(args)
+        out = capsys.readouterr().out
+        assert usage in out and "{" not in out.split("\n", 1)[0], out[:200]
+    run(["open", "--help"])
+    assert "\n  PACKAGE  The package addressed to you" in capsys.readouterr().out

@@ -83,7 +83,15 @@ def _root(
     """secxfer command line."""
 
 
+def _argument_metavar(self, ctx, *, usage: bool = False) -> str:
+    """An argument as ``PACKAGE``, ``[IN]``, ``FILES...``, as help texts name it (typer 0.28
+    writes a required argument as ``{package}``)."""
+    var = self.metavar or (self.name or "").upper() + ("..." if self.nargs != 1 else "")
+    return f"[{var}]" if usage and not self.required and not var.startswith("[") else var
+
+
 def _new_app() -> typer.Typer:
+    typer.core.TyperArgument.make_metavar = _argument_metavar  # type: ignore[method-assign]
     app = typer.Typer(
         name="secxfer",
         help=t("help.root"),
