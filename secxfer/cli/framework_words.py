@@ -128,17 +128,18 @@ def _param_hint(error) -> str:
 
 
 # The framework's value checks (paths, numbers, choices): one Japanese sentence each.
+# Compiled on the first usage error, not when every command starts.
 _REASONS = (
-    (re.compile(r"^(?:File|Directory|Path) (.+) does not exist\.$"), "framework.reason.missing_path"),
-    (re.compile(r"^(?:File|Directory|Path) (.+) is a file\.$"), "framework.reason.is_file"),
-    (re.compile(r"^(?:File|Directory|Path) (.+) is a directory\.$"), "framework.reason.is_directory"),
-    (re.compile(r"^(?:File|Directory|Path) (.+) is not readable\.$"), "framework.reason.not_readable"),
-    (re.compile(r"^(?:File|Directory|Path) (.+) is not writable\.$"), "framework.reason.not_writable"),
-    (re.compile(r"valid integer|is not a valid int(?:eger)?\.?$"), "framework.reason.integer"),
-    (re.compile(r"valid number|valid float"), "framework.reason.number"),
-    (re.compile(r"valid boolean"), "framework.reason.boolean"),
-    (re.compile(r"^Input should be (.+)$"), "framework.reason.choice"),
-    (re.compile(r"is not one of (.+?)\.?$"), "framework.reason.choice"),
+    (r"^(?:File|Directory|Path) (.+) does not exist\.$", "framework.reason.missing_path"),
+    (r"^(?:File|Directory|Path) (.+) is a file\.$", "framework.reason.is_file"),
+    (r"^(?:File|Directory|Path) (.+) is a directory\.$", "framework.reason.is_directory"),
+    (r"^(?:File|Directory|Path) (.+) is not readable\.$", "framework.reason.not_readable"),
+    (r"^(?:File|Directory|Path) (.+) is not writable\.$", "framework.reason.not_writable"),
+    (r"valid integer|is not a valid int(?:eger)?\.?$", "framework.reason.integer"),
+    (r"valid number|valid float", "framework.reason.number"),
+    (r"valid boolean", "framework.reason.boolean"),
+    (r"^Input should be (.+)$", "framework.reason.choice"),
+    (r"is not one of (.+?)\.?$", "framework.reason.choice"),
 )
 
 
@@ -146,7 +147,7 @@ def _reason(message: str) -> str:
     if language() == "en":
         return message
     for pattern, key in _REASONS:
-        found = pattern.search(message)
+        found = re.search(pattern, message)
         if found:
             return t(key, what=found.group(1) if found.groups() else "")
     # Our own callbacks raise BadParameter with catalog text already in this language.
