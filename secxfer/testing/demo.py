@@ -247,7 +247,7 @@ def return_receipts(network: Network, *, period: str, returns: Path, now: dt.dat
         "delivery_id": rec.delivery_id,
         "deadline": document["deadline"],
         "days_left": document["days_left"],
-        "municipalities_confirmed": sum(1 for s in rec.municipalities if s.state == "confirmed"),
+        "municipalities_confirmed": rec.count_confirmed(),
         "municipalities": len(rec.municipalities),
         "states": document["counts"],
         "documents_kept_by_agency": result.stored,
