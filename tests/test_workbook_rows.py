@@ -121,3 +121,13 @@ def test_a_file_without_a_final_line_end_reads_alike(monkeypatch):
     data, paths = read_by(monkeypatch, files)
     assert paths == ["fast"] * 3
     assert data == general(files)
+
+
+def test_a_header_read_before_is_known_by_its_exact_bytes_only(monkeypatch):
+    good = [AnnexFile(n, csv(n, CLEAN)) for n in (1, 2, 3)]
+    assert read_by(monkeypatch, good)[1] == ["fast"] * 3  # the three headers are now known
+    altered = bytearray(good[0].data)
+    altered[0:2] = "姓".encode("cp932")  # the header's first cell changed, same length
+    files = [AnnexFile(1, bytes(altered)), *good[1:]]
+    data, paths = read_by(monkeypatch, files)
+    assert paths[0] == "general" and data == general(files)

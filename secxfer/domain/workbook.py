@@ -119,10 +119,10 @@ def _clean_rows(annex_file: AnnexFile, clean: CleanRowReader) -> list[tuple] | N
     data, profile = annex_file.data, clean.profile
     end = data.find(b"\n")
     head = data if end < 0 else data[:end + 1]
-    reading = read_annex(head, annex=annex_file.annex, period=None, profile=profile)
-    if reading.header is None or reading.problems or reading.rows_read:
+    plain = _plain_header(head, annex_file.annex, profile)
+    if plain is None:
         return None
-    encoding, newline = reading.encoding, reading.newline
+    encoding, newline = plain
     lines = data[len(head):].split(newline)
     if lines and lines[-1] == b"":
         lines.pop()
@@ -143,6 +143,28 @@ def _clean_rows(annex_file: AnnexFile, clean: CleanRowReader) -> list[tuple] | N
         rows.append(_cells(number, name, body, insurer, address, sex_codes[halfwidth(sex) if full_width else sex],
                            found.birth, found.event))
     return rows
+
+
+# Header lines already read, keyed by their exact bytes, annex and profile (every open of a
+# month reads the same three); bounded, cleared when full.
+_HEADERS: dict[tuple[bytes, int, int], tuple[Profile, tuple[str, bytes] | None]] = {}
+_HEADERS_MAX = 64
+
+
+def _plain_header(head: bytes, annex: int, profile: Profile) -> tuple[str, bytes] | None:
+    """(encoding, newline) if ``head`` is a header line the reader has nothing to say about."""
+    key = (head, annex, id(profile))
+    known = _HEADERS.get(key)
+    if known is not None and known[0] is profile:
+        return known[1]
+    reading = read_annex(head, annex=annex, period=None, profile=profile)
+    plain = None
+    if reading.header is not None and not reading.problems and not reading.rows_read:
+        plain = reading.encoding, reading.newline
+    if len(_HEADERS) >= _HEADERS_MAX:
+        _HEADERS.clear()
+    _HEADERS[key] = (profile, plain)
+    return plain
 
 
 def _one_row(rows: list[tuple], number: int, data: bytes, annex: int, profile: Profile) -> bool:
