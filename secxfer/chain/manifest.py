@@ -9,7 +9,6 @@ Manifests are signed as ``secxfer/manifest`` documents over their exact bytes.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 
 import msgspec
