@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -217,17 +218,21 @@ def _interrupted(trail: _Trail, error: IntegrityError) -> bool:
 
 
 def seal(
-    *, key: ParticipantSecret, home: Path, operator: str | None = None, notify: Notify | None = None, **kwargs: Any
+    *, key: ParticipantSecret, home: Path, annex_files: Mapping[int, Path], period: str, out: Path,
+    rehearsal: bool = False, profile: str = "default", again: bool = False, anchor: bytes | None = None,
+    now: dt.datetime | None = None, rng: Callable[[int], bytes] = os.urandom, operator: str | None = None,
+    notify: Notify | None = None,
 ) -> SealResult:
     """:func:`secxfer.chain.seal.seal_without_trail` plus the agency's signed hop report and log entries."""
     from secxfer.chain.seal import seal_without_trail as chain_seal
 
-    trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
+    trail = _Trail(key=key, home=home, operator=operator, now=now, notify=notify)
     try:
-        result = chain_seal(key=key, home=home, now=trail.now, **kwargs)
+        result = chain_seal(annex_files=annex_files, period=period, key=key, home=home, out=out, rehearsal=rehearsal,
+                            profile=profile, now=trail.now, rng=rng, anchor=anchor, again=again)
     except SecxferError as error:
         with trail.recording():
-            trail.log("seal-failed", period=str(kwargs.get("period", "")), error=type(error).__name__)
+            trail.log("seal-failed", period=str(period), error=type(error).__name__)
         raise
     package = result.package
     with trail.recording():
@@ -241,23 +246,24 @@ def seal(
     return result
 
 
-def relay(package: Path, *, key: ParticipantSecret, home: Path, operator: str | None = None,
-          receipts_out: Path | None = None, notify: Notify | None = None, **kwargs: Any) -> RelayResult:
+def relay(package: Path, *, key: ParticipantSecret, home: Path, out: Path, anchor: bytes | None = None,
+          now: dt.datetime | None = None, rng: Callable[[int], bytes] = os.urandom, operator: str | None = None,
+          receipts_out: Path | None = None, notify: Notify | None = None) -> RelayResult:
     """:func:`secxfer.chain.relay.relay_without_trail` plus hop report, receipt to the sender and log entries."""
     from secxfer.chain.relay import relay_without_trail as chain_relay
 
-    trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
+    trail = _Trail(key=key, home=home, operator=operator, now=now, notify=notify)
     trail.sweep_staging()
     seen: list[PackageFacts] = []
     try:
         try:
-            result = chain_relay(package, key=key, home=home, now=trail.now,
-                                 observe=lambda p: seen.append(package_facts(p)), **kwargs)
+            result = chain_relay(package, key=key, home=home, out=out, now=trail.now, rng=rng, anchor=anchor,
+                                 observe=lambda p: seen.append(package_facts(p)))
         except ReplayError as replay:
             if not _interrupted(trail, replay):
                 raise
-            result = chain_relay(package, key=key, home=home, now=trail.now, check_replay=False,
-                                 observe=lambda p: seen.append(package_facts(p)), **kwargs)
+            result = chain_relay(package, key=key, home=home, out=out, now=trail.now, rng=rng, anchor=anchor,
+                                 check_replay=False, observe=lambda p: seen.append(package_facts(p)))
     except IntegrityError as error:
         trail.failed("relay", package, error, seen[0] if seen else None, receipts_out)
         raise
@@ -277,23 +283,25 @@ def relay(package: Path, *, key: ParticipantSecret, home: Path, operator: str | 
     return result
 
 
-def open_package(package: Path, *, key: ParticipantSecret, home: Path, out: Path, operator: str | None = None,
-                 receipts_out: Path | None = None, notify: Notify | None = None, **kwargs: Any) -> OpenResult:
+def open_package(package: Path, *, key: ParticipantSecret, home: Path, out: Path, utf8: bool = False,
+                 workbook: bool = True, anchor: bytes | None = None, now: dt.datetime | None = None,
+                 operator: str | None = None, receipts_out: Path | None = None,
+                 notify: Notify | None = None) -> OpenResult:
     """:func:`secxfer.chain.open.open_without_trail` plus a signed receipt to the sender and log entries."""
     from secxfer.chain.open import open_without_trail as chain_open
 
-    trail = _Trail(key=key, home=home, operator=operator, now=kwargs.pop("now", None), notify=notify)
+    trail = _Trail(key=key, home=home, operator=operator, now=now, notify=notify)
     trail.sweep_staging()
     seen: list[PackageFacts] = []
     try:
         try:
-            result = chain_open(package, key=key, home=home, out=out, now=trail.now,
-                                observe=lambda p: seen.append(package_facts(p)), **kwargs)
+            result = chain_open(package, key=key, home=home, out=out, utf8=utf8, workbook=workbook, now=trail.now,
+                                anchor=anchor, observe=lambda p: seen.append(package_facts(p)))
         except ReplayError as replay:
             if not _interrupted(trail, replay):
                 raise
-            result = chain_open(package, key=key, home=home, out=out, now=trail.now, check_replay=False,
-                                observe=lambda p: seen.append(package_facts(p)), **kwargs)
+            result = chain_open(package, key=key, home=home, out=out, utf8=utf8, workbook=workbook, now=trail.now,
+                                anchor=anchor, check_replay=False, observe=lambda p: seen.append(package_facts(p)))
     except IntegrityError as error:
         trail.failed("open", package, error, seen[0] if seen else None, receipts_out)
         raise
