@@ -177,3 +177,31 @@ def test_a_relay_writes_with_the_hashes_taken_in_its_check_of_the_input(big_worl
     assert given and all(sorted(hashes or {}) == [1, 2, 3] for hashes in given)
     open_package(package.path, key=network.secrets["mun-131016"], home=homes / "mun-131016",
                  out=tmp_path / "opened", now=NOW, workbook=False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.binary(min_size=1, max_size=200), cuts=st.lists(st.integers(0, 200), min_size=2, max_size=6),
+       sizes=st.lists(st.integers(1, 50), min_size=1, max_size=5))
+def test_spans_read_straight_into_the_stream_give_the_same_bytes(data, cuts, sizes):
+    """ChunkStream reads a span of the scratch file straight into its caller's buffer:
+    the same bytes as the span's own, in any read sizes, empty spans included."""
+    import io as _io
+
+    from secxfer.chain.datacheck import Positional, Span
+
+    source = Positional(_io.BytesIO(data))
+    bounds = sorted(c % (len(data) + 1) for c in cuts)
+    chunks = [b"<"]
+    for lo, hi in zip(bounds, bounds[1:]):
+        chunks += [Span(source, lo, hi), memoryview(b"|")]
+    expected = b"".join(bytes(c) for c in chunks)
+    stream = container.ChunkStream(container.pieces(chunks, direct=True))
+    got, turn = bytearray(), 0
+    while True:
+        buffer = bytearray(sizes[turn % len(sizes)])
+        count = stream.readinto(buffer)
+        if not count:
+            break
+        got += buffer[:count]
+        turn += 1
+    assert bytes(got) == expected

@@ -79,7 +79,7 @@ def serialize(entries: Sequence[tuple[str, Sequence[Chunk]]]) -> Iterator[Chunk]
     yield MAGIC
     for name, chunks in entries:
         yield entry_header(name, sum(len(c) for c in chunks))
-        yield from pieces(chunks)
+        yield from pieces(chunks, direct=True)
     yield _NAME_LEN.pack(0)
 
 
@@ -236,22 +236,30 @@ _ENDED_IN = {
 }
 
 
-def pieces(chunks: Iterable) -> Iterator[Chunk]:
+def pieces(chunks: Iterable, *, direct: bool = False) -> Iterator:
     """The byte pieces of a data file's chunks: bytes-like chunks as they are, any
-    other chunk (such as a span of a file read on demand) iterated for its pieces."""
+    other chunk (such as a span of a file read on demand) iterated for its pieces; with
+    ``direct``, a chunk that can ``read_into`` a buffer itself is passed on whole, so
+    :class:`ChunkStream` reads it straight into the encryptor's buffer."""
     for chunk in chunks:
-        if isinstance(chunk, (bytes, bytearray, memoryview)):
+        if isinstance(chunk, (bytes, bytearray, memoryview)) or (direct and hasattr(chunk, "read_into")):
             yield chunk
         else:
             yield from chunk
 
 
 class ChunkStream(io.RawIOBase):
-    """A read-only stream over an iterable of byte chunks (feeds the encryptor lazily)."""
+    """A read-only stream over an iterable of byte chunks (feeds the encryptor lazily).
 
-    def __init__(self, chunks: Iterable[Chunk]) -> None:
+    A chunk with ``read_into(view, skip)`` (a span of a file) is read straight into the
+    caller's buffer, never copied through one of its own.
+    """
+
+    def __init__(self, chunks: Iterable) -> None:
         self._chunks = iter(chunks)
         self._current = memoryview(b"")
+        self._span = None
+        self._span_at = 0
 
     def readable(self) -> bool:
         return True
@@ -260,11 +268,22 @@ class ChunkStream(io.RawIOBase):
         out = memoryview(buffer).cast("B")
         filled = 0
         while filled < len(out):
+            if self._span is not None:
+                n = min(len(out) - filled, len(self._span) - self._span_at)
+                self._span.read_into(out[filled : filled + n], self._span_at)
+                self._span_at += n
+                filled += n
+                if self._span_at == len(self._span):
+                    self._span = None
+                continue
             if not self._current:
                 nxt = next(self._chunks, None)
                 if nxt is None:
                     break
-                self._current = memoryview(nxt).cast("B")
+                if hasattr(nxt, "read_into"):
+                    self._span, self._span_at = (nxt, 0) if len(nxt) else (None, 0)
+                else:
+                    self._current = memoryview(nxt).cast("B")
                 continue
             n = min(len(out) - filled, len(self._current))
             out[filled : filled + n] = self._current[:n]

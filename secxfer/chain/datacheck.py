@@ -87,6 +87,11 @@ class Span:
     def __bytes__(self) -> bytes:
         return self._source.read(self.start, len(self))
 
+    def read_into(self, view: memoryview, skip: int) -> None:
+        """Fill ``view`` with this span's bytes from ``skip`` on (straight from the file)."""
+        if skip + len(view) > len(self) or self._source.read_into(view, self.start + skip) != len(view):
+            raise FormatError("the decrypted package is shorter than its entries")
+
     def __iter__(self) -> Iterator[memoryview]:
         buffer = memoryview(bytearray(min(rows.BLOCK, len(self)) or 1))
         pos = self.start
