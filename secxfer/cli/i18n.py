@@ -19,7 +19,6 @@ facts with this CLI's flags and commands; one with its class's default hint gets
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tomllib
@@ -27,15 +26,9 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
-import msgspec
-
 LANGUAGES = ("en", "ja")
 DEFAULT_LANGUAGE = "en"
 CATALOG_DIR = Path(__file__).with_name("catalog")
-# The catalog files parsed ahead of time (tools/compile_catalog.py): decoding it costs about
-# 1 ms where parsing the TOML a command needs cost 10-20 ms of every start. Used only while
-# every TOML file still has the digest it was compiled from; an edited file is parsed as it is.
-COMPILED_NAME = "compiled.json"
 
 _current = DEFAULT_LANGUAGE
 
@@ -49,38 +42,9 @@ def catalog() -> dict[str, dict[str, str]]:
     """Every message: dotted key -> {language: text}, merged from the catalog files."""
     messages: dict[str, dict[str, str]] = {}
     for path in sorted(CATALOG_DIR.glob("*.toml")):
-        for key, entry in _file_messages(path).items():
-            if key in messages:
-                raise CatalogError(f"{path.name}: message {key!r} is defined twice")
-            messages[key] = entry
+        with path.open("rb") as handle:
+            _flatten(tomllib.load(handle), "", messages, path.name)
     return messages
-
-
-def compile_catalog(folder: Path) -> bytes:
-    """The compiled form of the catalog files in ``folder``: each file's SHA-256 and its messages."""
-    files = {}
-    for path in sorted(folder.glob("*.toml")):
-        data = path.read_bytes()
-        messages: dict[str, dict[str, str]] = {}
-        _flatten(tomllib.loads(data.decode("utf-8")), "", messages, path.name)
-        files[path.name] = {"sha256": hashlib.sha256(data).hexdigest(), "messages": messages}
-    return msgspec.json.encode(files) + b"\n"
-
-
-@cache
-def _compiled(folder: Path) -> dict[str, dict[str, dict[str, str]]] | None:
-    """File name -> its messages, from the compiled catalog while it matches every TOML file; else None."""
-    try:
-        files = msgspec.json.decode((folder / COMPILED_NAME).read_bytes())
-    except (OSError, msgspec.DecodeError):
-        return None
-    sources = {path.name: path for path in folder.glob("*.toml")}
-    if not isinstance(files, dict) or set(files) != set(sources):
-        return None
-    for name, path in sources.items():
-        if files[name].get("sha256") != hashlib.sha256(path.read_bytes()).hexdigest():
-            return None
-    return {name: compiled["messages"] for name, compiled in files.items()}
 
 
 # A command reads only the catalog files holding the key families it uses (``opt``,
@@ -92,12 +56,6 @@ _FAMILY = re.compile(r"^\[\s*([A-Za-z0-9_-]+)[.\]]", re.MULTILINE)
 def _files_by_family(folder: Path) -> dict[str, tuple[Path, ...]]:
     """Key family (the first part of a dotted key) -> the catalog files that define some of it."""
     found: dict[str, list[Path]] = {}
-    compiled = _compiled(folder)
-    if compiled is not None:
-        for path in sorted(folder.glob("*.toml")):
-            for family in dict.fromkeys(key.split(".", 1)[0] for key in compiled[path.name]):
-                found.setdefault(family, []).append(path)
-        return {family: tuple(paths) for family, paths in found.items()}
     for path in sorted(folder.glob("*.toml")):
         for family in dict.fromkeys(_FAMILY.findall(path.read_text(encoding="utf-8"))):
             found.setdefault(family, []).append(path)
@@ -106,9 +64,6 @@ def _files_by_family(folder: Path) -> dict[str, tuple[Path, ...]]:
 
 @cache
 def _file_messages(path: Path) -> dict[str, dict[str, str]]:
-    compiled = _compiled(path.parent)
-    if compiled is not None:
-        return compiled[path.name]
     messages: dict[str, dict[str, str]] = {}
     with path.open("rb") as handle:
         _flatten(tomllib.load(handle), "", messages, path.name)
