@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secxfer.age import encrypt_bytes
+from secxfer.chain import beside as chain_beside
 from secxfer.chain import container, datacheck, rows
 from secxfer.chain.home import ChainHome
 from secxfer.chain.open import open_without_trail as open_package
@@ -110,6 +111,7 @@ def test_tiny_blocks_deliver_exactly_the_agencys_rows(big_world, tmp_path, monke
     network, files = big_world
     monkeypatch.setattr(rows, "BLOCK", 4093)  # many blocks, row ends and CRLF pairs across their edges
     monkeypatch.setattr(datacheck, "HASH_BESIDE_MIN_BYTES", 0 if beside else 1 << 60)
+    monkeypatch.setattr(chain_beside, "BESIDE_MIN_BYTES", 0 if beside else 1 << 60)  # write and frame hashes
     homes = _homes(network, tmp_path)
     _, package = _to_municipality(network, files, homes, tmp_path / "media")
     assert package.size > 1 << 20

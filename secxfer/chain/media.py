@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 import msgspec
 
+from secxfer.chain.beside import Beside
 from secxfer.domain.counts import RowCounts
 from secxfer.errors import FormatError, IntegrityError, NotFoundError, OperationalError
 from secxfer.fsutil import TEMP_PREFIX, atomic_output, atomic_write, binary, check_free_space
@@ -73,20 +74,24 @@ def medium_folder(root: Path, sender: str, recipient: str) -> Path:
 
 
 class _HashingWriter:
-    """Forward writes to a file while hashing and counting them (one pass)."""
+    """Forward writes to a file while hashing and counting them (one pass; a large write is
+    hashed on a second thread while this one writes it: :mod:`secxfer.chain.beside`)."""
 
     def __init__(self, target: BinaryIO) -> None:
         self._target = target
         self.hash = hashlib.sha256()
         self.size = 0
+        self._beside = Beside(name="secxfer-write-hash")
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
-        self.hash.update(data)
         self.size += len(data)
-        return self._target.write(data)
+        return self._beside.both(len(data), lambda: self.hash.update(data), lambda: self._target.write(data))
 
     def flush(self) -> None:
         self._target.flush()
+
+    def close(self) -> None:
+        self._beside.close()
 
 
 def file_sha256(path: Path) -> tuple[int, bytes]:
@@ -203,7 +208,10 @@ def write_encrypted(
 
     with atomic_output(path, mode=0o644) as handle:
         writer = _HashingWriter(handle)
-        encrypt(writer)
+        try:
+            encrypt(writer)
+        finally:
+            writer.close()
     _forget_cached(path)
     size, digest = file_sha256(path)
     if size != writer.size or digest != writer.hash.digest():

@@ -306,8 +306,11 @@ def receive(
             reader = HashingReader(handle)
             # hybrid and X25519; the header is taken from the very bytes decrypted
             try:
-                decrypt_to_scratch(list(me.encryption_identities), reader, FramingWriter(scratch, framer),
-                                   on_header=headers.append)
+                framing = FramingWriter(scratch, framer)
+                try:
+                    decrypt_to_scratch(list(me.encryption_identities), reader, framing, on_header=headers.append)
+                finally:
+                    framing.close()
             except NoIdentityMatchError as error:
                 raise _not_for_this_key(path, me.participant_id) from error
             while reader.read(1 << 20):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from secxfer.chain import container
+from secxfer.chain.beside import Beside
 from secxfer.chain.datacheck import Positional, Span
 from secxfer.chain.manifest import Manifest
 from secxfer.chain.provenance import CarriedLeaf
@@ -47,16 +48,32 @@ class HashingReader:
 
 
 class FramingWriter:
-    """Write decrypted bytes to the scratch file and parse the container from them as they pass."""
+    """Write decrypted bytes to the scratch file and parse the container from them as they pass
+    (a large batch is parsed, and its data files hashed, on a second thread while this one
+    writes it: :mod:`secxfer.chain.beside`). :meth:`close` ends the second thread."""
 
     def __init__(self, scratch: BinaryIO, framer: container.Framer) -> None:
         self._scratch = scratch
         self._framer = framer
+        self._beside = Beside(name="secxfer-frame")
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
-        count = self._scratch.write(data)
-        self._framer.feed(memoryview(data)[:count])
-        return count
+        view = memoryview(data)
+        # The framer sees the whole batch at once, so the scratch file takes all of it too.
+        self._beside.both(len(view), lambda: self._framer.feed(view), lambda: _write_all(self._scratch, view))
+        return len(view)
+
+    def close(self) -> None:
+        self._beside.close()
+
+
+def _write_all(target: BinaryIO, view: memoryview) -> None:
+    written = 0
+    while written < len(view):
+        count = target.write(view[written:])
+        if not count:
+            raise OSError(f"the scratch file took {written} of {len(view)} bytes")
+        written += count
 
 
 _DATA_ENTRIES = frozenset(ANNEX_FILES.values())
