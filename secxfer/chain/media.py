@@ -95,14 +95,25 @@ class _HashingWriter:
 
 
 def file_sha256(path: Path) -> tuple[int, bytes]:
-    """Size and SHA-256 of a package on a medium (never through a link, only a regular file)."""
+    """Size and SHA-256 of a package on a medium (never through a link, only a regular file).
+
+    Each block is hashed on a second thread while the next one is read (two buffers), so a
+    slow medium's reads and the hash overlap (:mod:`secxfer.chain.beside`)."""
     h = hashlib.sha256()
     size = 0
-    buffer = memoryview(bytearray(READ_CHUNK))
-    with open_medium_file(path, "package", PACKAGE_MAX_BYTES) as handle:
-        while count := handle.readinto(buffer):
-            h.update(buffer[:count])
-            size += count
+    buffers = (memoryview(bytearray(READ_CHUNK)), memoryview(bytearray(READ_CHUNK)))
+    beside = Beside(name="secxfer-read-hash")
+    try:
+        with open_medium_file(path, "package", PACKAGE_MAX_BYTES) as handle:
+            current = 0
+            count = handle.readinto(buffers[current]) or 0
+            while count:
+                ready, following = buffers[current][:count], buffers[current ^ 1]
+                count = beside.both(count, lambda: h.update(ready), lambda: handle.readinto(following)) or 0
+                size += len(ready)
+                current ^= 1
+    finally:
+        beside.close()
     return size, h.digest()
 
 
