@@ -118,18 +118,13 @@ class Federation(Model, kw_only=True):
 
 # -- check digit and reading ---------------------------------------------------------
 
-# (11 - remainder) mod 10 for each remainder 0..10, as the digit's text: every table row and
-# every annex row is checked, so the formula is spelled out rather than zipped.
-_CHECK_BY_REMAINDER = tuple(str((11 - remainder) % 10) for remainder in range(11))
+_CHECK_BY_REMAINDER = tuple(str((11 - remainder) % 10) for remainder in range(11))  # spelled out: hot
 _FIVE_OR_SIX = re.compile(r"[0-9]{5,6}")
 _SIX = re.compile(r"[0-9]{6}")
 
 
 def check_digit(first5: str) -> str:
-    """The check digit of the code whose first five digits are ``first5``.
-
-    ``(11 - (6a+5b+4c+3d+2e) mod 11) mod 10``: remainder 0 gives 1, remainder 1 gives 0.
-    """
+    """The check digit after the five digits ``first5``: ``(11 - (6a+5b+4c+3d+2e) mod 11) mod 10``."""
     if not (len(first5) == 5 and first5.isascii() and first5.isdigit()):
         raise MalformedCodeError(f"{_show(first5)} is not 5 ASCII digits", code=first5)
     a, b, c, d, e = map(int, first5)
@@ -238,8 +233,7 @@ def _table() -> _Table:
 
 
 def _packaged_text(name: str) -> str:
-    """A data file shipped in this package: read beside this module (importlib.resources, about
-    10 ms of imports, only where the package is not a folder on disk, as in a zip)."""
+    """A data file of this package (importlib.resources, 10 ms of imports, only if not a folder on disk)."""
     beside = Path(__file__).with_name("data") / name
     if beside.is_file():
         return beside.read_text(encoding="utf-8")
