@@ -58,10 +58,14 @@ class ChainHome:
 
     def scratch(self) -> BinaryIO:
         """An anonymous owner-only temporary file for decrypted content."""
+        return self.scratch_files(1)[0]
+
+    def scratch_files(self, count: int) -> list[BinaryIO]:
+        """``count`` such files; where they have names, leftovers are swept once, before any is made."""
         folder = self._ensure(self.root / "tmp")
         if tempfile.TemporaryFile is tempfile.NamedTemporaryFile:
             _sweep_scratch(folder)
-        return tempfile.TemporaryFile(dir=folder)
+        return [tempfile.TemporaryFile(dir=folder) for _ in range(count)]
 
     def seen(self, package_id: str) -> dict | None:
         """The record of the package with this id, if it was processed here."""

@@ -13,13 +13,15 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from secxfer.chain import media
 from secxfer.chain.home import ChainHome
 from secxfer.chain.manifest import Commitment, Manifest
 from secxfer.chain.package import WrittenPackage, write_index, write_package
-from secxfer.chain.provenance import SALT_BYTES, Leaf, build_tree, leaf_hash, rows_digest
+from secxfer.chain.datacheck import Positional, Span
+from secxfer.chain.provenance import SALT_BYTES, Leaf, build_tree, leaf_hash
+from secxfer.chain.spool import RowSpool
 from secxfer.chain.trustlink import current_bundle
 from secxfer.domain.counts import ANNEX_NUMBERS, RowCounts
 from secxfer.errors import InputRejectedError, OutputExistsError, UsageError
@@ -27,7 +29,7 @@ from secxfer.errors import InputRejectedError, OutputExistsError, UsageError
 if TYPE_CHECKING:
     from secxfer.domain.annex import AnnexReading
     from secxfer.domain.period import Period
-    from secxfer.trust import ParticipantSecret
+    from secxfer.trust import Directory, ParticipantSecret
 
 NEWLINE_NAMES = {b"\r\n": "crlf", b"\n": "lf"}
 NO_CONSENT = "no-consent"
@@ -52,8 +54,10 @@ class SealResult:
         return sum(v.total for v in self.withheld.values())
 
 
-def _read_all(annex_files: Mapping[int, Path], period: Period, profile: str) -> dict[int, AnnexReading]:
-    from secxfer.domain.validate import read_annex
+def _read_all(
+    annex_files: Mapping[int, Path], period: Period, profile: str, spools: Mapping[int, RowSpool]
+) -> dict[int, AnnexReading]:
+    from secxfer.domain.validate import read_annex_streamed
 
     if tuple(sorted(annex_files)) != ANNEX_NUMBERS:
         raise UsageError("seal needs all three annex files (別紙1, 別紙2, 別紙3); send a header-only file for an empty annex")
@@ -61,7 +65,8 @@ def _read_all(annex_files: Mapping[int, Path], period: Period, profile: str) -> 
     problems = []
     for annex, path in sorted(annex_files.items()):
         with open(path, "rb") as handle:
-            reading = read_annex(handle, annex=annex, period=period, profile=profile, source=str(path))
+            reading = read_annex_streamed(handle, annex=annex, period=period, profile=profile, source=str(path),
+                                          on_row=spools[annex].add)
         readings[annex] = reading
         problems += [p for p in reading.problems if p.severity == "error"]
     if problems:
@@ -116,32 +121,44 @@ def seal_without_trail(
     me = directory.participant(key.participant_id)
     if str(me.role) != "agency":
         raise UsageError(f"{key.participant_id!r} is a {me.role}; only the agency seals", hint="relay or open instead")
-    readings = _read_all(annex_files, the_period, profile)
+    # Accepted rows go to scratch files in the home folder as they are read, then regrouped
+    # per insurer into a second set: memory does not grow with the month (chain/spool.py).
+    files = ChainHome(home).scratch_files(2 * len(ANNEX_NUMBERS))
+    spooled = dict(zip(ANNEX_NUMBERS, files[: len(ANNEX_NUMBERS)], strict=True))
+    grouped = dict(zip(ANNEX_NUMBERS, files[len(ANNEX_NUMBERS) :], strict=True))
+    spools = {a: RowSpool(spooled[a]) for a in ANNEX_NUMBERS}
+    try:
+        readings = _read_all(annex_files, the_period, profile, spools)
+        return _seal_read(readings, spools, grouped, the_period=the_period, directory=directory, bundle=bundle,
+                          key=key, home=home, out=out, rehearsal=rehearsal, profile=profile, now=now, rng=rng,
+                          again=again)
+    finally:
+        for handle in [*spooled.values(), *grouped.values()]:
+            handle.close()
+
+
+def _seal_read(
+    readings: dict[int, AnnexReading], spools: Mapping[int, RowSpool], grouped: Mapping[int, BinaryIO], *,
+    the_period: Period, directory: Directory, bundle: bytes, key: ParticipantSecret, home: Path, out: Path,
+    rehearsal: bool, profile: str, now: dt.datetime, rng: Callable[[int], bytes], again: bool,
+) -> SealResult:
     today = now.astimezone(dt.timezone(dt.timedelta(hours=9))).date()
     covered = sorted(p.code for p in directory.covered_municipalities(today))
     covered_set = set(covered)
 
-    groups: dict[int, dict[str, list[bytes]]] = {a: defaultdict(list) for a in ANNEX_NUMBERS}
     withheld: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for annex, reading in readings.items():
-        for row in reading.rows:
-            if row.insurer in covered_set:
-                groups[annex][row.insurer].append(row.raw)
-            else:
-                withheld[row.insurer][annex - 1] += 1
+    for annex, spool in spools.items():
+        for code, count in spool.counts().items():
+            if code not in covered_set:
+                withheld[code][annex - 1] += count
 
     newlines = tuple(reading.newline for _, reading in sorted(readings.items()))
-    leaves, group_bytes = [], {a: [] for a in ANNEX_NUMBERS}
-    for code in covered:
-        counts, digests = [], []
-        for annex in ANNEX_NUMBERS:
-            nl = newlines[annex - 1]
-            rows = groups[annex].get(code, [])
-            data = b"".join(r + nl for r in rows)
-            group_bytes[annex].append(data)
-            counts.append(len(rows))
-            digests.append(rows_digest(data))
-        leaves.append(Leaf(code=code, salt=rng(SALT_BYTES), rows=tuple(counts), rows_sha256=tuple(digests)))
+    groups = {a: spools[a].regroup(covered, newlines[a - 1], grouped[a]) for a in ANNEX_NUMBERS}
+    leaves = [
+        Leaf(code=code, salt=rng(SALT_BYTES), rows=tuple(groups[a][index][0] for a in ANNEX_NUMBERS),
+             rows_sha256=tuple(groups[a][index][1] for a in ANNEX_NUMBERS))
+        for index, code in enumerate(covered)
+    ]
     root, carried = build_tree(leaves)
 
     prefixes = tuple(
@@ -153,7 +170,7 @@ def seal_without_trail(
         profile=profile,
         newlines=tuple(NEWLINE_NAMES[n] for n in newlines),
         prefixes=prefixes,
-        total_rows=RowCounts.of(sum(len(v) for v in groups[a].values()) for a in ANNEX_NUMBERS),
+        total_rows=RowCounts.of(sum(count for count, _ in groups[a]) for a in ANNEX_NUMBERS),
         covered=tuple(covered),
         merkle_root=root,
     )
@@ -188,7 +205,11 @@ def seal_without_trail(
         files=(),
         leaves_sha256=b"",
     )
-    files = {a: [prefixes[a - 1], *group_bytes[a]] for a in ANNEX_NUMBERS}
+    files: dict[int, list] = {}
+    for a in ANNEX_NUMBERS:
+        grouped[a].flush()
+        size = grouped[a].seek(0, os.SEEK_END)
+        files[a] = [prefixes[a - 1]] + ([Span(Positional(grouped[a]), 0, size)] if size else [])
     written = write_package(
         folder=folder, sender=key, directory=directory, bundle=bundle, previous=(),
         manifest=manifest, leaves=carried, files=files, rng=rng,

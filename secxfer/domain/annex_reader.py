@@ -10,6 +10,7 @@ Use it through ``secxfer.domain.validate`` (``read_annex``, ``validate_files``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import BinaryIO
 
@@ -62,6 +63,7 @@ class AnnexReader(FieldChecks):
         today: date | None,
         keep_rows: bool,
         fast: bool = True,
+        on_row: Callable[[str, bytes], object] | None = None,
     ) -> None:
         self.annex = get_annex(annex)
         self.period = as_period(period)
@@ -69,6 +71,7 @@ class AnnexReader(FieldChecks):
         self.source = source
         self.today = today if today is not None else tokyo_today()
         self.keep_rows = keep_rows
+        self.on_row = on_row  # given each accepted row's insurer and bytes as it is read
         self.formats = frozenset(self.profile.date_formats)
         self.name_ok = name_pattern(self.profile)
         self.name_bad = name_offender(self.profile)
@@ -307,6 +310,8 @@ class AnnexReader(FieldChecks):
             if self.keep_rows:
                 self.rows.append(AnnexRow(line=line_no, raw=body, residence_code=residence, insurer=insurer,
                                           event_date=event))
+            if self.on_row is not None:
+                self.on_row(insurer, body)
         self._count_row()
 
     def _clean_row(self, line_no: int, body: bytes, clean: CleanRow) -> None:
@@ -318,4 +323,6 @@ class AnnexReader(FieldChecks):
         if self.keep_rows:
             self.rows.append(AnnexRow(line=line_no, raw=body, residence_code=residence, insurer=insurer,
                                       event_date=clean.event))
+        if self.on_row is not None:
+            self.on_row(insurer, body)
         self.rows_read += 1

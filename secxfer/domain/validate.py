@@ -18,7 +18,7 @@ character classes) and ``clean_rows`` (the fast path for rows with nothing to re
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -70,6 +70,23 @@ def read_annex(
     """
     reader = AnnexReader(annex=annex, period=period, profile=profile, source=source, today=today, keep_rows=True)
     return reader.read(_as_stream(data))
+
+
+def read_annex_streamed(
+    data: BinaryIO,
+    *,
+    annex: int,
+    period: Period | str | None,
+    profile: str | Profile = "default",
+    source: str = "<stdin>",
+    on_row: Callable[[str, bytes], object],
+) -> AnnexReading:
+    """:func:`read_annex`, with each accepted row handed to ``on_row(insurer, raw)`` as it
+    is read instead of kept: the reading's ``rows`` is empty, so memory does not grow
+    with the file (``seal`` spools the rows to a scratch file)."""
+    reader = AnnexReader(annex=annex, period=period, profile=profile, source=source, today=None,
+                         keep_rows=False, on_row=on_row)
+    return reader.read(data)
 
 
 def read_annex_file(
