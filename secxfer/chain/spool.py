@@ -16,6 +16,7 @@ a file whose rows end in LF gets its pairs replaced as they are copied.
 from __future__ import annotations
 
 import hashlib
+import os
 from array import array
 from collections.abc import Sequence
 from typing import BinaryIO
@@ -47,9 +48,7 @@ class RowSpool:
         self._per_number[number] += 1
         self._row_number.append(number)
         self._row_start.append(self._end)
-        self._scratch.write(raw)
-        self._scratch.write(SEPARATOR)
-        self._end += len(raw) + len(SEPARATOR)
+        self._end += self._scratch.write(raw + SEPARATOR)
 
     def counts(self) -> dict[str, int]:
         """Rows per insurer, every insurer the file routed a row to."""
@@ -96,6 +95,15 @@ class RowSpool:
         return self._row_start[row] if row < len(self._row_start) else self._end
 
     def _copy(self, start: int, end: int, newline: bytes, digest: hashlib._Hash, target: BinaryIO) -> None:
+        if end - start <= COPY_BLOCK and hasattr(os, "pread"):  # most runs: a row or a few, one read
+            piece = os.pread(self._scratch.fileno(), end - start, start)
+            if len(piece) != end - start:
+                raise _cut_short()
+            if newline != SEPARATOR:
+                piece = piece.replace(SEPARATOR, newline)
+            digest.update(piece)
+            target.write(piece)
+            return
         source = Positional(self._scratch)
         buffer = memoryview(bytearray(min(COPY_BLOCK, end - start)))
         held = b""  # a CR at a block's end, kept until the next block shows what follows it
@@ -103,8 +111,7 @@ class RowSpool:
         while position < end:
             view = buffer[: min(COPY_BLOCK, end - position)]
             if source.read_into(view, position) != len(view):
-                raise OperationalError("the seal's scratch file is shorter than what was written to it",
-                                       hint="check the free space of the home folder's drive and seal again")
+                raise _cut_short()
             position += len(view)
             piece = held + bytes(view)
             held = b""
@@ -114,3 +121,8 @@ class RowSpool:
                 piece = piece.replace(SEPARATOR, newline)
             digest.update(piece)
             target.write(piece)
+
+
+def _cut_short() -> OperationalError:
+    return OperationalError("the seal's scratch file is shorter than what was written to it",
+                            hint="check the free space of the home folder's drive and seal again")
