@@ -59,21 +59,14 @@ class FramingWriter:
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         view = memoryview(data)
-        # The framer sees the whole batch at once, so the scratch file takes all of it too.
-        self._beside.both(len(view), lambda: self._framer.feed(view), lambda: _write_all(self._scratch, view))
-        return len(view)
+        # The framer sees the whole batch at once; the scratch file (buffered) takes all of it too.
+        count = self._beside.both(len(view), lambda: self._framer.feed(view), lambda: self._scratch.write(view))
+        if count != len(view):
+            raise OSError(f"the scratch file took {count} of {len(view)} bytes")
+        return count
 
     def close(self) -> None:
         self._beside.close()
-
-
-def _write_all(target: BinaryIO, view: memoryview) -> None:
-    written = 0
-    while written < len(view):
-        count = target.write(view[written:])
-        if not count:
-            raise OSError(f"the scratch file took {written} of {len(view)} bytes")
-        written += count
 
 
 _DATA_ENTRIES = frozenset(ANNEX_FILES.values())

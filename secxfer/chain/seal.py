@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from secxfer.chain import media
+from secxfer.chain.datacheck import Positional, Span
 from secxfer.chain.home import ChainHome
 from secxfer.chain.manifest import Commitment, Manifest
 from secxfer.chain.package import WrittenPackage, write_index, write_package
-from secxfer.chain.datacheck import Positional, Span
 from secxfer.chain.provenance import SALT_BYTES, Leaf, build_tree, leaf_hash
 from secxfer.chain.spool import RowSpool
 from secxfer.chain.trustlink import current_bundle
@@ -123,17 +123,16 @@ def seal_without_trail(
         raise UsageError(f"{key.participant_id!r} is a {me.role}; only the agency seals", hint="relay or open instead")
     # Accepted rows go to scratch files in the home folder as they are read, then regrouped
     # per insurer into a second set: memory does not grow with the month (chain/spool.py).
-    files = ChainHome(home).scratch_files(2 * len(ANNEX_NUMBERS))
-    spooled = dict(zip(ANNEX_NUMBERS, files[: len(ANNEX_NUMBERS)], strict=True))
-    grouped = dict(zip(ANNEX_NUMBERS, files[len(ANNEX_NUMBERS) :], strict=True))
-    spools = {a: RowSpool(spooled[a]) for a in ANNEX_NUMBERS}
+    scratch = ChainHome(home).scratch_files(2 * len(ANNEX_NUMBERS))
+    spools = dict(zip(ANNEX_NUMBERS, map(RowSpool, scratch[: len(ANNEX_NUMBERS)]), strict=True))
+    grouped = dict(zip(ANNEX_NUMBERS, scratch[len(ANNEX_NUMBERS) :], strict=True))
     try:
         readings = _read_all(annex_files, the_period, profile, spools)
         return _seal_read(readings, spools, grouped, the_period=the_period, directory=directory, bundle=bundle,
                           key=key, home=home, out=out, rehearsal=rehearsal, profile=profile, now=now, rng=rng,
                           again=again)
     finally:
-        for handle in [*spooled.values(), *grouped.values()]:
+        for handle in scratch:
             handle.close()
 
 

@@ -95,25 +95,12 @@ class RowSpool:
         return self._row_start[row] if row < len(self._row_start) else self._end
 
     def _copy(self, start: int, end: int, newline: bytes, digest: hashlib._Hash, target: BinaryIO) -> None:
-        if end - start <= COPY_BLOCK and hasattr(os, "pread"):  # most runs: a row or a few, one read
-            piece = os.pread(self._scratch.fileno(), end - start, start)
-            if len(piece) != end - start:
-                raise _cut_short()
-            if newline != SEPARATOR:
-                piece = piece.replace(SEPARATOR, newline)
-            digest.update(piece)
-            target.write(piece)
-            return
-        source = Positional(self._scratch)
-        buffer = memoryview(bytearray(min(COPY_BLOCK, end - start)))
         held = b""  # a CR at a block's end, kept until the next block shows what follows it
         position = start
         while position < end:
-            view = buffer[: min(COPY_BLOCK, end - position)]
-            if source.read_into(view, position) != len(view):
-                raise _cut_short()
-            position += len(view)
-            piece = held + bytes(view)
+            read = self._read(min(COPY_BLOCK, end - position), position)
+            position += len(read)
+            piece = held + read if held else read
             held = b""
             if newline != SEPARATOR:
                 if piece.endswith(b"\r") and position < end:
@@ -122,7 +109,14 @@ class RowSpool:
             digest.update(piece)
             target.write(piece)
 
-
-def _cut_short() -> OperationalError:
-    return OperationalError("the seal's scratch file is shorter than what was written to it",
-                            hint="check the free space of the home folder's drive and seal again")
+    def _read(self, size: int, at: int) -> bytes:
+        """``size`` bytes of the spool from ``at`` (one ``pread`` where there is one: most runs are a row)."""
+        if hasattr(os, "pread"):
+            read = os.pread(self._scratch.fileno(), size, at)
+        else:
+            buffer = bytearray(size)
+            read = bytes(buffer[: Positional(self._scratch).read_into(memoryview(buffer), at)])
+        if len(read) != size:
+            raise OperationalError("the seal's scratch file is shorter than what was written to it",
+                                   hint="check the free space of the home folder's drive and seal again")
+        return read
