@@ -67,6 +67,23 @@ def test_block_counting_matches_row_by_row(tiny_blocks, data, newline, counts, j
     )
 
 
+sealed_row = st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"x").replace(b"\r", b"x"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.lists(sealed_row, max_size=40), counts=st.lists(st.integers(0, 25), max_size=6),
+       cut=st.integers(0, 3))
+def test_counting_lf_finds_the_crlf_rows_the_agency_sealed(tiny_blocks, data, counts, cut):
+    """docs/format.md §9: a reader counts LF. Over rows as the agency seals them (no CR or
+    LF inside a row), in a CRLF file, that gives the same verdict and the same groups as
+    counting CR LF, torn last rows included."""
+    body = b"".join(r + b"\r\n" for r in data)
+    body = body[: len(body) - cut] if cut <= len(body) else body
+    assert _outcome(rows.group_spans, body, 0, len(body), rows.ROW_END, counts) == _outcome(
+        _reference_spans, body, 0, len(body), b"\r\n", counts
+    )
+
+
 def test_a_big_group_is_found_exactly():
     data = b"".join(b"%06d,ROW\r\n" % i for i in range(50_000))
     spans = rows.group_spans(data, 0, len(data), b"\r\n", [10_000, 0, 39_999, 1])

@@ -9,7 +9,6 @@ row hashes on a second thread deliver exactly the agency's rows.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from secxfer.chain.home import ChainHome
 from secxfer.chain.open import open_without_trail as open_package
 from secxfer.chain.package import receive
 from secxfer.chain.relay import relay_without_trail as relay
+from secxfer.chain.verify import ANNEX_FILES
 from secxfer.chain.seal import seal_without_trail as seal
 from secxfer.domain.sample import generate_sample
 from secxfer.errors import DecryptionError, FormatError
@@ -65,13 +65,14 @@ def test_the_grammar_fed_in_pieces_gives_the_verdict_of_the_whole(entries, cut, 
     assert _verdict(framer.finish) == _verdict(lambda: container.parse(bytes(raw)))
 
 
-def test_data_files_are_hashed_not_held_and_a_big_held_entry_is_refused(monkeypatch):
+def test_data_files_are_located_not_held_and_a_big_held_entry_is_refused(monkeypatch):
     raw = b"".join(bytes(c) for c in container.serialize([("trust", [b"t"]), ("annex1.csv", [b"abc", b"de"])]))
     framer = container.Framer(hold=lambda name: name == "trust")
     framer.feed(raw)
     entries = framer.finish()
     assert entries["trust"].data == b"t" and entries["annex1.csv"].data is None
-    assert entries["annex1.csv"].sha256 == hashlib.sha256(b"abcde").digest()
+    located = entries["annex1.csv"]
+    assert raw[located.offset : located.offset + located.size] == b"abcde"
     monkeypatch.setattr(container, "HELD_MAX_BYTES", 4)
     big = b"".join(bytes(c) for c in container.serialize([("trust", [b"12345"])]))
     with pytest.raises(FormatError, match="exceeds its size limit"):
@@ -160,25 +161,40 @@ def test_a_malformed_container_is_reported_only_after_the_payload_authenticated(
         receive(package, me=central, home=home, now=NOW)
 
 
-def test_a_relay_writes_with_the_hashes_taken_in_its_check_of_the_input(big_world, tmp_path, monkeypatch):
-    """Every output's data files were hashed in the pass over the input rows (no pass of their own),
-    and those hashes are the ones its recipient verifies."""
+def test_a_relay_reads_each_row_from_scratch_once_as_it_encrypts(big_world, tmp_path, monkeypatch):
+    """One pass over the rows when a relay writes: no hash of an output's data file (the
+    format has none, docs/format.md §9), so the scratch file is read once, by encryption."""
     import secxfer.chain.relay as relay_module
 
     network, files = big_world
-    given = []
-    original = relay_module.write_package
-
-    def recording(**kwargs):
-        given.append(kwargs.get("files_sha256"))
-        return original(**kwargs)
-
-    monkeypatch.setattr(relay_module, "write_package", recording)
     homes = _homes(network, tmp_path)
-    _, package = _to_municipality(network, files, homes, tmp_path / "media")
-    assert given and all(sorted(hashes or {}) == [1, 2, 3] for hashes in given)
-    open_package(package.path, key=network.secrets["mun-131016"], home=homes / "mun-131016",
-                 out=tmp_path / "opened", now=NOW, workbook=False)
+    k = network.secrets
+    sealed = seal(annex_files=files, period="2026-10", key=k["agency"], home=homes / "agency",
+                  out=tmp_path / "media", now=NOW)
+    read, writing, rows_in = [0], [False], []
+    original_read, original_write = datacheck.Positional.read_into, relay_module.write_package
+
+    def counted(self, view, offset):
+        filled = original_read(self, view, offset)
+        read[0] += filled if writing[0] else 0
+        return filled
+
+    def writes(**kwargs):
+        writing[0] = True
+        try:
+            return original_write(**kwargs)
+        finally:
+            writing[0] = False
+
+    def observe(pkg):
+        rows_in.append(sum(pkg.entries[n].size - len(pkg.prefix(a)) for a, n in ANNEX_FILES.items()))
+
+    monkeypatch.setattr(datacheck.Positional, "read_into", counted)
+    monkeypatch.setattr(relay_module, "write_package", writes)
+    central = relay(sealed.package.path, key=k["central"], home=homes / "central", out=tmp_path / "media",
+                    now=NOW, observe=observe)
+    assert rows_in[0] > 1 << 20 and read[0] == rows_in[0]
+    assert len(central.outputs) > 1
 
 
 @settings(max_examples=100, deadline=None)

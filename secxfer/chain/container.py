@@ -11,14 +11,13 @@ path, and appear in the one order writers use (``entry_rank``), so a container h
 a single byte form. The container knows nothing about manifests or crypto; it only
 frames bytes.
 Parsing (:class:`Framer`) takes the bytes in order, as they come out of decryption,
-and checks every length against the named limits before it holds or hashes anything:
-small entries are held, data files are only hashed, so memory stays bounded whatever
-the package's size. :func:`parse` runs it over a buffer held whole.
+and checks every length against the named limits before it holds anything: small
+entries are held, data files only located (offset and size), so memory stays bounded
+whatever the package's size. :func:`parse` runs it over a buffer held whole.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import struct
@@ -41,20 +40,18 @@ Chunk = bytes | bytearray | memoryview
 
 
 class Entry:
-    """One named entry: its bytes (``data``) when held, else only where it lies and its hash.
+    """One named entry: its bytes (``data``) when held, else only where it lies.
 
-    ``offset`` and ``size`` place the data in the container; ``sha256`` is the SHA-256
-    of the data for an entry that was hashed as it streamed past instead of held.
+    ``offset`` and ``size`` place the data in the container.
     """
 
-    __slots__ = ("name", "data", "offset", "size", "sha256")
+    __slots__ = ("name", "data", "offset", "size")
 
-    def __init__(self, name: str, data: bytes | None, offset: int, size: int, sha256: bytes | None = None) -> None:
+    def __init__(self, name: str, data: bytes | None, offset: int, size: int) -> None:
         self.name = name
         self.data = data
         self.offset = offset
         self.size = size
-        self.sha256 = sha256
 
     def __repr__(self) -> str:
         return f"Entry({self.name!r}, {self.size} bytes)"
@@ -112,8 +109,7 @@ class Framer:
     """The container grammar over its bytes fed in order, in bounded memory.
 
     Entries ``hold(name)`` selects are kept whole (at most :data:`HELD_MAX_BYTES`
-    each); the others are only hashed (SHA-256) as they pass, and keep their offset,
-    size and digest. The first deviation from the grammar is recorded, not raised,
+    each); the others pass by and keep only their offset and size. The first deviation from the grammar is recorded, not raised,
     and everything fed after it is ignored: a caller feeding decrypted chunks reports
     a payload that fails to authenticate first, then :meth:`finish` raises it.
     """
@@ -128,7 +124,6 @@ class Framer:
         self._name = ""
         self._left = 0  # data bytes of the current entry still to come
         self._sink: bytearray | None = None
-        self._hash = None
         self.error: FormatError | None = None
 
     def feed(self, chunk: Chunk) -> None:
@@ -152,8 +147,6 @@ class Framer:
             piece = view[:take]
             if self._sink is not None:
                 self._sink += piece
-            else:
-                self._hash.update(piece)
             self._pos += take
             self._left -= take
             if not self._left:
@@ -212,18 +205,14 @@ class Framer:
             raise FormatError(f"package entry {name!r} exceeds its size limit")
         self._name, self._left, self._start = name, size, self._pos
         self._sink = bytearray() if held else None
-        self._hash = None if held else hashlib.sha256()
         self._state = "data"
         if not size:
             self._close_entry()
 
     def _close_entry(self) -> None:
         name, size = self._name, self._pos - self._start
-        if self._sink is not None:
-            self._entries[name] = Entry(name, bytes(self._sink), self._start, size)
-        else:
-            self._entries[name] = Entry(name, None, self._start, size, self._hash.digest())
-        self._sink = self._hash = None
+        self._entries[name] = Entry(name, bytes(self._sink) if self._sink is not None else None, self._start, size)
+        self._sink = None
         self._state, self._want = "name_len", _NAME_LEN.size
 
 

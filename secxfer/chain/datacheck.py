@@ -1,10 +1,12 @@
 """A received package's data files against the manifest and the agency's leaves, in bounded memory.
 
-The decrypted container lies in a private scratch file, and each data file was hashed
-as it came out of decryption (:class:`secxfer.chain.container.Framer`). What is left
-is one pass over each data file's rows, read from the file in blocks: count the row
-ends to find each insurer's group (:func:`secxfer.chain.rows.walk_groups`) and hash
-the groups. For a large package the groups are hashed on a second thread (hashlib
+The decrypted container lies in a private scratch file, where the container's parser
+(:class:`secxfer.chain.container.Framer`) located each data file as it came out of
+decryption. One pass over each data file's rows, read from the file in blocks, checks
+it: count the row ends (LF) to find each insurer's group
+(:func:`secxfer.chain.rows.walk_groups`) and hash the groups. The groups tile the
+file after the agency's prefix, so their hashes, which the agency's leaves commit
+to, cover every byte: there is no hash of the whole file to take. For a large package the groups are hashed on a second thread (hashlib
 releases the GIL) while this one reads and counts the next block, over a ring of
 :data:`RING` reused blocks: memory is ``RING x rows.BLOCK`` whatever the size.
 """
@@ -127,10 +129,9 @@ class _Blocks:
             raise FormatError("the decrypted package is shorter than its entries")
         return block, filled
 
-    def hash(self, hashers: Sequence, owners: Sequence, block: bytearray, pieces: list[tuple[int, int, int]]) -> None:
-        """Hash each piece into its group's hasher, and its owner's (an output file) if it has one."""
+    def hash(self, hashers: Sequence, block: bytearray, pieces: list[tuple[int, int, int]]) -> None:
+        """Hash each piece into its group's hasher."""
         work = [(hashers[group], start, end) for group, start, end in pieces]
-        work += [(owners[group], start, end) for group, start, end in pieces if owners[group] is not None]
         if self._pool is None:
             _update(block, work)
             self._ring.append((block, None))
@@ -153,27 +154,17 @@ def _update(block: bytearray, work: Iterable[tuple[Hasher, int, int]]) -> None:
         hasher.update(view[start:end])
 
 
-def entry_sha256(entry: Entry) -> bytes:
-    """The SHA-256 of an entry's data: taken as it streamed, or of the bytes held."""
-    return entry.sha256 if entry.sha256 is not None else hashlib.sha256(entry.data).digest()
-
-
 def verify_data(
     source: Positional,
     entries: dict,
     manifest: Manifest,
     commitment: Commitment,
     leaves: Sequence[CarriedLeaf],
-    split: Sequence[Sequence[int]] = (),
-) -> tuple[dict[int, list[tuple[int, int]]], list[dict[int, bytes]]]:
-    """Check each data file against the manifest and the leaves; return per-leaf row spans,
-    and the hash of each data file a relay will write for ``split``.
+) -> dict[int, list[tuple[int, int]]]:
+    """Check each data file against the manifest and the leaves; return per-leaf row spans.
 
-    The files' hashes are compared first (a file that differs is the finding, whatever
-    its rows would do), then each file's header, row count and row groups. ``split``
-    lists, per output, the leaf positions (ascending) it carries; its data file is the
-    agency's header and those groups, so it is hashed in this same pass (annex ->
-    SHA-256 per output), beside the counting, and the relay's write needs no pass of its own.
+    Every file's size is compared first, then each file's header, row count and row
+    groups (docs/format.md §10.2 step 13).
     """
     listed = {f.name: f for f in manifest.files}
     if set(listed) != set(ANNEX_FILES.values()) or len(manifest.files) != len(ANNEX_FILES):
@@ -187,50 +178,37 @@ def verify_data(
         if info.annex != annex or info.size != entry.size:
             raise ProvenanceError(f"{name} differs from what the sender's manifest states")
         files.append((annex, name, info, entry))
-    for _, name, info, entry in files:
-        if not hmac.compare_digest(info.sha256, entry_sha256(entry)):
-            raise ProvenanceError(f"{name} differs from what the sender's manifest states")
     blocks = _Blocks(source, sum(entry.size for *_, entry in files))
     spans: dict[int, list[tuple[int, int]]] = {}
-    split_sha256: list[dict[int, bytes]] = [{} for _ in split]
     try:
         for annex, name, info, entry in files:
-            spans[annex], digests, outputs = _row_groups(source, blocks, entry, name, info, annex, commitment, leaves,
-                                                         split)
+            spans[annex], digests = _row_groups(source, blocks, entry, name, info, annex, commitment, leaves)
             _check_groups(name, annex, leaves, digests)
-            for position, digest in enumerate(outputs):
-                split_sha256[position][annex] = digest
     finally:
         blocks.close()
-    return spans, split_sha256
+    return spans
 
 
 def _row_groups(source: Positional, blocks: _Blocks, entry: Entry, name: str, info: FileEntry, annex: int,
-                commitment: Commitment, leaves: Sequence[CarriedLeaf], split: Sequence[Sequence[int]],
-                ) -> tuple[list[tuple[int, int]], list[bytes], list[bytes]]:
-    """One data file's header, row count and row groups: the groups' spans and digests,
-    and the digest of each output file of ``split``."""
+                commitment: Commitment, leaves: Sequence[CarriedLeaf]) -> tuple[list[tuple[int, int]], list[bytes]]:
+    """One data file's header, row count and row groups: the groups' spans and digests."""
     counts = [c.leaf.rows[annex - 1] for c in leaves]
     if info.rows != sum(counts):
         raise ProvenanceError(f"{name}: manifest row count disagrees with the leaves")
-    newline = rows.newline_bytes(commitment.newlines[annex - 1])
+    rows.newline_bytes(commitment.newlines[annex - 1])  # a terminator the format knows
     prefix = commitment.prefixes[annex - 1]
     if entry.size < len(prefix) or source.read(entry.offset, len(prefix)) != prefix:
         raise ProvenanceError(f"{name}: header differs from the agency's")
     hashers = [hashlib.sha256(ROWS_LABEL) for _ in counts]
-    outputs = [hashlib.sha256(prefix) for _ in split]
-    owner: list = [None] * len(counts)
-    for output, positions in enumerate(split):
-        if list(positions) != sorted(set(positions)) or any(owner[p] is not None for p in positions):
-            raise ValueError("each output's leaf positions must ascend, and no leaf may go to two")  # programming error
-        for position in positions:
-            owner[position] = outputs[output]
-    spans = rows.walk_groups(
-        blocks.read, entry.offset + len(prefix), entry.offset + entry.size, newline, counts,
-        lambda block, pieces: blocks.hash(hashers, owner, block, pieces),
-    )
+    try:
+        spans = rows.walk_groups(
+            blocks.read, entry.offset + len(prefix), entry.offset + entry.size, rows.ROW_END, counts,
+            lambda block, pieces: blocks.hash(hashers, block, pieces),
+        )
+    except ProvenanceError as error:
+        raise ProvenanceError(f"{name}: {error.message}", hint=error.hint) from None
     blocks.drain()
-    return spans, [h.digest() for h in hashers], [h.digest() for h in outputs]
+    return spans, [h.digest() for h in hashers]
 
 
 def _check_groups(name: str, annex: int, leaves: Sequence[CarriedLeaf], digests: Sequence[bytes]) -> None:

@@ -21,7 +21,7 @@ from secxfer.trust.directory.entries import AwareDatetime
 
 MANIFEST_KIND = "secxfer/manifest"
 OUTER_KIND = "secxfer/package-outer"
-FORMAT = "secxfer-manifest-v1"
+FORMAT = "secxfer-manifest-v2"
 
 PURPOSE = "nhi-enrolment-promotion"
 USE_LIMITS = (
@@ -32,12 +32,16 @@ USE_LIMITS = (
 
 
 class FileEntry(Model, kw_only=True):
-    """A data file in the package: its annex, exact size, hash and row count."""
+    """A data file in the package: its annex, exact size and row count.
+
+    No hash of the whole file: its bytes are the commitment's prefix and the carried
+    leaves' row groups, each of which the leaves hash (docs/format.md §9), so a hash of
+    the file would be a second pass over every byte that commits to nothing more.
+    """
 
     name: str
     annex: int
     size: int
-    sha256: bytes
     rows: int
 
 

@@ -2,7 +2,7 @@
 
 Receiving decrypts into an anonymous scratch file under the home folder while the
 container is parsed from the decrypted bytes as they pass (the small entries held,
-the data files only hashed), brings the carried key directory through the trust
+the data files only located), brings the carried key directory through the trust
 store's rules, and verifies the manifest chain, the leaves and every data file, whose
 rows are read back from the scratch file a block at a time: memory stays bounded
 whatever the package's size. Nothing is written anywhere else until all of that holds.
@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -189,15 +189,13 @@ def write_package(
     leaves: Sequence[CarriedLeaf],
     files: dict[int, list[container.Chunk]],
     rng: Rng | None = None,
-    files_sha256: dict[int, bytes] | None = None,
 ) -> WrittenPackage:
     """Sign ``manifest`` (completed with file facts), encrypt to the recipient, write to ``folder``.
 
-    ``files`` maps annex number to the chunks of its data file (prefix, then rows);
-    ``files_sha256`` the SHA-256 of a data file already taken (a relay hashes its outputs
-    while it checks its input), which saves a pass over its bytes.
-    The package is encrypted to every current encryption key of the recipient in the
-    directory (main and backup) and to nobody else.
+    ``files`` maps annex number to the chunks of its data file (prefix, then rows),
+    which are read once, as they are encrypted. The package is encrypted to every
+    current encryption key of the recipient in the directory (main and backup) and to
+    nobody else.
     """
     from secxfer.age import encrypt_stream
 
@@ -209,15 +207,8 @@ def write_package(
         )
     entries_meta = []
     for annex, name in ANNEX_FILES.items():
-        chunks = files[annex]
-        digest = (files_sha256 or {}).get(annex)
-        if digest is None:
-            h = hashlib.sha256()
-            for piece in container.pieces(chunks):
-                h.update(piece)
-            digest = h.digest()
         rows = sum(c.leaf.rows[annex - 1] for c in leaves)
-        entries_meta.append(FileEntry(name=name, annex=annex, size=sum(len(c) for c in chunks), sha256=digest, rows=rows))
+        entries_meta.append(FileEntry(name=name, annex=annex, size=sum(len(c) for c in files[annex]), rows=rows))
     leaves_bytes = msgspec.json.encode(tuple(leaves))
     manifest = msgspec.structs.replace(
         manifest,
@@ -284,15 +275,12 @@ def write_index(folder: Path, sender: ParticipantSecret, entries: Sequence[media
 def receive(
     path: Path, *, me: ParticipantSecret, home: Path, now: dt.datetime, check_replay: bool = True,
     anchor: bytes | None = None,
-    split: Callable[[VerifiedChain, tuple[CarriedLeaf, ...]], Sequence[Sequence[int]]] | None = None,
 ) -> ReceivedPackage:
     """Decrypt and verify the package at ``path`` for participant ``me``.
 
     Raises an IntegrityError subclass (exit 3) for anything that does not verify,
     including a package already processed in this home (replay). ``anchor`` (a signed
-    root) is pinned first if this home trusts no root yet. ``split`` (a relay's), given
-    the verified chain and leaves, names the leaf positions of each package it will
-    write; their data files are hashed while the rows are checked (``split_sha256``).
+    root) is pinned first if this home trusts no root yet.
     """
     from secxfer.age import decrypt_to_scratch
 
@@ -306,11 +294,8 @@ def receive(
             reader = HashingReader(handle)
             # hybrid and X25519; the header is taken from the very bytes decrypted
             try:
-                framing = FramingWriter(scratch, framer)
-                try:
-                    decrypt_to_scratch(list(me.encryption_identities), reader, framing, on_header=headers.append)
-                finally:
-                    framing.close()
+                decrypt_to_scratch(list(me.encryption_identities), reader, FramingWriter(scratch, framer),
+                                   on_header=headers.append)
             except NoIdentityMatchError as error:
                 raise _not_for_this_key(path, me.participant_id) from error
             while reader.read(1 << 20):
@@ -346,8 +331,7 @@ def receive(
         expected = [c for c in scope_codes(directory, me.participant_id, chain.commitment.covered) if c not in held]
         verify_leaves(leaves, chain.commitment, expected)
         verify_consent(directory, me.participant_id, leaves, chain.origin.created, now)
-        outputs = split(chain, leaves) if split is not None else ()
-        spans, split_sha256 = verify_data(Positional(scratch), entries, manifest, chain.commitment, leaves, outputs)
+        spans = verify_data(Positional(scratch), entries, manifest, chain.commitment, leaves)
         measured = (reader.size, reader.hash.digest())
         outer_checked = Path(str(path) + media.SIDECAR_SUFFIX).exists()
         if outer_checked:  # a package copied alone may lack it (docs/format.md §10.2 step 14)
@@ -358,7 +342,7 @@ def receive(
         return ReceivedPackage(
             path=Path(path), size=measured[0], sha256=measured[1], scratch=scratch,
             entries=entries, chain=chain, directory=directory, leaves=leaves, spans=spans, bundle=carried,
-            outer_checked=outer_checked, split_sha256=split_sha256,
+            outer_checked=outer_checked,
         )
     except BaseException:
         scratch.close()

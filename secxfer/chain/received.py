@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from secxfer.chain import container
-from secxfer.chain.beside import Beside
 from secxfer.chain.datacheck import Positional, Span
 from secxfer.chain.manifest import Manifest
 from secxfer.chain.provenance import CarriedLeaf
@@ -48,32 +47,31 @@ class HashingReader:
 
 
 class FramingWriter:
-    """Write decrypted bytes to the scratch file and parse the container from them as they pass
-    (a large batch is parsed, and its data files hashed, on a second thread while this one
-    writes it: :mod:`secxfer.chain.beside`). :meth:`close` ends the second thread."""
+    """Write decrypted bytes to the scratch file and parse the container from them as they pass.
+
+    The parser holds the small entries and only locates the data files (their rows are
+    checked from the scratch file once every byte has authenticated), so it costs next
+    to nothing per batch and runs on this thread.
+    """
 
     def __init__(self, scratch: BinaryIO, framer: container.Framer) -> None:
         self._scratch = scratch
         self._framer = framer
-        self._beside = Beside(name="secxfer-frame")
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         view = memoryview(data)
-        # The framer sees the whole batch at once; the scratch file (buffered) takes all of it too.
-        count = self._beside.both(len(view), lambda: self._framer.feed(view), lambda: self._scratch.write(view))
+        self._framer.feed(view)
+        count = self._scratch.write(view)  # buffered: it takes every batch whole, a short count is an error
         if count != len(view):
             raise OSError(f"the scratch file took {count} of {len(view)} bytes")
         return count
-
-    def close(self) -> None:
-        self._beside.close()
 
 
 _DATA_ENTRIES = frozenset(ANNEX_FILES.values())
 
 
 def held_in_memory(name: str) -> bool:
-    """The entries receive keeps in memory (bounded by their limits); data files are only hashed."""
+    """The entries receive keeps in memory (bounded by their limits); data files are only located."""
     return name not in _DATA_ENTRIES
 
 
@@ -84,7 +82,7 @@ class ReceivedPackage:
         self, *, path: Path, size: int, sha256: bytes, scratch: BinaryIO,
         entries: dict[str, container.Entry], chain: VerifiedChain, directory: Directory,
         leaves: tuple[CarriedLeaf, ...], spans: dict[int, list[tuple[int, int]]], bundle: bytes | None = None,
-        outer_checked: bool = False, split_sha256: Sequence[dict[int, bytes]] = (),
+        outer_checked: bool = False,
     ) -> None:
         self.path: Path = path
         self.size: int = size
@@ -98,7 +96,6 @@ class ReceivedPackage:
         self.spans: dict[int, list[tuple[int, int]]] = spans
         self._bundle: bytes | None = bundle  # the carried bundle, decompressed once by receive
         self.outer_checked: bool = outer_checked  # its .age.sig was beside it and verified
-        self.split_sha256: Sequence[dict[int, bytes]] = split_sha256  # per ``split`` output: annex -> SHA-256
 
     @property
     def manifest(self) -> Manifest:

@@ -31,11 +31,9 @@ from secxfer.chain.manifest import WITHDRAWN, Manifest, Parent, WithheldCode, de
 from secxfer.chain.package import ReceivedPackage, WrittenPackage, receive, write_index, write_package, written_from_index
 from secxfer.chain.trustlink import current_bundle, newest_bundle
 from secxfer.domain.counts import ANNEX_NUMBERS, RowCounts
-from secxfer.errors import ConsentError, SecxferError, UsageError
+from secxfer.errors import ConsentError, UsageError
 
 if TYPE_CHECKING:
-    from secxfer.chain.provenance import CarriedLeaf
-    from secxfer.chain.verify import VerifiedChain
     from secxfer.trust import Directory, Participant, ParticipantSecret
 
 CONSENT_WITHDRAWN = WITHDRAWN
@@ -125,27 +123,7 @@ def relay_without_trail(
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     chain_home = ChainHome(home)
-    planned: list[tuple[int, ...]] = []
-
-    def split(chain: VerifiedChain, leaves: tuple[CarriedLeaf, ...]) -> list[tuple[int, ...]]:
-        """The positions each output will carry, as computed below, so that receive hashes
-        the outputs' data files in its pass over the rows. Anything odd here is left to the
-        checks below, which raise it in their order."""
-        try:
-            directory = current_bundle(home, now)[1]
-            me = directory.participant(key.participant_id)
-            if str(me.role) not in ("central", "federation"):
-                return []
-            codes = [c.leaf.code for c in leaves]
-            held, targets = _plan(directory, me, chain.origin.created, codes, now)
-        except (SecxferError, KeyError):
-            return []
-        planned[:] = [tuple(p for p in carried if codes[p] not in held) for _, carried in sorted(targets.items())]
-        return planned
-
-    with receive(Path(package), me=key, home=home, now=now, anchor=anchor, check_replay=check_replay,
-                 split=split) as pkg:
-        hashed = dict(zip(planned, pkg.split_sha256, strict=True))
+    with receive(Path(package), me=key, home=home, now=now, anchor=anchor, check_replay=check_replay) as pkg:
         directory = pkg.directory
         me = directory.participant(key.participant_id)
         if str(me.role) not in ("central", "federation"):
@@ -201,7 +179,6 @@ def relay_without_trail(
                 bundle=bundle if str(me.role) == "central" else current_bundle(home, now, only=[recipient])[0],
                 previous=pkg.chain.envelopes, manifest=manifest,
                 leaves=[pkg.leaves[p] for p in positions], files=files, rng=rng,
-                files_sha256=hashed.get(tuple(positions)),
             )
             write_index(folder, key, [written.index_entry])
             outputs.append(written)
