@@ -202,7 +202,7 @@ def _row_groups(source: Positional, blocks: _Blocks, entry: Entry, name: str, in
     hashers = [hashlib.sha256(ROWS_LABEL) for _ in counts]
     try:
         spans = rows.walk_groups(
-            blocks.read, entry.offset + len(prefix), entry.offset + entry.size, rows.ROW_END, counts,
+            blocks.read, entry.offset + len(prefix), entry.offset + entry.size, counts,
             lambda block, pieces: blocks.hash(hashers, block, pieces),
         )
     except ProvenanceError as error:

@@ -92,7 +92,7 @@ class _HashingWriter:
         self.size += len(data)
         return self._beside.both(len(data), lambda: self.hash.update(data), lambda: self._write_and_check(data))
 
-    def _write_and_check(self, data: bytes | bytearray | memoryview) -> int | None:
+    def _write_and_check(self, data: bytes | bytearray | memoryview) -> int:
         count = self._target.write(data)
         self.crc32 = zlib.crc32(data, self.crc32)
         return count

@@ -4,12 +4,15 @@ Every data file in every package has the same shape, so a relay splits and check
 by counting row ends: no CSV parsing after the agency, and no row's bytes ever change.
 A row ends at each LF (:data:`ROW_END`) whatever the annex's terminator: the agency
 seals no row holding a CR or LF of its own, so in a CRLF file every LF ends a CR LF,
-and counting one byte runs about three times as fast as counting two. Groups follow the carried leaves' order (sorted by insurer code); within a
-group, rows keep the order of the agency's source file.
+and counting one byte runs about three times as fast as counting two. Groups follow
+the carried leaves' order (sorted by insurer code); within a group, rows keep the
+order of the agency's source file.
 
 Rows are counted a block at a time (``bytes.count`` in C, no Python work per row
 inside a group), so a data file of any size is walked through a buffer of
-:data:`BLOCK` bytes.
+:data:`BLOCK` bytes, whether the blocks are read back from a file
+(:func:`walk_groups`) or handed over as they come out of decryption
+(:class:`GroupWalker`).
 """
 
 from __future__ import annotations
@@ -40,19 +43,17 @@ def newline_bytes(name: str) -> bytes:
         raise ProvenanceError(f"unknown row separator {name!r} in the commitment") from None
 
 
-def group_spans(
-    buffer: bytes | mmap.mmap, start: int, end: int, newline: bytes, counts: Sequence[int]
-) -> list[tuple[int, int]]:
+def group_spans(buffer: bytes | mmap.mmap, start: int, end: int, counts: Sequence[int]) -> list[tuple[int, int]]:
     """Offsets of each group of ``counts[i]`` rows in ``buffer[start:end]`` (a buffer held whole)."""
 
     def read(position: int, size: int) -> tuple[bytes, int]:
         block = bytes(buffer[position : position + size])
         return block, len(block)
 
-    return walk_groups(read, start, end, newline, counts)
+    return walk_groups(read, start, end, counts)
 
 
-def _row_ends(block: bytes | bytearray, at: int, limit: int, newline: bytes, need: int) -> tuple[int, int]:
+def _row_ends(block: bytes | bytearray, at: int, limit: int, need: int) -> tuple[int, int]:
     """Where the ``need``-th row end after ``at`` finishes in ``block[:limit]``, and how many
     row ends were found (fewer than ``need``: the block ends first, and ``stop`` means nothing).
 
@@ -61,14 +62,11 @@ def _row_ends(block: bytes | bytearray, at: int, limit: int, newline: bytes, nee
     big one) is found row by row. Either way the bytes looked at stay proportional to
     the group's, however many groups share a block.
     """
-    step = len(newline)
     stop, found = at, 0
     width = need * 16  # a first guess at the group's bytes; doubled until it holds the group's end
     while need - found >= MANY_ROWS:
         window = min(limit, stop + width)
-        if step > 1 and window < limit and block[window - 1] == newline[0]:
-            window -= 1  # never split a row end between two windows
-        counted = block.count(newline, stop, window)
+        counted = block.count(ROW_END, stop, window)
         if found + counted >= need:
             limit = window  # the group ends in this window: its last rows are found one by one
             break
@@ -76,62 +74,91 @@ def _row_ends(block: bytes | bytearray, at: int, limit: int, newline: bytes, nee
         if stop >= limit:
             return limit, found
     while found < need:
-        hit = block.find(newline, stop, limit)
+        hit = block.find(ROW_END, stop, limit)
         if hit < 0:
             return limit, found
-        stop = hit + step
+        stop = hit + 1
         found += 1
     return stop, need
 
 
+class GroupWalker:
+    """Assigns a data file's rows, given in order a block at a time, to groups of
+    ``counts[i]`` rows (the carried leaves' order) starting at offset ``start``.
+
+    :meth:`feed` takes the next bytes and says which piece of them belongs to which
+    group, so a caller can hash each piece while it still holds the block; it never
+    looks at a byte twice. :meth:`finish` gives each group's span once the file ended.
+    """
+
+    def __init__(self, counts: Sequence[int], start: int) -> None:
+        self._counts = counts
+        self.spans: list[tuple[int, int]] = []
+        self._group = 0
+        self._pos = start  # where the next byte fed lies in the file
+        self._group_start = start
+        self._close_empty(start)
+        self._need = counts[self._group] if self._group < len(counts) else 0
+
+    @property
+    def complete(self) -> bool:
+        """Every group has all its rows: any further byte is one too many."""
+        return self._group >= len(self._counts)
+
+    def _close_empty(self, at: int) -> None:
+        while self._group < len(self._counts) and self._counts[self._group] == 0:
+            self.spans.append((at, at))
+            self._group += 1
+
+    def feed(self, block: bytes | bytearray, limit: int) -> tuple[list[tuple[int, int, int]], int]:
+        """Assign ``block[:limit]``, the bytes that follow those fed so far; return its pieces
+        (group index, start, end) and how many bytes were taken: all of them unless every
+        group completed first."""
+        pieces: list[tuple[int, int, int]] = []
+        at, total = 0, len(self._counts)
+        while at < limit and self._group < total:
+            stop, found = _row_ends(block, at, limit, self._need)
+            if found < self._need:  # the whole rest of the block belongs to this group
+                self._need -= found
+                pieces.append((self._group, at, limit))
+                at = limit
+                break
+            pieces.append((self._group, at, stop))
+            self.spans.append((self._group_start, self._pos + stop))
+            self._group += 1
+            self._close_empty(self._pos + stop)
+            self._need = self._counts[self._group] if self._group < total else 0
+            at, self._group_start = stop, self._pos + stop
+        self._pos += at
+        return pieces, at
+
+    def finish(self, end: int) -> list[tuple[int, int]]:
+        """Each group's span, once the bytes fed are all of ``[start, end)``: raises
+        ProvenanceError unless they are exactly ``sum(counts)`` rows."""
+        if not self.complete:
+            raise ProvenanceError("a data file holds fewer rows than its manifest says")
+        if self._pos != end:
+            raise ProvenanceError("a data file holds more bytes than its committed rows")
+        return self.spans
+
+
 def walk_groups(
-    read: BlockReader, start: int, end: int, newline: bytes, counts: Sequence[int], done: BlockDone | None = None
+    read: BlockReader, start: int, end: int, counts: Sequence[int], done: BlockDone | None = None
 ) -> list[tuple[int, int]]:
     """Offsets of each group of ``counts[i]`` rows in bytes ``[start, end)`` that ``read`` gives.
 
     ``done`` sees each block once its rows are assigned to groups (to hash them), before
     the next block is read. Raises ProvenanceError unless the region is exactly
-    ``sum(counts)`` newline-terminated rows.
+    ``sum(counts)`` rows.
     """
-    step = len(newline)
-    total = len(counts)
-    spans: list[tuple[int, int]] = []
-    group, pos = 0, start
-
-    def close_empty(at: int) -> None:
-        nonlocal group
-        while group < total and counts[group] == 0:
-            spans.append((at, at))
-            group += 1
-
-    close_empty(pos)
-    need = counts[group] if group < total else 0
-    group_start = pos
-    while group < total:
-        if pos >= end:
-            raise ProvenanceError("a data file holds fewer rows than its manifest says")
+    walker = GroupWalker(counts, start)
+    pos = start
+    while pos < end and not walker.complete:
         block, filled = read(pos, min(BLOCK, end - pos))
-        limit = filled
-        if step > 1 and pos + filled < end and block[filled - 1] == newline[0]:
-            limit -= 1  # a row end may straddle two blocks: this byte starts the next one
-        pieces: list[tuple[int, int, int]] = []
-        at = 0
-        while at < limit and group < total:
-            stop, found = _row_ends(block, at, limit, newline, need)
-            if found < need:  # the whole rest of the block belongs to this group
-                need -= found
-                pieces.append((group, at, limit))
-                at = limit
-                break
-            pieces.append((group, at, stop))
-            spans.append((group_start, pos + stop))
-            group += 1
-            close_empty(pos + stop)
-            need = counts[group] if group < total else 0
-            at, group_start = stop, pos + stop
+        pieces, taken = walker.feed(block, filled)
         if done is not None:
             done(block, pieces)
-        pos += at
-    if pos != end:
-        raise ProvenanceError("a data file holds more bytes than its committed rows")
-    return spans
+        pos += filled
+        if taken < filled:
+            break
+    return walker.finish(end)
