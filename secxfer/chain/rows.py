@@ -10,9 +10,8 @@ order of the agency's source file.
 
 Rows are counted a block at a time (``bytes.count`` in C, no Python work per row
 inside a group), so a data file of any size is walked through a buffer of
-:data:`BLOCK` bytes, whether the blocks are read back from a file
-(:func:`walk_groups`) or handed over as they come out of decryption
-(:class:`GroupWalker`).
+:data:`BLOCK` bytes: :class:`GroupWalker` takes the blocks in order from whoever
+holds them, :func:`walk_groups` reads them for it.
 """
 
 from __future__ import annotations
