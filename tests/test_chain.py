@@ -278,3 +278,34 @@ def test_manifest_is_strict_about_unknown_fields():
 
     with pytest.raises(FormatError):
         decode_manifest(msgspec.json.encode({"format": "secxfer-manifest-v1", "hop": 0, "extra": 1}))
+
+
+def test_a_version_1_manifest_with_file_hashes_is_refused():
+    """docs/format.md §7: a FileEntry has no sha256 in version 2, and a reader refuses v1 (step 7.3)."""
+    import datetime as _dt
+    import json
+
+    from secxfer.chain.manifest import Commitment, FileEntry, Manifest, decode_manifest, encode
+    from secxfer.errors import FormatError
+
+    commitment = Commitment(delivery_id="d" * 32, profile="default", newlines=("crlf", "crlf", "crlf"),
+                            prefixes=(b"h\r\n",) * 3, total_rows=(1, 0, 0), covered=("131016",),
+                            merkle_root=b"\0" * 32)
+    manifest = Manifest(
+        hop=0, package_id="a" * 32, sender="agency", sender_keyid="0" * 64, recipient="central",
+        recipient_keys=(), period="2026-10", sequence=1,
+        created=_dt.datetime(2026, 11, 2, tzinfo=_dt.timezone.utc), rehearsal=False, directory_version=1,
+        commitment=commitment, leaves_sha256=b"\0" * 32,
+        files=tuple(FileEntry(name=f"annex{a}.csv", annex=a, size=3, rows=0) for a in (1, 2, 3)),
+    )
+    payload = encode(manifest)
+    assert encode(decode_manifest(payload)) == payload  # a v2 manifest decodes as it is
+    as_v1 = json.loads(payload)
+    for entry in as_v1["files"]:
+        entry["sha256"] = "AAAA"
+    with pytest.raises(FormatError, match="sha256"):
+        decode_manifest(json.dumps(as_v1, separators=(",", ":"), ensure_ascii=False).encode())
+    as_v1 = json.loads(payload)
+    as_v1["format"] = "secxfer-manifest-v1"
+    with pytest.raises(FormatError, match="unsupported manifest format 'secxfer-manifest-v1'"):
+        decode_manifest(json.dumps(as_v1, separators=(",", ":"), ensure_ascii=False).encode())
