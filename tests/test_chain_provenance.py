@@ -111,3 +111,20 @@ def test_container_parse_never_raises_anything_else(data):
 def test_chunk_stream_reads_across_chunks():
     stream = container.ChunkStream([b"ab", memoryview(b"cde"), b"", b"f"])
     assert stream.read(4) == b"abcd" and stream.read() == b"ef"
+
+
+@pytest.mark.parametrize("name", [b'"AB\rCD"', b'"AB\nCD"', b"AB\rCD", b"AB\nCD"])
+def test_no_row_the_agency_seals_holds_a_cr_or_lf_of_its_own(tmp_path, name):
+    """docs/format.md §9 lets a reader count LF alone because of this rule at the seal."""
+    from pathlib import Path
+
+    from secxfer.domain.sample import generate_sample
+    from secxfer.domain.validate import read_annex
+
+    sample = generate_sample(tmp_path, period="2026-10", rows=3, seed=1, insurers=["131016"])
+    header, first, *rest = Path(sample.files[0]).read_bytes().split(b"\r\n")
+    assert len(read_annex(b"\r\n".join([header, first, *rest]), annex=1, period=None, profile="default").rows) == 3
+    altered = b",".join([name, *first.split(b",")[1:]])
+    reading = read_annex(b"\r\n".join([header, altered, *rest]), annex=1, period=None, profile="default")
+    assert {p.code for p in reading.problems if p.severity == "error"} & {"control-character", "mixed-newlines"}
+    assert not any(b"\r" in row.raw or b"\n" in row.raw for row in reading.rows)  # seal refuses the file anyway
