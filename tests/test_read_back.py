@@ -1,6 +1,6 @@
 """Verify-after-write (secxfer.chain.media.write_encrypted): the medium is read back and
 must hold exactly what was written, and the hash returned (the one the sender signs)
-is the SHA-256 of the bytes written."""
+is the SHA-256 of those bytes."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_the_hash_returned_is_of_the_bytes_on_the_medium(tmp_path_factory, size,
         written, digest = media.write_encrypted(path, _writer_of(payload, pieces), expected_size=size)
         assert (written, digest) == (size, hashlib.sha256(payload).digest())
         assert path.read_bytes() == payload
-        assert media.file_crc32(path) == (size, zlib.crc32(payload))
+        assert media.file_sha256_and_crc32(path) == (size, digest, zlib.crc32(payload))
         assert media.file_sha256(path) == (size, digest)
 
 

@@ -74,52 +74,50 @@ def medium_folder(root: Path, sender: str, recipient: str) -> Path:
     return Path(root) / f"{sender}-to-{recipient}"
 
 
-class _HashingWriter:
-    """Forward writes to a file while hashing and counting them, in one pass.
-
-    A large write is hashed (SHA-256, for the outer statement) on a second thread while
-    this one writes it and takes its CRC-32 (for the read-back): :mod:`secxfer.chain.beside`.
-    """
+class _CheckingWriter:
+    """Forward writes to a file while counting them and taking their CRC-32, in one pass
+    (the reference the read-back is held against)."""
 
     def __init__(self, target: BinaryIO) -> None:
         self._target = target
-        self.hash = hashlib.sha256()
         self.crc32 = 0
         self.size = 0
-        self._beside = Beside(name="secxfer-write-hash")
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
-        self.size += len(data)
-        return self._beside.both(len(data), lambda: self.hash.update(data), lambda: self._write_and_check(data))
-
-    def _write_and_check(self, data: bytes | bytearray | memoryview) -> int:
         count = self._target.write(data)
         self.crc32 = zlib.crc32(data, self.crc32)
+        self.size += len(data)
         return count
 
     def flush(self) -> None:
         self._target.flush()
 
-    def close(self) -> None:
-        self._beside.close()
 
-
-def _read_back(path: Path, take: Callable[[memoryview], object]) -> int:
+def _read_back(path: Path, take: Callable[[memoryview], object],
+               also: Callable[[memoryview], object] | None = None) -> int:
     """Read a package on a medium (never through a link, only a regular file) and hand
     each block to ``take`` in order; return its size.
 
-    Each block is taken on a second thread while the next one is read (two buffers), so a
-    slow medium's reads and the work on the bytes overlap (:mod:`secxfer.chain.beside`)."""
+    Each block is taken on a second thread while this one reads the next (two buffers),
+    then hands it to ``also``, so a slow medium's reads and the work on the bytes overlap
+    (:mod:`secxfer.chain.beside`)."""
     size = 0
     buffers = (memoryview(bytearray(READ_CHUNK)), memoryview(bytearray(READ_CHUNK)))
     beside = Beside(name="secxfer-read-back")
+
+    def read_then_also(ready: memoryview, following: memoryview) -> int:
+        count = handle.readinto(following) or 0
+        if also is not None:
+            also(ready)
+        return count
+
     try:
         with open_medium_file(path, "package", PACKAGE_MAX_BYTES) as handle:
             current = 0
             count = handle.readinto(buffers[current]) or 0
             while count:
                 ready, following = buffers[current][:count], buffers[current ^ 1]
-                count = beside.both(count, lambda: take(ready), lambda: handle.readinto(following)) or 0
+                count = beside.both(count, lambda: take(ready), lambda: read_then_also(ready, following))
                 size += len(ready)
                 current ^= 1
     finally:
@@ -133,15 +131,16 @@ def file_sha256(path: Path) -> tuple[int, bytes]:
     return _read_back(path, h.update), h.digest()
 
 
-def file_crc32(path: Path) -> tuple[int, int]:
-    """Size and CRC-32 of a package on a medium: the read-back check after a write."""
-    crc = [0]
+def file_sha256_and_crc32(path: Path) -> tuple[int, bytes, int]:
+    """Size, SHA-256 and CRC-32 of a package on a medium, in one read: the hash on a second
+    thread, the CRC on this one after each read."""
+    h, crc = hashlib.sha256(), [0]
 
-    def take(block: memoryview) -> None:
+    def check(block: memoryview) -> None:
         crc[0] = zlib.crc32(block, crc[0])
 
-    size = _read_back(path, take)
-    return size, crc[0]
+    size = _read_back(path, h.update, check)
+    return size, h.digest(), crc[0]
 
 
 # What a directory entry is, by its mode (lstat: a link is a link, never what it names).
@@ -232,13 +231,14 @@ def write_encrypted(
     path: Path, encrypt: Callable[[BinaryIO], object], *, expected_size: int
 ) -> tuple[int, bytes]:
     """Write a package atomically via ``encrypt(writer)``, then read it back; return its
-    size and the SHA-256 of the bytes written.
+    size and SHA-256 as read back from the medium.
 
     Refuses to overwrite, checks free space first, and only reports success after the
     bytes on the medium read back as written (media fail silently): the same size and
-    CRC-32. That check is against a faulty medium, not an adversary, so a checksum at
-    about four times SHA-256's speed does: what is signed is the SHA-256 of the bytes
-    written, and every reader checks the file against it.
+    CRC-32, taken as they were written and as they are read back. That check is against
+    a faulty medium, not an adversary, so a checksum at about four times SHA-256's speed
+    does; the SHA-256, which the sender signs and every reader checks the file against,
+    is taken in the same read, of the bytes the medium holds.
     """
     if path.parent.is_symlink():
         raise OperationalError(
@@ -249,20 +249,17 @@ def write_encrypted(
     check_free_space(path.parent, expected_size + 64 * 1024)
 
     with atomic_output(path, mode=0o644) as handle:
-        writer = _HashingWriter(handle)
-        try:
-            encrypt(writer)
-        finally:
-            writer.close()
+        writer = _CheckingWriter(handle)
+        encrypt(writer)
     _forget_cached(path)
-    size, crc32 = file_crc32(path)
+    size, digest, crc32 = file_sha256_and_crc32(path)
     if size != writer.size or crc32 != writer.crc32:
         os.unlink(path)
         raise IntegrityError(
             f"{str(path)!r} did not read back as written",
             hint="the medium may be faulty; use another one",
         )
-    return size, writer.hash.digest()
+    return size, digest
 
 
 def _forget_cached(path: Path) -> None:
