@@ -109,9 +109,10 @@ class Framer:
     """The container grammar over its bytes fed in order, in bounded memory.
 
     Entries ``hold(name)`` selects are kept whole (at most :data:`HELD_MAX_BYTES`
-    each); the others pass by and keep only their offset and size. The first deviation from the grammar is recorded, not raised,
-    and everything fed after it is ignored: a caller feeding decrypted chunks reports
-    a payload that fails to authenticate first, then :meth:`finish` raises it.
+    each); the others pass by and keep only their offset and size. The first deviation
+    from the grammar is recorded, not raised, and everything fed after it is ignored: a
+    caller feeding decrypted chunks reports a payload that fails to authenticate first,
+    then :meth:`finish` raises it.
     """
 
     def __init__(self, hold: Callable[[str], bool] = hold_all) -> None:

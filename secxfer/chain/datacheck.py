@@ -6,9 +6,10 @@ decryption. One pass over each data file's rows, read from the file in blocks, c
 it: count the row ends (LF) to find each insurer's group
 (:func:`secxfer.chain.rows.walk_groups`) and hash the groups. The groups tile the
 file after the agency's prefix, so their hashes, which the agency's leaves commit
-to, cover every byte: there is no hash of the whole file to take. For a large package the groups are hashed on a second thread (hashlib
-releases the GIL) while this one reads and counts the next block, over a ring of
-:data:`RING` reused blocks: memory is ``RING x rows.BLOCK`` whatever the size.
+to, cover every byte: there is no hash of the whole file to take. For a large package
+the groups are hashed on a second thread (hashlib releases the GIL) while this one
+reads and counts the next block, over a ring of :data:`RING` reused blocks: memory is
+``RING x rows.BLOCK`` whatever the size.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ def verify_data(
 ) -> dict[int, list[tuple[int, int]]]:
     """Check each data file against the manifest and the leaves; return per-leaf row spans.
 
-    Every file's size is compared first, then each file's header, row count and row
+    Every file's size is compared first, then each file's row count, header and row
     groups (docs/format.md §10.2 step 13).
     """
     listed = {f.name: f for f in manifest.files}
@@ -191,7 +192,7 @@ def verify_data(
 
 def _row_groups(source: Positional, blocks: _Blocks, entry: Entry, name: str, info: FileEntry, annex: int,
                 commitment: Commitment, leaves: Sequence[CarriedLeaf]) -> tuple[list[tuple[int, int]], list[bytes]]:
-    """One data file's header, row count and row groups: the groups' spans and digests."""
+    """One data file's row count, header and row groups: the groups' spans and digests."""
     counts = [c.leaf.rows[annex - 1] for c in leaves]
     if info.rows != sum(counts):
         raise ProvenanceError(f"{name}: manifest row count disagrees with the leaves")
