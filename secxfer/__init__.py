@@ -58,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "OpenResult": "secxfer.chain.open",
     "OuterStatement": "secxfer.chain.manifest",
     "MediaReport": "secxfer.chain.inspect",
+    "PackageFacts": "secxfer.chain.inspect",
     "ValidationReport": "secxfer.domain.validate",
     "CollectResult": "secxfer.ledger.collect",
     "Reconciliation": "secxfer.ledger.reconcile",
@@ -110,7 +111,7 @@ if TYPE_CHECKING:  # what a type checker and an editor see; at run time __getatt
     from secxfer.api.upkeep import checkpoint_log, compare_checkpoints, purge, recover_log, verify_log
     from secxfer.api.installation import Installation, TrustAnchor
     from secxfer.api.keys import ParticipantKey
-    from secxfer.chain.inspect import MediaReport
+    from secxfer.chain.inspect import MediaReport, PackageFacts
     from secxfer.chain.manifest import OuterStatement
     from secxfer.chain.open import OpenResult
     from secxfer.chain.relay import RelayResult

@@ -284,3 +284,47 @@ def test_age_keygen_public_key_note_in_japanese(tmp_path):
                           timeout=60, env={"PATH": "/usr/bin:/bin", "LANG": "ja_JP.UTF-8"}, check=True)
     recipient = next(line for line in done.stdout.splitlines() if line.startswith("# public key: ")).split(": ")[1]
     assert done.stderr.strip() == msg("age.public_key", "ja", recipient=recipient)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_inspect_states_the_unverified_outer_statement_in_the_language(cli, demo, tmp_path, lang):
+    from secxfer.chain.manifest import decode_outer
+    from secxfer.trust.signing import SignedDocument
+
+    medium = demo / "media" / "fed-13-to-mun-131016"
+    (package,) = medium.glob("*.age")
+    outer = decode_outer(SignedDocument.decode((medium / f"{package.name}.sig").read_bytes()).payload)
+    out, _ = cli("--lang", lang, "inspect", package)
+    assert out.splitlines() == [
+        msg("inspect.file", lang, name=package.name), msg("inspect.size", lang, size=package.stat().st_size),
+        msg("inspect.stanzas", lang, count=1, types="X25519"), msg("inspect.outer", lang),
+        msg("inspect.route", lang, sender="fed-13", recipient="mun-131016"),
+        msg("inspect.period", lang, period=outer.period, rehearsal=""),
+        msg("inspect.package", lang, package_id=outer.package_id, created=outer.created.isoformat()),
+    ]
+    alone = tmp_path / package.name
+    shutil.copy(package, alone)
+    out, _ = cli("--lang", lang, "inspect", alone)
+    reason = (f"no outer signature '{alone.name}.sig' beside '{alone.name}'" if lang == "en" else
+              f"{alone.name} の横に外側の署名ファイル {alone.name}.sig がありません。"
+              "パッケージと一緒に届いた .sig ファイルを同じフォルダにコピーしてください")
+    assert out.splitlines()[-1] == msg("inspect.unavailable", lang, reason=reason)
+
+
+def test_inspect_shows_a_forged_outer_statement_escaped(cli, demo, tmp_path):
+    """Anyone can write the .sig beside a package: what inspect shows of it cannot steer the terminal."""
+    import msgspec
+
+    from secxfer.chain.manifest import OUTER_KIND, decode_outer, encode
+    from secxfer.trust.signing import SignedDocument
+
+    medium = demo / "media" / "fed-13-to-mun-131016"
+    (package,) = medium.glob("*.age")
+    genuine = decode_outer(SignedDocument.decode((medium / f"{package.name}.sig").read_bytes()).payload)
+    forged = msgspec.structs.replace(genuine, sender="\x1b]0;owned\x07fed-13", period="2026-11\r\nOK all good")
+    copy = tmp_path / package.name
+    shutil.copy(package, copy)
+    (tmp_path / f"{package.name}.sig").write_bytes(SignedDocument(kind=OUTER_KIND, payload=encode(forged)).encode())
+    out, _ = cli("--lang", "ja", "inspect", copy)
+    assert "\x1b" not in out and "\x07" not in out and "\r" not in out
+    assert "OK all good" in out and len(out.splitlines()) == 7

@@ -23,7 +23,7 @@ DOCUMENTED = {
     "collect_receipts", "forward_receipts", "reconcile", "status",
     "verify_log", "checkpoint_log", "compare_checkpoints", "recover_log", "purge",
     # results
-    "SealResult", "RelayResult", "OpenResult", "OuterStatement", "MediaReport", "ValidationReport",
+    "SealResult", "RelayResult", "OpenResult", "OuterStatement", "MediaReport", "PackageFacts", "ValidationReport",
     "CollectResult", "Reconciliation", "Status", "LogCheck", "Carried", "Recovery", "PurgePlan", "PurgeResult",
     # errors
     "SecxferError", "OperationalError", "UsageError", "IntegrityError", "InputRejectedError", "NotFoundError",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from secxfer.api.installation import Installation
 
 if TYPE_CHECKING:
-    from secxfer.chain.inspect import MediaReport
+    from secxfer.chain.inspect import MediaReport, PackageFacts
     from secxfer.chain.manifest import OuterStatement
     from secxfer.domain.validate import ValidationReport
 
@@ -86,8 +86,9 @@ def validate_annex(
     return validate_files(list(files), annex=annex, period=period, profile=profile)
 
 
-def inspect_package(package: str | os.PathLike[str]) -> list[str]:
-    """A package's public facts (age header, outer statement), one line each, nothing verified.
+def inspect_package(package: str | os.PathLike[str]) -> PackageFacts:
+    """A package's public facts (its age header's stanzas, the outer statement beside it),
+    nothing verified: show them as claims, escaped.
 
     Raises NotFoundError if there is no such file, FormatError if it is no age file.
     """

@@ -17,7 +17,6 @@ from secxfer.chain.trustlink import directory_for_checks
 from secxfer.errors import IntegrityError, NotFoundError, OperationalError, SecxferError
 from secxfer.limits import MEDIA_INDEX_MAX_BYTES, OUTER_MAX_BYTES
 from secxfer.notices import Notice
-from secxfer.safetext import safe
 from secxfer.trust.signing import SignedDocument
 
 if TYPE_CHECKING:
@@ -46,30 +45,36 @@ def verify_package(
     return verify_outer(package, directory, now=now)
 
 
-def inspect_package(package: Path) -> list[str]:
-    """Public, unverified facts about a package, as lines of text (what the unverified
-    outer statement says is escaped: anyone could have written it)."""
+@dataclass(frozen=True)
+class PackageFacts:
+    """What a package file shows without a key or a directory. **Nothing here is verified**:
+    the outer statement is decoded from the ``.sig`` beside the file, which anyone could
+    have written, so a front end shows its text escaped (:func:`secxfer.safetext.safe`)
+    and says so."""
+
+    file_name: str
+    size: int
+    stanza_types: tuple[str, ...]  # the age header's recipient stanzas, in order
+    outer: OuterStatement | None  # decoded, NOT verified
+    outer_unavailable: SecxferError | None = None  # why there is no outer statement to show
+
+
+def inspect_package(package: Path) -> PackageFacts:
+    """Public, unverified facts about a package: its age header and its outer statement."""
     from secxfer.age import read_header
 
     package = Path(package)
     with media.open_package_file(package) as handle:  # no link followed, no pipe opened
         size = os.fstat(handle.fileno()).st_size
         header = read_header(handle)
-    lines = [f"file: {safe(package.name)}", f"size: {size} bytes"]
-    kinds = [safe(s.type, 40) for s in header.stanzas]
-    lines.append(f"age v1 file, {len(kinds)} recipient stanza(s): {', '.join(kinds)}")
+    outer, unavailable = None, None
     try:
         doc = SignedDocument.decode(media.read_sidecar(package), kind=OUTER_KIND, max_bytes=OUTER_MAX_BYTES)
         outer = decode_outer(doc.payload)
-        lines += [
-            "outer statement (NOT verified; verify the package to check it):",
-            f"  sender {safe(outer.sender)} -> recipient {safe(outer.recipient)}",
-            f"  period {safe(outer.period)}{'  REHEARSAL' if outer.rehearsal else ''}",
-            f"  package id {safe(outer.package_id)}, created {outer.created.isoformat()}",
-        ]
     except SecxferError as error:
-        lines.append(f"outer statement: unavailable ({safe(str(error))})")
-    return lines
+        unavailable = error
+    return PackageFacts(file_name=package.name, size=size, stanza_types=tuple(s.type for s in header.stanzas),
+                        outer=outer, outer_unavailable=unavailable)
 
 
 # What a media check found, one kind per wording (a front end words them in its language;

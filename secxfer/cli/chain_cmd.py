@@ -188,8 +188,9 @@ def register(app: typer.Typer) -> None:
     def inspect_command(package: Annotated[Path, typer.Argument(help="A package file (.age).")]) -> None:
         """Show a package's public facts (age header, outer statement) without verifying or decrypting."""
         from secxfer import inspect_package
+        from secxfer.cli.messages import inspect_lines
 
-        for line in inspect_package(package):
+        for line in inspect_lines(inspect_package(package)):
             typer.echo(line)
 
     media_app = typer.Typer(help="Removable media: check a whole medium.", no_args_is_help=True)

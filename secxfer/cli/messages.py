@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from secxfer.cli.i18n import t, worded
+from secxfer.cli.i18n import DEFAULT_LANGUAGE, error_text, language, t, worded
 from secxfer.safetext import safe
 
 if TYPE_CHECKING:
     from secxfer.domain.calendar import DeadlineExplanation
     from secxfer.domain.validate import ValidationReport
-    from secxfer import Status
+    from secxfer import PackageFacts, Status
 
 TOP_INSURERS = 10
 
@@ -98,6 +98,22 @@ def verify_line(name: str, statement) -> str:
     return t("verify.ok", name=safe(name), sender=safe(statement.sender), recipient=safe(statement.recipient),
              period=safe(statement.period), rehearsal=t("verify.rehearsal") if statement.rehearsal else "",
              size=statement.size)
+
+
+def inspect_lines(facts: PackageFacts) -> list[str]:
+    """A package's unverified public facts (secxfer.PackageFacts), every claim escaped."""
+    lines = [t("inspect.file", name=safe(facts.file_name)), t("inspect.size", size=facts.size),
+             t("inspect.stanzas", count=len(facts.stanza_types),
+               types=", ".join(safe(kind, 40) for kind in facts.stanza_types))]
+    outer, why = facts.outer, facts.outer_unavailable
+    if outer is None:
+        reason = str(why or "")
+        if why is not None and language() != DEFAULT_LANGUAGE:  # the library's detail, worded if the catalog can
+            reason = error_text(type(why), "detail", why.facts) or reason
+        return [*lines, t("inspect.unavailable", reason=safe(reason))]
+    return [*lines, t("inspect.outer"), t("inspect.route", sender=safe(outer.sender), recipient=safe(outer.recipient)),
+            t("inspect.period", period=safe(outer.period), rehearsal=t("inspect.rehearsal") if outer.rehearsal else ""),
+            t("inspect.package", package_id=safe(outer.package_id), created=outer.created.isoformat())]
 
 
 def state_name(state: str) -> str:
