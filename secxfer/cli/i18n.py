@@ -148,13 +148,22 @@ def worded(text: str) -> str:
     wording = getattr(text, "wording", None)
     error = getattr(text, "error", None)
     if error is not None and _current != DEFAULT_LANGUAGE and getattr(error, "facts", None):
-        return error_text(type(error), "detail", error.facts) or str(text)
+        return error_detail(error, str(text))
     if wording is None or _current == DEFAULT_LANGUAGE or not has(f"notice.{wording}"):
         return str(text)
     try:
         return t(f"notice.{wording}", **text.values)
     except (KeyError, IndexError):  # a notice lacking a value the wording names: its English stands
         return str(text)
+
+
+def error_detail(error: object, english: str) -> str:
+    """An error's detail in the current language: worded from its facts where the catalog
+    can (``error.<Class>.detail``), else ``english`` (the library's words)."""
+    facts = getattr(error, "facts", None)
+    if _current == DEFAULT_LANGUAGE or not facts:
+        return english
+    return error_text(type(error), "detail", facts) or english
 
 
 def advice_text(error: object) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from secxfer.cli.i18n import DEFAULT_LANGUAGE, error_text, language, t, worded
+from secxfer.cli.i18n import error_detail, t, worded
 from secxfer.safetext import safe
 
 if TYPE_CHECKING:
@@ -107,9 +107,7 @@ def inspect_lines(facts: PackageFacts) -> list[str]:
                types=", ".join(safe(kind, 40) for kind in facts.stanza_types))]
     outer, why = facts.outer, facts.outer_unavailable
     if outer is None:
-        reason = str(why or "")
-        if why is not None and language() != DEFAULT_LANGUAGE:  # the library's detail, worded if the catalog can
-            reason = error_text(type(why), "detail", why.facts) or reason
+        reason = error_detail(why, str(why)) if why is not None else ""
         return [*lines, t("inspect.unavailable", reason=safe(reason))]
     return [*lines, t("inspect.outer"), t("inspect.route", sender=safe(outer.sender), recipient=safe(outer.recipient)),
             t("inspect.period", period=safe(outer.period), rehearsal=t("inspect.rehearsal") if outer.rehearsal else ""),
