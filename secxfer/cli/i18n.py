@@ -147,7 +147,7 @@ def worded(text: str) -> str:
     """A library notice (secxfer.notices.Notice) in the current language; any other text as it is."""
     wording = getattr(text, "wording", None)
     error = getattr(text, "error", None)
-    if error is not None and _current != DEFAULT_LANGUAGE and getattr(error, "facts", None):
+    if error is not None and getattr(error, "facts", None):
         return error_detail(error, str(text))
     if wording is None or _current == DEFAULT_LANGUAGE or not has(f"notice.{wording}"):
         return str(text)
